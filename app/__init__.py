@@ -1,0 +1,92 @@
+"""Blue Beret: conduct training for United Nations peacekeeping personnel."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from config import Config, config_from_environment
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Create the application for a configuration (by default, the environment's)."""
+    config_class = config_class or config_from_environment()
+    config_class.check()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+
+    check_modules(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    register_headers(app)
+    return app
+
+
+def check_modules(app: Flask) -> None:
+    """Refuse to start while a training module is invalid, saying which and why."""
+    from app.services.content import ModuleError, check_modules
+
+    problems = check_modules(app.config["MODULES_DIR"])
+    if problems:
+        raise ModuleError(problems)
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    app.context_processor(template_globals)
+
+    from app.auth import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+
+RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+
+
+def template_globals() -> dict[str, object]:
+    """Expose the page language and its writing direction to templates."""
+    from flask_babel import get_locale
+
+    language = str(get_locale() or "en")
+    return {"page_language": language, "page_direction": "rtl" if language in RTL_LANGUAGES else "ltr"}
+
+
+def select_locale() -> str | None:
+    """Pick the best of the available languages for the browser."""
+    from flask import current_app
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import admin, auth, commander, coordinator, learner, public
+
+    for module in (auth, learner, coordinator, commander, admin, public):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+def register_headers(app: Flask) -> None:
+    from app.security import set_security_headers
+
+    app.after_request(set_security_headers)

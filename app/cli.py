@@ -1,0 +1,60 @@
+"""Command-line tools: flask modules check|sync, flask demo seed."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.services import content, demo
+
+modules_cli = AppGroup("modules", help="Check and load the training modules.")
+demo_cli = AppGroup("demo", help="Demonstration data (demo mode only).")
+
+
+@modules_cli.command("check")
+def modules_check() -> None:
+    """Validate every module file and list each problem as path:line: message."""
+    problems = content.check_modules(current_app.config["MODULES_DIR"])
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+    click.echo("All modules are valid.")
+
+
+@modules_cli.command("sync")
+def modules_sync() -> None:
+    """Load the modules into the database; changed content becomes a new version."""
+    try:
+        results = content.sync_modules(current_app.config["MODULES_DIR"])
+    except content.ModuleError as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.exceptions.Exit(1) from None
+    db.session.commit()
+    for result in results:
+        version = f" (version {result.version})" if result.version else ""
+        click.echo(f"{result.slug}: {result.action}{version}")
+
+
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Create the demo mission, units and one account per role (demo mode only)."""
+    if not current_app.config["DEMO_MODE"]:
+        click.echo("Demo mode is off: no demo accounts created.")
+        return
+    password = current_app.config["DEMO_PASSWORD"] or demo.random_password()
+    accounts = demo.seed(password)
+    db.session.commit()
+    click.echo("Demo accounts (demo mode only):")
+    for username in accounts:
+        click.echo(f"  {username:<12} password: {password}")
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the application."""
+    app.cli.add_command(modules_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,56 @@
+"""Error pages in the application's look; no stack trace ever reaches a user."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+
+def register(app: Flask) -> None:
+    """Render every HTTP error, and any unexpected exception, with our template."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return render_error(error.code or 500, error.name, error_message(error)), error.code or 500
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        server_error = InternalServerError()
+        return render_error(500, server_error.name, error_message(server_error)), 500
+
+
+MESSAGES = {
+    400: _l("The request could not be understood. Go back and try again."),
+    403: _l("You do not have access to this page."),
+    404: _l("There is nothing here. Check the address, or go back to your training."),
+    405: _l("This page cannot be used that way."),
+    413: _l("The file is too large."),
+    429: _l("Too many attempts. Wait a moment and try again."),
+    500: _l("Something went wrong on our side. Your work has not been lost; try again shortly."),
+}
+
+
+def error_message(error: HTTPException) -> str:
+    """Return a plain explanation of an error for the person who met it."""
+    code = error.code or 500
+    if code == 400 and error.description and "CSRF" in error.description:
+        return _("This form has expired. Go back, reload the page and submit it again.")
+    if code == 413:
+        return _("The file is too large. The limit is %(mb)s MB.", mb=max_upload_mb())
+    return str(MESSAGES.get(code, MESSAGES[500]))
+
+
+def max_upload_mb() -> int:
+    from flask import current_app
+
+    return int(current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+
+
+def render_error(code: int, name: str, message: str) -> str:
+    return render_template("errors/error.html", code=code, name=name, message=message)

@@ -1,0 +1,117 @@
+"""Views of the learner's journey: list, read, quiz, result, certificate."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.learner import bp
+from app.models import QuizAttempt
+from app.services import certificates, quiz, training
+
+
+@bp.route("/")
+def index() -> str:
+    statuses = training.module_statuses(current_user)
+    return render_template(
+        "learner/index.html",
+        statuses=statuses,
+        certificates=certificates.user_certificates(current_user.id),
+    )
+
+
+@bp.route("/<slug>")
+def module(slug: str) -> str:
+    status = training.module_status(current_user, slug) or abort(404)
+    attempts = db.session.scalars(
+        sa.select(QuizAttempt)
+        .where(
+            QuizAttempt.user_id == current_user.id,
+            QuizAttempt.module_version_id == status.version.id,
+        )
+        .order_by(QuizAttempt.started_at.desc())
+    ).all()
+    return render_template("learner/module.html", status=status, attempts=attempts)
+
+
+@bp.route("/<slug>/attempts", methods=["POST"])
+def start_attempt(slug: str) -> Response:
+    status = training.module_status(current_user, slug) or abort(404)
+    if not status.can_start:
+        flash(_("You have already passed this module. It is valid until %(date)s.",
+                date=status.completion.expires_at.date().isoformat()), "info")  # type: ignore[union-attr]  # fmt: skip
+        return redirect(url_for("learner.module", slug=slug))
+    attempt = quiz.start_attempt(current_user, status.version)
+    db.session.commit()
+    return redirect(url_for("learner.attempt", attempt_id=attempt.id))
+
+
+def own_attempt(attempt_id: int) -> QuizAttempt:
+    """Return the attempt if it is the current user's; 404 otherwise."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
+    attempt = own_attempt(attempt_id)
+    if attempt.submitted_at is not None:
+        return render_template(
+            "learner/result.html",
+            attempt=attempt,
+            questions=quiz.attempt_questions(attempt, attempt.answers),
+            certificate=attempt_certificate(attempt),
+        )
+    errors: dict[str, str] = {}
+    answers: dict[str, list[str]] = {}
+    if request.method == "POST":
+        answers = quiz.parse_answers(request.form, attempt)
+        errors = quiz.answer_errors(attempt, answers)
+        if not errors:
+            if not quiz.submit_attempt(attempt, answers):
+                flash(_("This attempt had already been submitted; here is its result."), "info")
+            db.session.commit()
+            return redirect(url_for("learner.attempt", attempt_id=attempt.id))
+    page = render_template(
+        "learner/quiz.html",
+        attempt=attempt,
+        questions=quiz.attempt_questions(attempt, answers),
+        errors=errors,
+    )
+    return (page, 422) if errors else page
+
+
+def attempt_certificate(attempt: QuizAttempt) -> certificates.Certificate | None:
+    """Return the certificate earned by a passed attempt."""
+    return db.session.scalar(
+        sa.select(certificates.Certificate)
+        .join(certificates.Completion)
+        .where(certificates.Completion.attempt_id == attempt.id)
+    )
+
+
+@bp.route("/certificates/<code>.pdf")
+def certificate_pdf(code: str) -> Response:
+    certificate = certificates.find_for_user(code, current_user.id) or abort(404)
+    pdf = certificates.render_pdf(
+        current_app.config["CERTIFICATES_DIR"],
+        certificates.document_data(certificate, verify_url(certificate.code)),
+    )
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="certificate-{certificate.code}.pdf"'
+    )
+    return response
+
+
+def verify_url(code: str) -> str:
+    """Return the public address that verifies a certificate."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    path = url_for("public.verify", code=code)
+    return base + path if base else url_for("public.verify", code=code, _external=True)

@@ -1,0 +1,111 @@
+"""Training modules, their versions, quiz attempts, completions and certificates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.organisation import User
+from app.models.types import UTCDateTime, utcnow
+
+
+class TrainingModule(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Set when the module's file disappears from modules/: kept for its history.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[ModuleVersion]] = relationship(
+        back_populates="module", order_by="ModuleVersion.number"
+    )
+
+
+class ModuleVersion(db.Model):
+    """One published state of a module's content, rendered and sanitised at load."""
+
+    __table_args__ = (sa.UniqueConstraint("module_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("training_module.id"), index=True)
+    number: Mapped[int]
+    label: Mapped[str] = mapped_column(sa.String(32))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    is_current: Mapped[bool] = mapped_column(default=True, index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    toc_html: Mapped[str] = mapped_column(sa.Text)
+    estimated_minutes: Mapped[int]
+    pass_mark: Mapped[int]
+    questions_per_attempt: Mapped[int]
+    validity_months: Mapped[int]
+    categories: Mapped[list[str]] = mapped_column(sa.JSON)
+    positions: Mapped[list[str]] = mapped_column(sa.JSON)
+    attestation: Mapped[str | None] = mapped_column(sa.Text)
+    quiz: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    module: Mapped[TrainingModule] = relationship(back_populates="versions")
+
+    @property
+    def slug(self) -> str:
+        """Return the module's slug."""
+        return self.module.slug
+
+
+class QuizAttempt(db.Model):
+    """One sitting of a quiz: the questions drawn, the answers given and the grade."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    module_version_id: Mapped[int] = mapped_column(sa.ForeignKey("module_version.id"), index=True)
+    # [{"id": question id, "options": [option ids in display order]}, ...]
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    answers: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON)
+    score: Mapped[int | None]
+    passed: Mapped[bool | None]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    module_version: Mapped[ModuleVersion] = relationship()
+
+
+class Completion(db.Model):
+    """A module version passed by a person, valid until it expires."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    module_version_id: Mapped[int] = mapped_column(sa.ForeignKey("module_version.id"), index=True)
+    # One completion per passed attempt, whatever the number of submissions.
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_attempt.id"), unique=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    module_version: Mapped[ModuleVersion] = relationship()
+    certificate: Mapped[Certificate | None] = relationship(back_populates="completion")
+
+
+class Certificate(db.Model):
+    """Proof of a completion, verifiable by anyone from its code."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    completion_id: Mapped[int] = mapped_column(sa.ForeignKey("completion.id"), unique=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    # What the certificate states, fixed at issue so it never changes afterwards.
+    holder_name: Mapped[str] = mapped_column(sa.String(200))
+    service_number: Mapped[str] = mapped_column(sa.String(32))
+    category: Mapped[str] = mapped_column(sa.String(32))
+    unit_name: Mapped[str] = mapped_column(sa.String(200))
+    module_title: Mapped[str] = mapped_column(sa.String(200))
+    module_version: Mapped[str] = mapped_column(sa.String(32))
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    completion: Mapped[Completion] = relationship(back_populates="certificate")

@@ -1,0 +1,1 @@
+"""The domain: plain typed functions that flush but never commit."""

@@ -1,0 +1,504 @@
+"""Training modules written in Markdown: parse, check and load them into the database."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from app.extensions import db
+from app.models import ModuleVersion, PersonnelCategory, Position, TrainingModule
+from app.models.types import utcnow
+from app.services import markdown
+
+REQUIRED_FIELDS = (
+    "slug",
+    "title",
+    "version",
+    "summary",
+    "estimated_minutes",
+    "pass_mark",
+    "questions_per_attempt",
+    "mandatory_for",
+    "validity_months",
+)
+OPTIONAL_FIELDS = ("roles", "attestation", "sources")
+CATEGORIES = [category.value for category in PersonnelCategory]
+LEADERSHIP_POSITIONS = [Position.COMMANDER.value, Position.MANAGER.value]
+QUESTION_TAGS = ("scenario", "multiple")
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+QUIZ_HEADING_RE = re.compile(r"^#\s+quiz\s*$", re.IGNORECASE)
+QUESTION_RE = re.compile(r"^##\s+(?P<title>.*?)\s*$")
+TAG_RE = re.compile(r"\s*\[(?P<tag>[A-Za-z-]+)\]\s*$")
+OPTION_RE = re.compile(r"^[-*]\s+\[(?P<mark>[ xX])\]\s*(?P<text>.*)$")
+FENCE_RE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a module file, located for its author."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ModuleError(Exception):
+    """Modules that cannot be loaded; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass
+class Option:
+    text: str
+    correct: bool
+    feedback: str
+    line: int
+
+
+@dataclass
+class Question:
+    title: str
+    prompt: str
+    options: list[Option]
+    scenario: bool
+    multiple: bool
+    line: int
+
+
+@dataclass
+class ModuleSource:
+    """A module as its author wrote it, checked but not yet rendered."""
+
+    path: str
+    meta: dict[str, Any]
+    lesson: str
+    questions: list[Question]
+    content_hash: str
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return str(self.meta.get("slug", ""))
+
+    @property
+    def lesson_words(self) -> int:
+        """Count the words of the lesson, the basis of its reading time."""
+        return len(re.findall(r"\w+", self.lesson))
+
+
+def module_paths(directory: Path) -> list[Path]:
+    """List the module files of a directory: *.md (not README.md) and */index.md."""
+    paths = [p for p in directory.glob("*.md") if p.name.lower() != "readme.md"]
+    paths += list(directory.glob("*/index.md"))
+    return sorted(paths)
+
+
+def display_path(path: Path) -> str:
+    """Show a path relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def read_module(path: Path) -> ModuleSource:
+    """Parse one module (a file, or a folder's index.md with an optional quiz.md)."""
+    shown = display_path(path)
+    problems: list[Problem] = []
+    raw = path.read_bytes()
+    quiz_path = path.with_name("quiz.md") if path.name == "index.md" else None
+    quiz_raw = quiz_path.read_bytes() if quiz_path and quiz_path.exists() else b""
+    content_hash = hashlib.sha256(raw + b"\0" + quiz_raw).hexdigest()
+    try:
+        text = raw.decode("utf-8-sig")
+        quiz_text = quiz_raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problem = Problem(shown, 1, "the file is not UTF-8 text; save it as UTF-8")
+        return ModuleSource(shown, {}, "", [], content_hash, [problem])
+
+    lines = text.splitlines()
+    meta, body_start = _read_front_matter(shown, lines, problems)
+    body = lines[body_start:]
+    quiz_at = _find_quiz_heading(body)
+    if quiz_path is not None and quiz_raw:
+        if quiz_at is not None:
+            problems.append(
+                Problem(shown, body_start + quiz_at + 1, "the quiz is in quiz.md; remove it here")
+            )
+        lesson_lines = body
+        quiz_lines = quiz_text.splitlines()
+        first = _find_quiz_heading(quiz_lines)
+        quiz_offset = 0 if first is None else first + 1
+        questions = _read_quiz(
+            display_path(quiz_path), quiz_lines[quiz_offset:], quiz_offset, problems
+        )
+    elif quiz_at is None:
+        lesson_lines, questions = body, []
+    else:
+        lesson_lines = body[:quiz_at]
+        offset = body_start + quiz_at + 1
+        questions = _read_quiz(shown, body[quiz_at + 1 :], offset, problems)
+
+    module = ModuleSource(shown, meta, "\n".join(lesson_lines), questions, content_hash)
+    if meta:
+        _check_meta(module, lines, problems)
+    module.problems = problems
+    return module
+
+
+def _read_front_matter(
+    path: str, lines: list[str], problems: list[Problem]
+) -> tuple[dict[str, Any], int]:
+    if not lines or lines[0].strip() != "---":
+        problems.append(
+            Problem(path, 1, "the file must start with front matter between two --- lines")
+        )
+        return {}, 0
+    try:
+        end = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---")
+    except StopIteration:
+        problems.append(Problem(path, 1, "the front matter has no closing --- line"))
+        return {}, 0
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(error, "problem", None) or "it cannot be read"
+        problems.append(Problem(path, line, f"broken YAML in the front matter: {reason}"))
+        return {}, end + 1
+    if not isinstance(meta, dict):
+        problems.append(Problem(path, 1, "the front matter must be a list of `field: value` lines"))
+        return {}, end + 1
+    return meta, end + 1
+
+
+def _find_quiz_heading(lines: list[str]) -> int | None:
+    in_fence = False
+    for index, line in enumerate(lines):
+        if FENCE_RE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and QUIZ_HEADING_RE.match(line):
+            return index
+    return None
+
+
+def _read_quiz(path: str, lines: list[str], offset: int, problems: list[Problem]) -> list[Question]:
+    """Read questions; `offset` is the number of file lines before `lines`."""
+    questions: list[Question] = []
+    question: Question | None = None
+    prompt: list[str] = []
+    option: Option | None = None
+    for index, line in enumerate(lines):
+        number = offset + index + 1
+        heading = QUESTION_RE.match(line)
+        option_match = OPTION_RE.match(line)
+        if heading:
+            if question is not None:
+                _finish_question(path, question, prompt, problems)
+            title, tags = _split_tags(path, number, heading["title"], problems)
+            question = Question(title, "", [], "scenario" in tags, "multiple" in tags, number)
+            questions.append(question)
+            prompt, option = [], None
+        elif question is None:
+            if line.strip():
+                problems.append(
+                    Problem(path, number, "text before the first question: start each question "
+                            "with a ## heading")
+                )  # fmt: skip
+        elif option_match:
+            option = Option(option_match["text"].strip(), option_match["mark"] != " ", "", number)
+            question.options.append(option)
+        elif option is None:
+            prompt.append(line)
+        elif not line.strip():
+            option.feedback += "\n"
+        elif line[:1] in {" ", "\t"}:
+            option.feedback += line.strip() + "\n"
+        else:
+            problems.append(
+                Problem(path, number, "unexpected text after the options: indent feedback by "
+                        "two spaces under its option")
+            )  # fmt: skip
+    if question is not None:
+        _finish_question(path, question, prompt, problems)
+    return questions
+
+
+def _split_tags(
+    path: str, line: int, title: str, problems: list[Problem]
+) -> tuple[str, set[str]]:
+    tags: set[str] = set()
+    while match := TAG_RE.search(title):
+        tag = match["tag"].lower()
+        if tag not in QUESTION_TAGS:
+            problems.append(
+                Problem(path, line, f'unknown question tag "[{tag}]"; use [scenario] or [multiple]')
+            )
+        tags.add(tag)
+        title = title[: match.start()].rstrip()
+    return title, tags
+
+
+def _finish_question(
+    path: str, question: Question, prompt: list[str], problems: list[Problem]
+) -> None:
+    question.prompt = "\n".join(prompt).strip()
+    for option in question.options:
+        option.feedback = option.feedback.strip()
+    name = f'question "{question.title}"' if question.title else "a question"
+    if not question.title:
+        problems.append(Problem(path, question.line, "a question heading has no text"))
+    if len(question.options) < 2:
+        problems.append(
+            Problem(path, question.line, f"{name} needs at least two options (- [ ] and - [x])")
+        )
+    correct = sum(option.correct for option in question.options)
+    if question.options and correct == 0:
+        problems.append(
+            Problem(path, question.line, f"{name} has no correct option (mark one with [x])")
+        )
+    if correct > 1:
+        question.multiple = True
+    for option in question.options:
+        if not option.text:
+            problems.append(Problem(path, option.line, "an option has no text"))
+        if not option.feedback:
+            problems.append(
+                Problem(path, option.line, "option has no feedback: add a line under it, "
+                        "indented by two spaces, saying why it is right or wrong")
+            )  # fmt: skip
+
+
+def _field_line(lines: list[str], name: str) -> int:
+    pattern = re.compile(rf"^{re.escape(name)}\s*:")
+    for index, line in enumerate(lines):
+        if pattern.match(line):
+            return index + 1
+        if index > 0 and line.strip() == "---":
+            break
+    return 1
+
+
+def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem]) -> None:
+    meta, path = module.meta, module.path
+
+    def report(name: str, message: str) -> None:
+        problems.append(Problem(path, _field_line(lines, name), message))
+
+    for name in REQUIRED_FIELDS:
+        if meta.get(name) in (None, ""):
+            report(name, f'front matter is missing the field "{name}"')
+    for name in meta:
+        if name not in REQUIRED_FIELDS and name not in OPTIONAL_FIELDS:
+            report(name, f'unknown field "{name}" in the front matter')
+
+    slug = meta.get("slug")
+    if slug not in (None, "") and not (isinstance(slug, str) and SLUG_RE.match(slug)):
+        report("slug", "slug must use lower case letters, digits and - only")
+    for name in ("title", "summary", "version"):
+        if meta.get(name) not in (None, "") and not isinstance(meta[name], str | int | float):
+            report(name, f"{name} must be text")
+    for name, low, high in (
+        ("estimated_minutes", 1, 600),
+        ("pass_mark", 1, 100),
+        ("questions_per_attempt", 1, 200),
+        ("validity_months", 1, 120),
+    ):
+        value = meta.get(name)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            report(name, f"{name} must be a whole number from {low} to {high}")
+
+    categories = meta.get("mandatory_for")
+    if categories not in (None, "", "all"):
+        if isinstance(categories, str):
+            categories = [categories]
+        if not isinstance(categories, list):
+            report("mandatory_for", "mandatory_for must be `all` or a list of categories")
+        else:
+            for category in categories:
+                if category not in CATEGORIES:
+                    report(
+                        "mandatory_for",
+                        f'unknown personnel category "{category}"; use one of: '
+                        + ", ".join(CATEGORIES),
+                    )
+    roles = meta.get("roles")
+    if roles is not None:
+        if not isinstance(roles, list) or not roles:
+            report("roles", "roles must be a list, for example [commander, manager]")
+        else:
+            for role in roles:
+                if role not in LEADERSHIP_POSITIONS:
+                    report(
+                        "roles", f'unknown role "{role}"; use one of: ' + ", ".join(LEADERSHIP_POSITIONS)
+                    )
+    for name in ("attestation",):
+        if name in meta and not (isinstance(meta[name], str) and meta[name].strip()):
+            report(name, f"{name} must be a non-empty text")
+    sources = meta.get("sources")
+    if sources is not None and not (
+        isinstance(sources, list) and all(isinstance(s, str) and s.strip() for s in sources)
+    ):
+        report("sources", "sources must be a list of document names")
+
+    draw = meta.get("questions_per_attempt")
+    if not module.questions:
+        problems.append(
+            Problem(path, len(lines) or 1, "the module has no quiz: add a # Quiz heading "
+                    "followed by ## questions")
+        )  # fmt: skip
+    elif isinstance(draw, int) and draw > len(module.questions):
+        report(
+            "questions_per_attempt",
+            f"questions_per_attempt is {draw} but the quiz has only "
+            f"{len(module.questions)} questions",
+        )
+
+
+def read_modules(directory: Path) -> list[ModuleSource]:
+    """Parse every module of a directory, adding problems that span files."""
+    if not directory.is_dir():
+        raise ModuleError([Problem(str(directory), 0, "the modules folder does not exist")])
+    modules = [read_module(path) for path in module_paths(directory)]
+    seen: dict[str, str] = {}
+    for module in modules:
+        if module.slug and module.slug in seen:
+            module.problems.append(
+                Problem(module.path, 1, f'slug "{module.slug}" is already used by {seen[module.slug]}')
+            )
+        seen.setdefault(module.slug, module.path)
+    return modules
+
+
+def check_modules(directory: Path) -> list[Problem]:
+    """Return every problem in a modules directory; an empty list means all are valid."""
+    try:
+        modules = read_modules(directory)
+    except ModuleError as error:
+        return error.problems
+    return [problem for module in modules for problem in module.problems]
+
+
+def _categories(meta: dict[str, Any]) -> list[str]:
+    value = meta["mandatory_for"]
+    if value == "all":
+        return list(CATEGORIES)
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _rendered_quiz(questions: Iterable[Question]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(number),
+            "title_html": markdown.render_inline(question.title),
+            "prompt_html": markdown.render(question.prompt)[0] if question.prompt else "",
+            "scenario": question.scenario,
+            "multiple": question.multiple,
+            "options": [
+                {
+                    "id": chr(ord("a") + index),
+                    "text_html": markdown.render_inline(option.text),
+                    "correct": option.correct,
+                    "feedback_html": markdown.render(option.feedback)[0],
+                }
+                for index, option in enumerate(question.options)
+            ],
+        }
+        for number, question in enumerate(questions, start=1)
+    ]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    slug: str
+    action: str  # "created", "updated", "unchanged" or "retired"
+    version: int | None
+
+
+def sync_modules(directory: Path) -> list[SyncResult]:
+    """Load every module, adding a version only where the content changed."""
+    sources = read_modules(directory)
+    problems = [problem for source in sources for problem in source.problems]
+    if problems:
+        raise ModuleError(problems)
+
+    existing = {m.slug: m for m in db.session.scalars(sa.select(TrainingModule))}
+    current = {
+        v.module_id: v
+        for v in db.session.scalars(sa.select(ModuleVersion).where(ModuleVersion.is_current))
+    }
+    results = []
+    for source in sources:
+        module = existing.pop(source.slug, None)
+        if module is None:
+            module = TrainingModule(slug=source.slug)
+            db.session.add(module)
+            db.session.flush()
+        module.retired_at = None
+        latest = current.get(module.id)
+        if latest is not None and latest.content_hash == source.content_hash:
+            results.append(SyncResult(source.slug, "unchanged", latest.number))
+            continue
+        number = 1 + (
+            db.session.scalar(
+                sa.select(sa.func.max(ModuleVersion.number)).where(
+                    ModuleVersion.module_id == module.id
+                )
+            )
+            or 0
+        )
+        if latest is not None:
+            latest.is_current = False
+        db.session.add(_new_version(module, number, source))
+        results.append(SyncResult(source.slug, "updated" if latest else "created", number))
+
+    for module in existing.values():
+        if module.retired_at is None:
+            module.retired_at = utcnow()
+            for version in module.versions:
+                version.is_current = False
+            results.append(SyncResult(module.slug, "retired", None))
+    db.session.flush()
+    return results
+
+
+def _new_version(module: TrainingModule, number: int, source: ModuleSource) -> ModuleVersion:
+    meta = source.meta
+    body_html, toc_html = markdown.render(source.lesson)
+    attestation = meta.get("attestation")
+    return ModuleVersion(
+        module=module,
+        number=number,
+        label=str(meta["version"]),
+        content_hash=source.content_hash,
+        is_current=True,
+        title=str(meta["title"]).strip(),
+        summary=str(meta["summary"]).strip(),
+        body_html=body_html,
+        toc_html=toc_html,
+        estimated_minutes=meta["estimated_minutes"],
+        pass_mark=meta["pass_mark"],
+        questions_per_attempt=meta["questions_per_attempt"],
+        validity_months=meta["validity_months"],
+        categories=_categories(meta),
+        positions=list(meta.get("roles") or []),
+        attestation=" ".join(attestation.split()) if attestation else None,
+        quiz=_rendered_quiz(source.questions),
+    )

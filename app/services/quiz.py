@@ -1,0 +1,152 @@
+"""Quiz attempts: draw questions, grade answers on the server, record the result once."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import Completion, ModuleVersion, QuizAttempt, User
+from app.models.types import utcnow
+from app.services import certificates, training
+
+_random = random.SystemRandom()
+
+
+def start_attempt(user: User, version: ModuleVersion, rng: random.Random = _random) -> QuizAttempt:
+    """Draw this attempt's questions from the pool, in random order, options shuffled."""
+    drawn = rng.sample(version.quiz, version.questions_per_attempt)
+    questions = []
+    for question in drawn:
+        order = [option["id"] for option in question["options"]]
+        rng.shuffle(order)
+        questions.append({"id": question["id"], "options": order})
+    attempt = QuizAttempt(user=user, module_version=version, questions=questions)
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+@dataclass(frozen=True)
+class ShownOption:
+    id: str
+    text_html: str
+    correct: bool
+    feedback_html: str
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    id: str
+    title_html: str
+    prompt_html: str
+    multiple: bool
+    options: list[ShownOption]
+
+    @property
+    def answered_correctly(self) -> bool:
+        """Return whether exactly the correct options were chosen."""
+        return all(option.chosen == option.correct for option in self.options)
+
+
+def attempt_questions(
+    attempt: QuizAttempt, answers: dict[str, list[str]] | None = None
+) -> list[ShownQuestion]:
+    """Return the attempt's questions in their drawn order with options as shown."""
+    pool = {question["id"]: question for question in attempt.module_version.quiz}
+    answers = answers or {}
+    shown = []
+    for drawn in attempt.questions:
+        question = pool[drawn["id"]]
+        options = {option["id"]: option for option in question["options"]}
+        chosen = set(answers.get(drawn["id"], []))
+        shown.append(
+            ShownQuestion(
+                id=drawn["id"],
+                title_html=question["title_html"],
+                prompt_html=question["prompt_html"],
+                multiple=question["multiple"],
+                options=[
+                    ShownOption(
+                        id=option_id,
+                        text_html=options[option_id]["text_html"],
+                        correct=options[option_id]["correct"],
+                        feedback_html=options[option_id]["feedback_html"],
+                        chosen=option_id in chosen,
+                    )
+                    for option_id in drawn["options"]
+                ],
+            )
+        )
+    return shown
+
+
+def answer_errors(attempt: QuizAttempt, answers: dict[str, list[str]]) -> dict[str, str]:
+    """Return, per question id, what is wrong with the answers given (empty when valid)."""
+    errors = {}
+    for number, question in enumerate(attempt_questions(attempt), start=1):
+        chosen = answers.get(question.id, [])
+        valid = {option.id for option in question.options}
+        if not chosen:
+            errors[question.id] = _("Choose an answer to question %(number)s.", number=number)
+        elif not set(chosen) <= valid or (not question.multiple and len(chosen) > 1):
+            errors[question.id] = _(
+                "Question %(number)s: choose among the options shown.", number=number
+            )
+    return errors
+
+
+def score(attempt: QuizAttempt, answers: dict[str, list[str]]) -> int:
+    """Return the percentage of questions answered exactly right."""
+    questions = attempt_questions(attempt, answers)
+    right = sum(question.answered_correctly for question in questions)
+    return round(100 * right / len(questions))
+
+
+def submit_attempt(
+    attempt: QuizAttempt, answers: dict[str, list[str]], now: datetime | None = None
+) -> bool:
+    """Grade and record an attempt; return False if it had already been submitted.
+
+    The conditional UPDATE is the guard: of several concurrent submissions of one
+    attempt, the database lets exactly one change the row.
+    """
+    now = now or utcnow()
+    version = attempt.module_version
+    result = score(attempt, answers)
+    passed = result >= version.pass_mark
+    recorded = db.session.execute(
+        sa.update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+        .values(answers=answers, score=result, passed=passed, submitted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(recorded, "rowcount", 0) != 1:
+        return False
+    db.session.refresh(attempt)
+    if passed:
+        completion = Completion(
+            user_id=attempt.user_id,
+            module_version=version,
+            attempt_id=attempt.id,
+            completed_at=now,
+            expires_at=training.add_months(now, version.validity_months),
+        )
+        db.session.add(completion)
+        db.session.flush()
+        certificates.issue(completion)
+    return True
+
+
+def parse_answers(form: Any, attempt: QuizAttempt) -> dict[str, list[str]]:
+    """Read the submitted options for each drawn question from a form."""
+    return {
+        drawn["id"]: [value for value in form.getlist(f"q{drawn['id']}") if value]
+        for drawn in attempt.questions
+    }

@@ -1,0 +1,121 @@
+"""What each person must complete, and where they stand."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+
+from app.extensions import db
+from app.models import Completion, ModuleVersion, QuizAttempt, TrainingModule, User
+from app.models.types import utcnow
+
+# A valid completion may be renewed this long before it expires.
+RENEWAL_WINDOW = timedelta(days=60)
+
+
+class Status(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    FAILED = "failed"
+    PASSED = "passed"
+    EXPIRED = "expired"
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Return the same day `months` later, clamped to the end of shorter months."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def required_versions(user: User) -> list[ModuleVersion]:
+    """Return the current version of every module mandatory for the person."""
+    versions = db.session.scalars(
+        sa.select(ModuleVersion)
+        .join(TrainingModule)
+        .options(contains_eager(ModuleVersion.module))
+        .where(ModuleVersion.is_current, TrainingModule.retired_at.is_(None))
+        .order_by(ModuleVersion.title)
+    ).all()
+    return [
+        version
+        for version in versions
+        if user.category in version.categories
+        and (not version.positions or user.position in version.positions)
+    ]
+
+
+@dataclass(frozen=True)
+class ModuleStatus:
+    version: ModuleVersion
+    status: Status
+    completion: Completion | None
+
+    @property
+    def can_start(self) -> bool:
+        """Return whether a new attempt makes sense now."""
+        return self.status != Status.PASSED or self.renewal_due
+
+    @property
+    def renewal_due(self) -> bool:
+        return self.completion is not None and self.completion.expires_at - utcnow() < RENEWAL_WINDOW
+
+
+def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatus]:
+    """Return the status of each mandatory module, in three queries whatever their number."""
+    now = now or utcnow()
+    versions = required_versions(user)
+    module_ids = [version.module_id for version in versions]
+    completions: dict[int, Completion] = {}
+    rows = db.session.execute(
+        sa.select(Completion, ModuleVersion.module_id)
+        .join(ModuleVersion)
+        .where(Completion.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
+        .order_by(Completion.expires_at)
+    )
+    for completion, module_id in rows:
+        completions[module_id] = completion  # the latest expiry wins
+    attempts = db.session.execute(
+        sa.select(ModuleVersion.module_id, sa.func.count(QuizAttempt.submitted_at))
+        .join(QuizAttempt.module_version)
+        .where(QuizAttempt.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
+        .group_by(ModuleVersion.module_id)
+    )
+    submitted = dict(attempts.all())
+    statuses = []
+    for version in versions:
+        completion = completions.get(version.module_id)
+        if completion is not None:
+            status = Status.PASSED if completion.expires_at > now else Status.EXPIRED
+        elif version.module_id not in submitted:
+            status = Status.NOT_STARTED
+        elif submitted[version.module_id]:
+            status = Status.FAILED
+        else:
+            status = Status.IN_PROGRESS
+        statuses.append(ModuleStatus(version, status, completion))
+    return statuses
+
+
+def module_status(user: User, slug: str) -> ModuleStatus | None:
+    """Return the status of one mandatory module, or None if it is not required."""
+    return next((s for s in module_statuses(user) if s.version.slug == slug), None)
+
+
+def current_version(slug: str) -> ModuleVersion | None:
+    """Return the published version of a module."""
+    return db.session.scalar(
+        sa.select(ModuleVersion)
+        .join(TrainingModule)
+        .where(
+            TrainingModule.slug == slug,
+            ModuleVersion.is_current,
+            TrainingModule.retired_at.is_(None),
+        )
+    )

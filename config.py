@@ -1,0 +1,109 @@
+"""Configuration read from the environment: Config (development), TestConfig, ProductionConfig."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the application; the message says what to fix."""
+
+
+def database_url(value: str | None) -> str:
+    """Return an SQLAlchemy URL, defaulting to the SQLite file under instance/."""
+    if not value:
+        return "sqlite:///blue-beret.db"
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value.removeprefix(prefix)
+    return value
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Return engine options suited to the database in use."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        # Concurrent writers wait for the lock instead of failing at once.
+        options["connect_args"] = {"timeout": 30}
+    return options
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """Read a yes/no environment variable."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
+    # Demo accounts exist only for the embedded SQLite run unless asked for.
+    DEMO_MODE = env_flag("DEMO_MODE", default=not os.environ.get("DATABASE_URL"))
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD")
+
+    MODULES_DIR = Path(os.environ.get("MODULES_DIR", ROOT / "modules"))
+    CERTIFICATES_DIR = Path(os.environ.get("CERTIFICATES_DIR", ROOT / "certificates"))
+    # Absolute base of the verify links printed in QR codes; the request's host otherwise.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+
+    LANGUAGES = ["en"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse a configuration that cannot run safely."""
+
+
+class TestConfig(Config):
+    TESTING = True
+    DEMO_MODE = False
+    SECRET_KEY = "test-secret-key-" + "x" * 32
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
+    PUBLIC_BASE_URL = "https://training.example.org"
+
+
+class ProductionConfig(Config):
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    DEMO_MODE = False
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start without a long random SECRET_KEY or with demo accounts."""
+        if len(cls.SECRET_KEY or "") < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} random characters "
+                "in production. Generate one with: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        if cls.DEMO_MODE:
+            raise ConfigError("DEMO_MODE cannot be on in production: it creates known accounts.")
+
+
+def config_from_environment() -> type[Config]:
+    """Choose the configuration named by APP_CONFIG (production or development)."""
+    name = os.environ.get("APP_CONFIG", "development").strip().lower()
+    if name == "production":
+        return ProductionConfig
+    if name in {"development", ""}:
+        return Config
+    raise ConfigError(f'APP_CONFIG must be "production" or "development", not "{name}".')

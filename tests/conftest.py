@@ -1,0 +1,152 @@
+"""Fixtures that read like a story: an app, a database, people, and signing in."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.extensions import db as _db
+from app.models import Mission, PersonnelCategory, Position, Role, Unit, User
+from app.services import content
+from config import TestConfig
+
+DATA = Path(__file__).parent / "data"
+PASSWORD = "correct horse battery staple"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class _Config(TestConfig):
+    MODULES_DIR = DATA / "modules"
+
+
+class IsolatedClient(FlaskClient):
+    """A client whose every request runs in its own app context, as in production.
+
+    Without this, requests would share the test's app context: its `g` (where
+    CSRF tokens are cached) and its database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    if _Config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///blue-beret.db"):
+        # A file, not memory, so that threads in the concurrency tests share it.
+        _Config.SQLALCHEMY_DATABASE_URI = (
+            f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        )
+    app = create_app(_Config)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The database, emptied after each test."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        with _db.engine.begin() as connection:
+            for table in reversed(_db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def modules(db: Any) -> None:
+    """The test modules, loaded as `flask modules sync` loads them."""
+    content.sync_modules(_Config.MODULES_DIR)
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app: Flask, db: Any) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def unit(db: Any) -> Unit:
+    mission = Mission(code="TEST", name="Test Mission")
+    unit = Unit(mission=mission, code="UNIT-A", name="Unit A", country="Ghana")
+    db.session.add(unit)
+    db.session.commit()
+    return unit
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db: Any, unit: Unit) -> Callable[..., User]:
+    """Create a person; every keyword overrides a sensible default."""
+
+    def make(role: Role = Role.PEACEKEEPER, **values: Any) -> User:
+        number = next(_numbers)
+        values.setdefault("username", f"{role.value}{number}")
+        values.setdefault("full_name", f"Person {number}")
+        values.setdefault("service_number", f"SN-{number:05d}")
+        values.setdefault("category", PersonnelCategory.MILITARY_CONTINGENT)
+        values.setdefault("position", Position.MEMBER)
+        values.setdefault("unit", unit)
+        password = values.pop("password", PASSWORD)
+        user = User(role=role, **values)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def csrf_token(client: FlaskClient, page: str = "/login") -> str:
+    """Read a CSRF token from a page's form, as a browser would submit it."""
+    response = client.get(page)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {page}"
+    return match.group(1)
+
+
+def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """POST a form with a valid CSRF token taken from a page of the site."""
+    page = "/training/" if _signed_in(client) else "/login"
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **(data or {})}, **kwargs)
+
+
+def _signed_in(client: FlaskClient) -> bool:
+    with client.session_transaction() as session:
+        return "_user_id" in session
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """Sign a person in through the sign-in form."""
+
+    def sign_in(user: User, password: str = PASSWORD) -> FlaskClient:
+        response = post(client, "/login", {"username": user.username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+def count(model: Any) -> int:
+    """Count the rows of a model's table."""
+    return int(_db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)

@@ -1,0 +1,202 @@
+"""The peacekeeper's journey: required modules, reading, quiz, result, retry."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.models import (
+    Certificate,
+    Completion,
+    ModuleVersion,
+    PersonnelCategory,
+    Position,
+    QuizAttempt,
+)
+from tests.conftest import count, post
+
+ATTEMPT_URL = re.compile(r"/training/attempts/(\d+)$")
+
+
+def start(client, slug="basics"):
+    response = post(client, f"/training/{slug}/attempts")
+    assert response.status_code == 302
+    return int(ATTEMPT_URL.search(response.headers["Location"]).group(1))
+
+
+def answers_for(db, attempt_id, right=True):
+    """Build the form a learner would submit: all right, or all wrong."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    pool = {q["id"]: q for q in attempt.module_version.quiz}
+    form = {}
+    for drawn in attempt.questions:
+        options = pool[drawn["id"]]["options"]
+        chosen = [o["id"] for o in options if o["correct"] == right]
+        form[f"q{drawn['id']}"] = chosen if right else chosen[:1]
+    return form
+
+
+def test_my_training_lists_modules_for_my_category_and_position(
+    client, modules, make_user, login
+):
+    soldier = make_user(category=PersonnelCategory.MILITARY_CONTINGENT)
+    page = login(soldier).get("/training/").get_data(as_text=True)
+    assert "Conduct basics" in page
+    assert "Not started" in page
+    assert "Policing with respect" not in page
+    assert "Leading by example" not in page
+
+
+def test_police_and_commanders_get_their_extra_modules(client, modules, make_user, login):
+    officer = make_user(category=PersonnelCategory.FORMED_POLICE, position=Position.COMMANDER)
+    page = login(officer).get("/training/").get_data(as_text=True)
+    assert "Policing with respect" in page
+    assert "Leading by example" in page
+
+
+def test_module_page_shows_sanitised_lesson_and_contents(client, modules, make_user, login):
+    page = login(make_user()).get("/training/basics").get_data(as_text=True)
+    assert "Accept no gift." in page
+    assert 'href="#the-rule"' in page  # table of contents
+    assert "<script>" not in page and "javascript:" not in page
+
+
+def test_module_not_required_for_me_is_not_found(client, modules, make_user, login):
+    login(make_user())
+    assert client.get("/training/police-only").status_code == 404
+
+
+def test_quiz_page_draws_questions_without_revealing_answers(
+    client, db, modules, make_user, login
+):
+    login(make_user())
+    attempt_id = start(client)
+    page = client.get(f"/training/attempts/{attempt_id}").get_data(as_text=True)
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert len(attempt.questions) == 4
+    assert page.count("<fieldset") == 4
+    assert "Right:" not in page and "Wrong:" not in page and "correct" not in page.lower()
+    assert "Select all that apply" in page or all(q["id"] != "3" for q in attempt.questions)
+
+
+def test_each_attempt_draws_its_own_order(client, db, modules, make_user, login):
+    login(make_user())
+    orders = set()
+    for _ in range(8):
+        attempt = db.session.get(QuizAttempt, start(client))
+        orders.add(tuple((q["id"], *q["options"]) for q in attempt.questions))
+    assert len(orders) > 1
+
+
+def test_failing_shows_score_and_feedback_and_allows_retry(client, db, modules, make_user, login):
+    login(make_user())
+    attempt_id = start(client)
+    response = post(client, f"/training/attempts/{attempt_id}", answers_for(db, attempt_id, False))
+    assert response.status_code == 302
+    page = client.get(f"/training/attempts/{attempt_id}").get_data(as_text=True)
+    assert "You scored 0%" in page
+    assert "Wrong: Ten Rules for Blue Helmets." in page
+    assert "Try again" in page
+    assert count(Completion) == 0
+    assert "Not passed yet" in client.get("/training/").get_data(as_text=True)
+    assert start(client) != attempt_id
+
+
+def test_passing_records_completion_and_certificate(client, db, modules, make_user, login):
+    user = make_user()
+    login(user)
+    attempt_id = start(client)
+    post(client, f"/training/attempts/{attempt_id}", answers_for(db, attempt_id))
+    page = client.get(f"/training/attempts/{attempt_id}").get_data(as_text=True)
+    assert "You passed with 100%" in page
+    assert "Download your certificate" in page
+
+    completion = db.session.scalar(sa.select(Completion))
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert completion.user_id == user.id and completion.attempt_id == attempt_id
+    assert attempt.passed and attempt.score == 100 and attempt.submitted_at is not None
+    assert attempt.answers
+    # 12 months of validity from the submission time.
+    assert timedelta(days=364) < completion.expires_at - completion.completed_at < timedelta(
+        days=367
+    )
+    assert "Passed" in client.get("/training/").get_data(as_text=True)
+    # A valid completion is not retaken before its renewal window.
+    assert post(client, "/training/basics/attempts").status_code == 302
+    assert count(QuizAttempt) == 1
+
+
+def test_unanswered_question_is_explained_and_nothing_recorded(
+    client, db, modules, make_user, login
+):
+    login(make_user())
+    attempt_id = start(client)
+    form = answers_for(db, attempt_id)
+    form.pop(next(iter(form)))
+    response = post(client, f"/training/attempts/{attempt_id}", form)
+    assert response.status_code == 422
+    assert "Choose an answer to question" in response.get_data(as_text=True)
+    assert db.session.get(QuizAttempt, attempt_id).submitted_at is None
+
+
+def test_options_from_outside_the_question_are_refused(client, db, modules, make_user, login):
+    login(make_user())
+    attempt_id = start(client)
+    form = {key: ["z"] for key in answers_for(db, attempt_id)}
+    response = post(client, f"/training/attempts/{attempt_id}", form)
+    assert response.status_code == 422
+    assert "choose among the options shown" in response.get_data(as_text=True)
+
+
+def test_submitting_twice_records_once(client, db, modules, make_user, login):
+    login(make_user())
+    attempt_id = start(client)
+    post(client, f"/training/attempts/{attempt_id}", answers_for(db, attempt_id))
+    post(client, f"/training/attempts/{attempt_id}", answers_for(db, attempt_id, False))
+    db.session.expire_all()
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert attempt.score == 100
+    assert count(Completion) == 1 and count(Certificate) == 1
+
+
+def test_expired_completion_shows_expired_and_allows_retake(
+    client, db, modules, make_user, login
+):
+    login(make_user())
+    attempt_id = start(client)
+    post(client, f"/training/attempts/{attempt_id}", answers_for(db, attempt_id))
+    completion = db.session.scalar(sa.select(Completion))
+    completion.expires_at = completion.completed_at - timedelta(days=1)
+    db.session.commit()
+    assert "Expired" in client.get("/training/").get_data(as_text=True)
+    assert start(client) != attempt_id
+
+
+def test_new_version_keeps_the_version_a_completion_was_earned_on(
+    client, db, modules, make_user, login, tmp_path
+):
+    from app.services import content
+    from tests.conftest import DATA
+
+    login(make_user())
+    attempt_id = start(client)
+    post(client, f"/training/attempts/{attempt_id}", answers_for(db, attempt_id))
+    first = db.session.scalar(sa.select(Completion)).module_version_id
+
+    changed = tmp_path / "modules"
+    changed.mkdir()
+    for path in (DATA / "modules").glob("*.md"):
+        text = path.read_text()
+        (changed / path.name).write_text(text.replace("Accept no gift.", "Accept no gift, ever."))
+    results = {r.slug: r for r in content.sync_modules(changed)}
+    db.session.commit()
+    assert results["basics"].action == "updated" and results["basics"].version == 2
+
+    current = db.session.scalar(
+        sa.select(ModuleVersion).where(ModuleVersion.is_current, ModuleVersion.number == 2)
+    )
+    assert current is not None and "Accept no gift, ever." in current.body_html
+    assert db.session.scalar(sa.select(Completion)).module_version_id == first
+    assert "Accept no gift, ever." in client.get("/training/basics").get_data(as_text=True)
