@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest setup migrate bench clean
+.PHONY: run test lint typecheck pytest setup migrate clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml $(BIN)/activate
+$(VENV)/.installed: pyproject.toml $(BIN)/activate scripts/system-packages
+	scripts/system-packages
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
@@ -30,7 +31,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy app/services
+	$(BIN)/mypy app
 
 pytest: setup
 	$(BIN)/pytest -q

@@ -57,7 +57,10 @@ def template_globals() -> dict[str, object]:
     from flask_babel import get_locale
 
     language = str(get_locale() or "en")
-    return {"page_language": language, "page_direction": "rtl" if language in RTL_LANGUAGES else "ltr"}
+    return {
+        "page_language": language,
+        "page_direction": "rtl" if language in RTL_LANGUAGES else "ltr",
+    }
 
 
 def select_locale() -> str | None:

@@ -40,9 +40,9 @@ def error_message(error: HTTPException) -> str:
     """Return a plain explanation of an error for the person who met it."""
     code = error.code or 500
     if code == 400 and error.description and "CSRF" in error.description:
-        return _("This form has expired. Go back, reload the page and submit it again.")
+        return str(_("This form has expired. Go back, reload the page and submit it again."))
     if code == 413:
-        return _("The file is too large. The limit is %(mb)s MB.", mb=max_upload_mb())
+        return str(_("The file is too large. The limit is %(mb)s MB.", mb=max_upload_mb()))
     return str(MESSAGES.get(code, MESSAGES[500]))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -28,6 +28,16 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass `Model`: Flask-SQLAlchemy's db.Model at run time (table names from
+# class names), the typed declarative base for the type checker.
+if TYPE_CHECKING:
+
+    class Model(Base):
+        __abstract__ = True
+
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

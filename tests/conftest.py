@@ -44,9 +44,7 @@ class IsolatedClient(FlaskClient):
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     if _Config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///blue-beret.db"):
         # A file, not memory, so that threads in the concurrency tests share it.
-        _Config.SQLALCHEMY_DATABASE_URI = (
-            f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        )
+        _Config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     app = create_app(_Config)
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -38,9 +38,7 @@ def answers_for(db, attempt_id, right=True):
     return form
 
 
-def test_my_training_lists_modules_for_my_category_and_position(
-    client, modules, make_user, login
-):
+def test_my_training_lists_modules_for_my_category_and_position(client, modules, make_user, login):
     soldier = make_user(category=PersonnelCategory.MILITARY_CONTINGENT)
     page = login(soldier).get("/training/").get_data(as_text=True)
     assert "Conduct basics" in page
@@ -68,9 +66,7 @@ def test_module_not_required_for_me_is_not_found(client, modules, make_user, log
     assert client.get("/training/police-only").status_code == 404
 
 
-def test_quiz_page_draws_questions_without_revealing_answers(
-    client, db, modules, make_user, login
-):
+def test_quiz_page_draws_questions_without_revealing_answers(client, db, modules, make_user, login):
     login(make_user())
     attempt_id = start(client)
     page = client.get(f"/training/attempts/{attempt_id}").get_data(as_text=True)
@@ -119,8 +115,8 @@ def test_passing_records_completion_and_certificate(client, db, modules, make_us
     assert attempt.passed and attempt.score == 100 and attempt.submitted_at is not None
     assert attempt.answers
     # 12 months of validity from the submission time.
-    assert timedelta(days=364) < completion.expires_at - completion.completed_at < timedelta(
-        days=367
+    assert (
+        timedelta(days=364) < completion.expires_at - completion.completed_at < timedelta(days=367)
     )
     assert "Passed" in client.get("/training/").get_data(as_text=True)
     # A valid completion is not retaken before its renewal window.
@@ -161,9 +157,7 @@ def test_submitting_twice_records_once(client, db, modules, make_user, login):
     assert count(Completion) == 1 and count(Certificate) == 1
 
 
-def test_expired_completion_shows_expired_and_allows_retake(
-    client, db, modules, make_user, login
-):
+def test_expired_completion_shows_expired_and_allows_retake(client, db, modules, make_user, login):
     login(make_user())
     attempt_id = start(client)
     post(client, f"/training/attempts/{attempt_id}", answers_for(db, attempt_id))

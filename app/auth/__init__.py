@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint
 
 from app.extensions import db
@@ -16,7 +15,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.scalar(sa.select(User).where(User.id == int(user_id)))
+    user = db.session.get(User, int(user_id))
     if user is None or not user.is_active or user.session_token != token:
         return None
     return user

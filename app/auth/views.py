@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.auth import bp
@@ -54,7 +54,9 @@ def login() -> Response | str:
         name = form.username.data.strip().lower()
         user = db.session.scalar(
             sa.select(User).where(
-                sa.or_(sa.func.lower(User.username) == name, sa.func.lower(User.service_number) == name)
+                sa.or_(
+                    sa.func.lower(User.username) == name, sa.func.lower(User.service_number) == name
+                )
             )
         )
         if user is None or not user.is_active or not user.check_password(form.password.data):
@@ -64,13 +66,14 @@ def login() -> Response | str:
         session.clear()
         login_user(user, remember=form.remember.data)
         target = request.args.get("next")
-        return redirect(target if is_local_path(target) else home_url(user))
+        return redirect(target if target and is_local_path(target) else home_url(user))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
 def logout() -> Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
     current_user.end_sessions()
     db.session.commit()
     logout_user()

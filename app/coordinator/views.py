@@ -12,6 +12,4 @@ from app.services import organisation
 @bp.route("/")
 def index() -> str:
     units = organisation.units_in_scope(current_user)
-    return render_template(
-        "coordinator/index.html", summaries=organisation.unit_summaries(units)
-    )
+    return render_template("coordinator/index.html", summaries=organisation.unit_summaries(units))

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.learner import bp
-from app.models import QuizAttempt
+from app.models import Certificate, Completion, QuizAttempt
 from app.services import certificates, quiz, training
 
 
@@ -61,6 +61,9 @@ def own_attempt(attempt_id: int) -> QuizAttempt:
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
     attempt = own_attempt(attempt_id)
+    if attempt.submitted_at is not None and request.method == "POST":
+        flash(_("This attempt had already been submitted; here is its result."), "info")
+        return redirect(url_for("learner.attempt", attempt_id=attempt.id))
     if attempt.submitted_at is not None:
         return render_template(
             "learner/result.html",
@@ -87,12 +90,10 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
     return (page, 422) if errors else page
 
 
-def attempt_certificate(attempt: QuizAttempt) -> certificates.Certificate | None:
+def attempt_certificate(attempt: QuizAttempt) -> Certificate | None:
     """Return the certificate earned by a passed attempt."""
     return db.session.scalar(
-        sa.select(certificates.Certificate)
-        .join(certificates.Completion)
-        .where(certificates.Completion.attempt_id == attempt.id)
+        sa.select(Certificate).join(Completion).where(Completion.attempt_id == attempt.id)
     )
 
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.types import UTCDateTime, utcnow
 
 
@@ -65,7 +65,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Mission(db.Model):
+class Mission(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
@@ -73,7 +73,7 @@ class Mission(db.Model):
     units: Mapped[list[Unit]] = relationship(back_populates="mission")
 
 
-class Unit(db.Model):
+class Unit(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     mission_id: Mapped[int] = mapped_column(sa.ForeignKey("mission.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
@@ -93,7 +93,7 @@ unit_assignment = sa.Table(
 )
 
 
-class User(db.Model):
+class User(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))
@@ -120,9 +120,7 @@ class User(db.Model):
 
     def check_password(self, password: str) -> bool:
         """Return whether the password matches the stored hash."""
-        return self.password_hash is not None and check_password_hash(
-            self.password_hash, password
-        )
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
 
     def end_sessions(self) -> None:
         """Invalidate every session and remember-me cookie issued so far."""

@@ -8,12 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.organisation import User
 from app.models.types import UTCDateTime, utcnow
 
 
-class TrainingModule(db.Model):
+class TrainingModule(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # Set when the module's file disappears from modules/: kept for its history.
@@ -24,7 +24,7 @@ class TrainingModule(db.Model):
     )
 
 
-class ModuleVersion(db.Model):
+class ModuleVersion(Model):
     """One published state of a module's content, rendered and sanitised at load."""
 
     __table_args__ = (sa.UniqueConstraint("module_id", "number"),)
@@ -57,7 +57,7 @@ class ModuleVersion(db.Model):
         return self.module.slug
 
 
-class QuizAttempt(db.Model):
+class QuizAttempt(Model):
     """One sitting of a quiz: the questions drawn, the answers given and the grade."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +75,7 @@ class QuizAttempt(db.Model):
     module_version: Mapped[ModuleVersion] = relationship()
 
 
-class Completion(db.Model):
+class Completion(Model):
     """A module version passed by a person, valid until it expires."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +91,7 @@ class Completion(db.Model):
     certificate: Mapped[Certificate | None] = relationship(back_populates="completion")
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """Proof of a completion, verifiable by anyone from its code."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

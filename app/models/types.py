@@ -23,12 +23,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("timestamps must be timezone-aware")
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware datetimes")
         return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
+        if not isinstance(value, datetime):
             return None
         if value.tzinfo is None:
             # SQLite drops the offset; everything stored is UTC.

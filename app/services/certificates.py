@@ -72,7 +72,9 @@ def find(code: str) -> Certificate | None:
 
 def status(certificate: Certificate, now: datetime | None = None) -> VerifyStatus:
     """Return whether the certificate is still valid."""
-    return VerifyStatus.VALID if certificate.expires_at > (now or utcnow()) else VerifyStatus.EXPIRED
+    return (
+        VerifyStatus.VALID if certificate.expires_at > (now or utcnow()) else VerifyStatus.EXPIRED
+    )
 
 
 def user_certificates(user_id: int) -> list[Certificate]:

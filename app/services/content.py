@@ -239,9 +239,7 @@ def _read_quiz(path: str, lines: list[str], offset: int, problems: list[Problem]
     return questions
 
 
-def _split_tags(
-    path: str, line: int, title: str, problems: list[Problem]
-) -> tuple[str, set[str]]:
+def _split_tags(path: str, line: int, title: str, problems: list[Problem]) -> tuple[str, set[str]]:
     tags: set[str] = set()
     while match := TAG_RE.search(title):
         tag = match["tag"].lower()
@@ -347,7 +345,8 @@ def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem])
             for role in roles:
                 if role not in LEADERSHIP_POSITIONS:
                     report(
-                        "roles", f'unknown role "{role}"; use one of: ' + ", ".join(LEADERSHIP_POSITIONS)
+                        "roles",
+                        f'unknown role "{role}"; use one of: ' + ", ".join(LEADERSHIP_POSITIONS),
                     )
     for name in ("attestation",):
         if name in meta and not (isinstance(meta[name], str) and meta[name].strip()):
@@ -381,7 +380,9 @@ def read_modules(directory: Path) -> list[ModuleSource]:
     for module in modules:
         if module.slug and module.slug in seen:
             module.problems.append(
-                Problem(module.path, 1, f'slug "{module.slug}" is already used by {seen[module.slug]}')
+                Problem(
+                    module.path, 1, f'slug "{module.slug}" is already used by {seen[module.slug]}'
+                )
             )
         seen.setdefault(module.slug, module.path)
     return modules

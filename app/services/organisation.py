@@ -57,6 +57,8 @@ def unit_summaries(units: list[Unit]) -> list[UnitSummary]:
     )
     missions = {m.id: m for m in db.session.scalars(sa.select(Mission))}
     return [
-        UnitSummary(unit, missions[unit.mission_id], people.get(unit.id, 0), trained.get(unit.id, 0))
+        UnitSummary(
+            unit, missions[unit.mission_id], people.get(unit.id, 0), trained.get(unit.id, 0)
+        )
         for unit in units
     ]

@@ -64,7 +64,9 @@ class ModuleStatus:
 
     @property
     def renewal_due(self) -> bool:
-        return self.completion is not None and self.completion.expires_at - utcnow() < RENEWAL_WINDOW
+        return (
+            self.completion is not None and self.completion.expires_at - utcnow() < RENEWAL_WINDOW
+        )
 
 
 def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatus]:
@@ -79,8 +81,8 @@ def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatu
         .where(Completion.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
         .order_by(Completion.expires_at)
     )
-    for completion, module_id in rows:
-        completions[module_id] = completion  # the latest expiry wins
+    for earned, module_id in rows:
+        completions[module_id] = earned  # the latest expiry wins
     attempts = db.session.execute(
         sa.select(ModuleVersion.module_id, sa.func.count(QuizAttempt.submitted_at))
         .join(QuizAttempt.module_version)

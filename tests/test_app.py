@@ -1,0 +1,132 @@
+"""Configuration, error pages, headers and the database schema."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db as _db
+from config import ConfigError, ProductionConfig, database_url
+from tests.conftest import _Config
+
+
+def production(secret: str | None) -> type[ProductionConfig]:
+    class Production(ProductionConfig):
+        SECRET_KEY = secret or ""
+        MODULES_DIR = _Config.MODULES_DIR
+
+    return Production
+
+
+@pytest.mark.parametrize("secret", [None, "", "short-secret"])
+def test_production_refuses_missing_or_short_secret_key(secret):
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set to at least 32"):
+        create_app(production(secret))
+
+
+def test_production_starts_with_a_long_secret_key_and_no_demo_mode():
+    app = create_app(production("k" * 40))
+    assert app.config["DEMO_MODE"] is False
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+
+
+def test_database_urls_use_psycopg_3():
+    assert database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert database_url(None) == "sqlite:///blue-beret.db"
+
+
+def test_demo_seed_does_nothing_outside_demo_mode(app, db):
+    from app.models import User
+
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert "Demo mode is off" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_demo_seed_is_repeatable(app, db, monkeypatch):
+    from app.models import Mission, Unit, User
+
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    monkeypatch.setitem(app.config, "DEMO_PASSWORD", "demo password 1")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    second = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == second.exit_code == 0
+    assert "peacekeeper" in second.output and "demo password 1" in second.output
+    counts = [
+        db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Mission, Unit, User)
+    ]
+    assert counts == [1, 2, 4]
+    admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
+    assert admin.check_password("demo password 1")
+
+
+def test_not_found_page_is_in_the_apps_look(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Blue Beret" in page and "There is nothing here" in page
+
+
+def test_unexpected_error_shows_no_stack_trace(app, client):
+    def broken():
+        raise RuntimeError("secret internal detail")
+
+    app.view_functions.setdefault("broken_for_test", broken)
+    if "/broken-for-test" not in [r.rule for r in app.url_map.iter_rules()]:
+        app.url_map.add(app.url_rule_class("/broken-for-test", endpoint="broken_for_test"))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        response = client.get("/broken-for-test")
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in page
+    assert "secret internal detail" not in page and "Traceback" not in page
+
+
+def test_security_headers(client, make_user, login):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    login(make_user())
+    assert client.get("/training/").headers["Cache-Control"] == "no-store"
+
+
+def test_migrations_build_the_schema_of_the_models(tmp_path):
+    """A fresh database migrated to head matches the models exactly."""
+    url = sa.make_url(_Config.SQLALCHEMY_DATABASE_URI)
+    if url.get_backend_name() == "postgresql":
+        fresh = url.set(database="blue_beret_migration_check")
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {fresh.database}"))
+            connection.execute(sa.text(f"CREATE DATABASE {fresh.database}"))
+    else:
+        fresh = sa.make_url(f"sqlite:///{tmp_path / 'fresh.db'}")
+
+    class Fresh(_Config):
+        SQLALCHEMY_DATABASE_URI = fresh.render_as_string(hide_password=False)
+
+    app = create_app(Fresh)
+    with app.app_context():
+        upgrade(directory=app.root_path + "/migrations")
+        with _db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, _db.metadata) == []
+        _db.engine.dispose()
+    if url.get_backend_name() == "postgresql":
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE {fresh.database}"))
+        admin.dispose()

@@ -1,0 +1,113 @@
+"""Certificates: the PDF a learner downloads and the page anyone can verify it on."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+
+import pytest
+
+from app.services import certificates
+from tests.helpers import pass_module
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_learner_downloads_own_certificate_with_name_and_code(
+    client, db, modules, make_user, login, tmp_path
+):
+    user = make_user(full_name="Amina Haddad", service_number="GH-20417")
+    certificate = pass_module(user)
+    response = login(user).get(f"/training/certificates/{certificate.code}.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data, tmp_path)
+    for expected in ("Amina Haddad", "GH-20417", "Conduct basics", certificate.code,
+                     "Military contingent member", "Unit A", "Version 1.0",
+                     f"https://training.example.org/verify/{certificate.code}"):  # fmt: skip
+        assert expected in text, expected
+
+
+def test_certificate_of_someone_else_is_not_found(client, db, modules, make_user, login):
+    certificate = pass_module(make_user())
+    login(make_user())
+    assert client.get(f"/training/certificates/{certificate.code}.pdf").status_code == 404
+
+
+def test_certificate_is_listed_on_my_training(client, db, modules, make_user, login):
+    user = make_user()
+    certificate = pass_module(user)
+    page = login(user).get("/training/").get_data(as_text=True)
+    assert f"/training/certificates/{certificate.code}.pdf" in page
+
+
+def test_verify_page_shows_valid_certificate_without_login(client, db, modules, make_user):
+    certificate = pass_module(make_user(full_name="Ivan Petrov", service_number="RU-555"))
+    page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Valid" in page and "Ivan Petrov" in page and "Conduct basics" in page
+    assert certificate.completed_at.date().isoformat() in page
+    # Nothing beyond what a checkpoint needs.
+    assert "RU-555" not in page and "Unit A" not in page
+
+
+def test_verify_accepts_code_typed_without_dashes(client, db, modules, make_user):
+    certificate = pass_module(make_user())
+    typed = certificate.code.replace("-", "").lower()
+    response = client.get(f"/verify?code={typed}")
+    assert response.headers["Location"] == f"/verify/{certificate.code}"
+
+
+def test_verify_page_shows_expired(client, db, modules, make_user):
+    certificate = pass_module(make_user())
+    certificate.expires_at = certificate.completed_at - timedelta(days=1)
+    db.session.commit()
+    page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Expired" in page and "Valid<" not in page
+
+
+def test_verify_unknown_code(client, db):
+    response = client.get("/verify/AAAA-BBBB-CCCC-DDDD")
+    assert response.status_code == 404
+    assert "Unknown certificate" in response.get_data(as_text=True)
+
+
+def test_codes_are_unguessable_and_unique():
+    codes = {certificates.new_code() for _ in range(1000)}
+    assert len(codes) == 1000
+    assert all(len(code) == 19 and code.count("-") == 3 for code in codes)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["file:///etc/passwd", "http://169.254.169.254/latest/meta-data/", "https://example.org/x.css",
+     "file://{root}/../config.py"],
+)  # fmt: skip
+def test_certificate_renderer_fetches_only_its_own_assets(app, url):
+    root = app.config["CERTIFICATES_DIR"]
+    fetcher = certificates.AssetFetcher(root)
+    with pytest.raises(ValueError, match="only use their own assets"):
+        fetcher.fetch(url.format(root=root))
+    assert fetcher.fetch((root / "emblem.svg").as_uri()).read().startswith(b"<svg")
+
+
+def test_design_referring_to_outside_files_renders_without_them(app, tmp_path, caplog):
+    design = tmp_path / "design"
+    design.mkdir()
+    (design / "certificate.html").write_text(
+        '<p>{{ holder_name }}</p><img src="file:///etc/hostname"><img src="http://example.org/x.png">'
+    )
+    (design / "certificate.css").write_text('@import url("file:///etc/passwd"); p { color: red }')
+    with app.test_request_context():
+        pdf = certificates.render_pdf(design, {"holder_name": "Test Person"})
+    assert pdf.startswith(b"%PDF")
+    refused = [
+        r.getMessage() for r in caplog.records if "only use their own assets" in r.getMessage()
+    ]
+    assert len(refused) == 3, refused
