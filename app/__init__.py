@@ -13,6 +13,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class.check()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
 
     check_modules(app)
     register_extensions(app)
