@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from app.extensions import db
 from app.learner import bp
 from app.models import Certificate, Completion, QuizAttempt
-from app.services import certificates, quiz, training
+from app.services import attestation, certificates, quiz, training
 
 
 @bp.route("/")
@@ -38,9 +38,26 @@ def module(slug: str) -> str:
     return render_template("learner/module.html", status=status, attempts=attempts)
 
 
+@bp.route("/<slug>/attestation", methods=["POST"])
+def attest(slug: str) -> Response:
+    status = training.module_status(current_user, slug) or abort(404)
+    if status.version.attestation is None:
+        abort(404)
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm the undertaking, then press Confirm."), "error")
+    else:
+        attestation.attest(current_user, status.version)
+        db.session.commit()
+        flash(_("Thank you. Your undertaking is recorded. You can now take the quiz."), "info")
+    return redirect(url_for("learner.module", slug=slug, _anchor="quiz-heading"))
+
+
 @bp.route("/<slug>/attempts", methods=["POST"])
 def start_attempt(slug: str) -> Response:
     status = training.module_status(current_user, slug) or abort(404)
+    if status.needs_attestation:
+        flash(_("Confirm the undertaking at the end of the module before the quiz."), "error")
+        return redirect(url_for("learner.module", slug=slug, _anchor="quiz-heading"))
     if not status.can_start:
         flash(_("You have already passed this module. It is valid until %(date)s.",
                 date=status.completion.expires_at.date().isoformat()), "info")  # type: ignore[union-attr]  # fmt: skip

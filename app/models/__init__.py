@@ -2,6 +2,7 @@
 
 from app.models.organisation import Mission, PersonnelCategory, Position, Role, Unit, User
 from app.models.training import (
+    Attestation,
     Certificate,
     Completion,
     ModuleVersion,
@@ -10,6 +11,7 @@ from app.models.training import (
 )
 
 __all__ = [
+    "Attestation",
     "Certificate",
     "Completion",
     "Mission",

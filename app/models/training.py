@@ -57,6 +57,22 @@ class ModuleVersion(Model):
         return self.module.slug
 
 
+class Attestation(Model):
+    """A learner's signed undertaking for one exact version of a module's content."""
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "module_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    module_version_id: Mapped[int] = mapped_column(sa.ForeignKey("module_version.id"))
+    # The content the learner read and the words they confirmed, as they were.
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    statement: Mapped[str] = mapped_column(sa.Text)
+    attested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    module_version: Mapped[ModuleVersion] = relationship()
+
+
 class QuizAttempt(Model):
     """One sitting of a quiz: the questions drawn, the answers given and the grade."""
 
@@ -106,6 +122,8 @@ class Certificate(Model):
     module_version: Mapped[str] = mapped_column(sa.String(32))
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attestation: Mapped[str | None] = mapped_column(sa.Text)
+    attested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     completion: Mapped[Completion] = relationship(back_populates="certificate")

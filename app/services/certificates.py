@@ -23,6 +23,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from app.extensions import db
 from app.models import Certificate, Completion, PersonnelCategory
 from app.models.types import utcnow
+from app.services import attestation
 
 TEMPLATE = "certificate.html"
 STYLESHEET = "certificate.css"
@@ -42,6 +43,7 @@ def new_code() -> str:
 def issue(completion: Completion) -> Certificate:
     """Issue the certificate of a completion, recording what it states."""
     user, version = completion.user, completion.module_version
+    undertaking = attestation.find(user, version)
     certificate = Certificate(
         completion=completion,
         code=new_code(),
@@ -53,6 +55,8 @@ def issue(completion: Completion) -> Certificate:
         module_version=version.label,
         completed_at=completion.completed_at,
         expires_at=completion.expires_at,
+        attestation=undertaking.statement if undertaking else None,
+        attested_at=undertaking.attested_at if undertaking else None,
     )
     db.session.add(certificate)
     db.session.flush()
@@ -165,6 +169,10 @@ def document_data(certificate: Certificate, verify_url: str) -> dict[str, Any]:
         "completed_on": format_date(certificate.completed_at, "long"),
         "expires_on": format_date(certificate.expires_at, "long"),
         "code": certificate.code,
+        "attestation": certificate.attestation,
+        "attested_on": format_date(certificate.attested_at, "long")
+        if certificate.attested_at
+        else None,
         "verify_url": verify_url,
         "qr": qr_data_uri(verify_url),
     }

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
-from app.models import Completion, ModuleVersion, QuizAttempt, TrainingModule, User
+from app.models import Attestation, Completion, ModuleVersion, QuizAttempt, TrainingModule, User
 from app.models.types import utcnow
 
 # A valid completion may be renewed this long before it expires.
@@ -56,6 +56,12 @@ class ModuleStatus:
     version: ModuleVersion
     status: Status
     completion: Completion | None
+    attested_at: datetime | None = None
+
+    @property
+    def needs_attestation(self) -> bool:
+        """Return whether the learner must still confirm this version's undertaking."""
+        return self.version.attestation is not None and self.attested_at is None
 
     @property
     def can_start(self) -> bool:
@@ -70,7 +76,7 @@ class ModuleStatus:
 
 
 def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatus]:
-    """Return the status of each mandatory module, in three queries whatever their number."""
+    """Return the status of each mandatory module, in four queries whatever their number."""
     now = now or utcnow()
     versions = required_versions(user)
     module_ids = [version.module_id for version in versions]
@@ -90,6 +96,17 @@ def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatu
         .group_by(ModuleVersion.module_id)
     )
     submitted = dict(attempts.all())
+    attested = dict(
+        db.session.execute(
+            sa.select(Attestation.module_version_id, Attestation.attested_at)
+            .join(Attestation.module_version)
+            .where(
+                Attestation.user_id == user.id,
+                Attestation.module_version_id.in_([version.id for version in versions]),
+                Attestation.content_hash == ModuleVersion.content_hash,
+            )
+        ).all()
+    )
     statuses = []
     for version in versions:
         completion = completions.get(version.module_id)
@@ -101,7 +118,7 @@ def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatu
             status = Status.FAILED
         else:
             status = Status.IN_PROGRESS
-        statuses.append(ModuleStatus(version, status, completion))
+        statuses.append(ModuleStatus(version, status, completion, attested.get(version.id)))
     return statuses
 
 

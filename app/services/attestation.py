@@ -1,0 +1,50 @@
+"""Undertakings a learner confirms before a module's quiz counts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Attestation, ModuleVersion, User
+from app.models.types import utcnow
+
+
+def find(user: User, version: ModuleVersion) -> Attestation | None:
+    """Return the person's attestation of this exact version, if they gave one."""
+    return db.session.scalar(
+        sa.select(Attestation).where(
+            Attestation.user_id == user.id,
+            Attestation.module_version_id == version.id,
+            Attestation.content_hash == version.content_hash,
+        )
+    )
+
+
+def is_satisfied(user: User, version: ModuleVersion) -> bool:
+    """Return whether the version asks for no undertaking or the person gave it."""
+    return version.attestation is None or find(user, version) is not None
+
+
+def attest(user: User, version: ModuleVersion) -> Attestation:
+    """Record the person's undertaking for this version; confirming twice keeps the first."""
+    existing = find(user, version)
+    if existing is not None:
+        return existing
+    assert version.attestation is not None
+    attestation = Attestation(
+        user_id=user.id,
+        module_version_id=version.id,
+        content_hash=version.content_hash,
+        statement=version.attestation,
+        attested_at=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attestation)
+    except IntegrityError:
+        # A concurrent confirmation won; it says the same thing.
+        concurrent = find(user, version)
+        assert concurrent is not None
+        return concurrent
+    return attestation
