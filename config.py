@@ -55,6 +55,21 @@ class Config:
     # Absolute base of the verify links printed in QR codes; the request's host otherwise.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
+    # Curriculum: training is due this many days before deployment, or this many
+    # days after the account was created when no deployment date is known.
+    DUE_DAYS_BEFORE_DEPLOYMENT = int(os.environ.get("DUE_DAYS_BEFORE_DEPLOYMENT", "14"))
+    DUE_DAYS_WITHOUT_DEPLOYMENT = int(os.environ.get("DUE_DAYS_WITHOUT_DEPLOYMENT", "30"))
+    EXPIRING_WITHIN_DAYS = int(os.environ.get("EXPIRING_WITHIN_DAYS", "30"))
+    REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
+    SET_PASSWORD_LINK_DAYS = int(os.environ.get("SET_PASSWORD_LINK_DAYS", "14"))
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = env_flag("MAIL_USE_TLS", default=False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Blue Beret <no-reply@localhost>")
+
     LANGUAGES = ["en"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

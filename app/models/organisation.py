@@ -94,6 +94,8 @@ unit_assignment = sa.Table(
 
 
 class User(Model):
+    __table_args__ = (sa.Index("ix_user_unit_category", "unit_id", "category", "position"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(200))

@@ -24,6 +24,22 @@ class TrainingModule(Model):
     )
 
 
+class CurriculumRequirement(Model):
+    """One line of the curriculum: people of this category (and position) must take the module.
+
+    Rebuilt from the current version's front matter whenever modules are loaded, so
+    reports can join people to what they must complete in plain SQL.
+    """
+
+    __table_args__ = (sa.Index("ix_curriculum_requirement_category", "category", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("training_module.id"), index=True)
+    category: Mapped[str] = mapped_column(sa.String(32))
+    # Empty: everyone in the category; otherwise only people in this position.
+    position: Mapped[str | None] = mapped_column(sa.String(16))
+
+
 class ModuleVersion(Model):
     """One published state of a module's content, rendered and sanitised at load."""
 
@@ -94,8 +110,14 @@ class QuizAttempt(Model):
 class Completion(Model):
     """A module version passed by a person, valid until it expires."""
 
+    __table_args__ = (
+        sa.Index("ix_completion_user_module_expiry", "user_id", "module_id", "expires_at"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    # The module as well as its version, so reports group completions without a join.
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("training_module.id"), index=True)
     module_version_id: Mapped[int] = mapped_column(sa.ForeignKey("module_version.id"), index=True)
     # One completion per passed attempt, whatever the number of submissions.
     attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_attempt.id"), unique=True)
@@ -127,3 +149,29 @@ class Certificate(Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     completion: Mapped[Completion] = relationship(back_populates="certificate")
+
+
+class Reminder(Model):
+    """An e-mail reminding a person of overdue or expiring training."""
+
+    __table_args__ = (sa.Index("ix_reminder_user_sent", "user_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The module titles the reminder named.
+    modules: Mapped[list[str]] = mapped_column(sa.JSON)
+
+
+class RosterUpload(Model):
+    """A roster file awaiting the coordinator's confirmation after its preview.
+
+    Kept in the database, not in memory, so any instance can confirm it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

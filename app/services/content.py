@@ -13,7 +13,13 @@ import sqlalchemy as sa
 import yaml
 
 from app.extensions import db
-from app.models import ModuleVersion, PersonnelCategory, Position, TrainingModule
+from app.models import (
+    CurriculumRequirement,
+    ModuleVersion,
+    PersonnelCategory,
+    Position,
+    TrainingModule,
+)
 from app.models.types import utcnow
 from app.services import markdown
 
@@ -477,7 +483,21 @@ def sync_modules(directory: Path) -> list[SyncResult]:
                 version.is_current = False
             results.append(SyncResult(module.slug, "retired", None))
     db.session.flush()
+    rebuild_curriculum()
     return results
+
+
+def rebuild_curriculum() -> None:
+    """Derive who must take which module from the current versions' front matter."""
+    db.session.execute(sa.delete(CurriculumRequirement))
+    versions = db.session.scalars(sa.select(ModuleVersion).where(ModuleVersion.is_current))
+    db.session.add_all(
+        CurriculumRequirement(module_id=version.module_id, category=category, position=position)
+        for version in versions
+        for category in version.categories
+        for position in (version.positions or [None])
+    )
+    db.session.flush()
 
 
 def _new_version(module: TrainingModule, number: int, source: ModuleSource) -> ModuleVersion:

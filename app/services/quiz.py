@@ -133,6 +133,7 @@ def submit_attempt(
     if passed:
         completion = Completion(
             user_id=attempt.user_id,
+            module_id=version.module_id,
             module_version=version,
             attempt_id=attempt.id,
             completed_at=now,
