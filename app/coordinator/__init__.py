@@ -8,4 +8,4 @@ from app.models import Role
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 guard(bp, Role.COORDINATOR, Role.ADMIN)
 
-from app.coordinator import views  # noqa: E402, F401
+from app.coordinator import roster, views  # noqa: E402, F401

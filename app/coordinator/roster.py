@@ -1,0 +1,1 @@
+"""Roster import: upload, preview, confirm."""
