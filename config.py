@@ -45,7 +45,6 @@ def env_flag(name: str, default: bool) -> bool:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
     # Demo accounts exist only for the embedded SQLite run unless asked for.
     DEMO_MODE = env_flag("DEMO_MODE", default=not os.environ.get("DATABASE_URL"))
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD")
@@ -91,7 +90,6 @@ class TestConfig(Config):
     DEMO_MODE = False
     SECRET_KEY = "test-secret-key-" + "x" * 32
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
     PUBLIC_BASE_URL = "https://training.example.org"
 
 

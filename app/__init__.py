@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from config import Config, config_from_environment
+from config import Config, config_from_environment, engine_options
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -13,7 +13,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class.check()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
+    # Derived from the URL actually in use, so a subclass changing the URL stays right.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.do")
 
     check_modules(app)
     register_extensions(app)

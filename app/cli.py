@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.reminders_cli import reminders_cli
+from app.roster_cli import roster_cli
 from app.services import content, demo
 
 modules_cli = AppGroup("modules", help="Check and load the training modules.")
@@ -54,7 +58,33 @@ def demo_seed() -> None:
         click.echo(f"  {username:<12} password: {password}")
 
 
+@demo_cli.command("scale")
+@click.option("--users", default=100_000, show_default=True, help="People to create.")
+@click.option("--units", default=120, show_default=True, help="Units to spread them over.")
+@click.option("--modules", default=20, show_default=True, help="Mandatory modules.")
+def demo_scale(users: int, units: int, modules: int) -> None:
+    """Generate a large organisation with completion history, for measurements."""
+    if users < 1 or units < 1 or modules < 1:
+        raise click.BadParameter("users, units and modules must each be at least 1")
+    started = time.perf_counter()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - started
+        click.echo(f"\r{stage:>8}: {done:>9,} / {total:,}  ({elapsed:5.0f} s)", nl=False)
+        if done >= total:
+            click.echo()
+
+    counts = demo.scale(users, units, modules, progress)
+    db.session.commit()
+    click.echo(
+        f"Created {counts['people']:,} people in {counts['units']} units with "
+        f"{counts['completions']:,} completions in {time.perf_counter() - started:.0f} s."
+    )
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the application."""
     app.cli.add_command(modules_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(roster_cli)
+    app.cli.add_command(reminders_cli)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.extensions import db as _db
@@ -106,12 +108,21 @@ def make_user(db: Any, unit: Unit) -> Callable[..., User]:
         values.setdefault("unit", unit)
         password = values.pop("password", PASSWORD)
         user = User(role=role, **values)
-        user.set_password(password)
+        if password == PASSWORD:
+            # Hashing is slow by design; one hash serves every test person.
+            user.password_hash = _password_hash()
+        else:
+            user.set_password(password)
         db.session.add(user)
         db.session.commit()
         return user
 
     return make
+
+
+@functools.cache
+def _password_hash() -> str:
+    return generate_password_hash(PASSWORD)
 
 
 def csrf_token(client: FlaskClient, page: str = "/login") -> str:

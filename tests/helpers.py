@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Certificate, User
+from app.models import Certificate, Completion, TrainingRecord, User
 from app.services import quiz, training
 
 
@@ -24,3 +26,18 @@ def pass_module(user: User, slug: str = "basics") -> Certificate:
     certificate = db.session.scalar(sa.select(Certificate).order_by(Certificate.id.desc()))
     assert certificate is not None
     return certificate
+
+
+def move_expiry(user: User, module_id: int, when: datetime) -> None:
+    """Make a person's completions of a module expire at `when`, as time passing would."""
+    db.session.execute(
+        sa.update(Completion)
+        .where(Completion.user_id == user.id, Completion.module_id == module_id)
+        .values(expires_at=when)
+    )
+    db.session.execute(
+        sa.update(TrainingRecord)
+        .where(TrainingRecord.user_id == user.id, TrainingRecord.module_id == module_id)
+        .values(valid_until=when)
+    )
+    db.session.commit()

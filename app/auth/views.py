@@ -1,19 +1,20 @@
-"""Sign-in, sign-out and the start page."""
+"""Sign-in, sign-out, setting a first password, and the start page."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.auth import bp
-from app.auth.forms import LoginForm
+from app.auth.forms import LoginForm, SetPasswordForm
 from app.extensions import db
 from app.models import Role, User
+from app.services import accounts
 
 HOME_BY_ROLE = {
     Role.PEACEKEEPER: "learner.index",
@@ -80,3 +81,33 @@ def logout() -> Response:
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str) -> Response:
+    user = accounts.user_for_token(token)
+    if user is None:
+        page = render_template("auth/set_password.html", form=None, user=None)
+        return private(make_response(page, 400))
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        accounts.set_password(user, form.password.data)
+        db.session.commit()
+        # Whoever was signed in on this browser is not the person who now owns the account.
+        logout_user()
+        session.clear()
+        flash(
+            _("Your password is set. Sign in with your service number and your new password."),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    page = render_template(
+        "auth/set_password.html", form=form, user=user, days=accounts.link_days()
+    )
+    return private(make_response(page, 422 if form.errors else 200))
+
+
+def private(response: Response) -> Response:
+    """Keep a page whose address is a secret out of every cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

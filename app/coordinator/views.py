@@ -1,15 +1,220 @@
-"""The coordinator's overview of their units."""
+"""The coordinator's dashboard: completion matrix, lists, drill-downs and exports."""
 
 from __future__ import annotations
 
-from flask import render_template
+import sqlalchemy as sa
+from flask import abort, current_app, render_template, request
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
 from app.coordinator import bp
-from app.services import organisation
+from app.extensions import db
+from app.models import (
+    Attestation,
+    Completion,
+    PersonnelCategory,
+    QuizAttempt,
+    Role,
+    Unit,
+    User,
+)
+from app.services import organisation, reporting, training
+from app.services.reporting import Filters, State
+
+PER_PAGE = 50
+
+
+def scope() -> tuple[list[Unit], list[int] | None]:
+    """Return the units the user oversees, and their ids (None: every unit, for admins)."""
+    units = organisation.units_in_scope(current_user)
+    return units, None if current_user.role == Role.ADMIN else [unit.id for unit in units]
+
+
+def subtree_ids(units: list[Unit], root: Unit) -> list[int]:
+    """Return a unit's id and those of the units below it."""
+    ids, pending = [], [root.id]
+    while pending:
+        unit_id = pending.pop()
+        ids.append(unit_id)
+        pending.extend(unit.id for unit in units if unit.parent_id == unit_id)
+    return ids
+
+
+def read_filters(units: list[Unit], unit_ids: list[int] | None) -> tuple[Filters, Unit | None]:
+    """Read the report filters from the query string, keeping them within scope."""
+    args = request.args
+    unit = None
+    if args.get("unit", "").isdigit():
+        unit = next((u for u in units if u.id == int(args["unit"])), None) or abort(404)
+        unit_ids = subtree_ids(units, unit)
+    category = args.get("category") or None
+    if category not in {c.value for c in PersonnelCategory}:
+        category = None
+    module_id = int(args["module"]) if args.get("module", "").isdigit() else None
+    state = State(args["status"]) if args.get("status") in set(State) else None
+    return Filters(unit_ids, category, module_id, state), unit
+
+
+def page_number() -> int:
+    value = request.args.get("page", "1")
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+def filter_context(units: list[Unit]) -> dict[str, object]:
+    return {
+        "units": units,
+        "categories": list(PersonnelCategory),
+        "modules": reporting.current_modules(),
+        "states": reporting.STATE_ORDER,
+    }
 
 
 @bp.route("/")
 def index() -> str:
-    units = organisation.units_in_scope(current_user)
-    return render_template("coordinator/index.html", summaries=organisation.unit_summaries(units))
+    units, unit_ids = scope()
+    filters, unit = read_filters(units, unit_ids)
+    cutoffs = reporting.Cutoffs.at()
+    shown = [u for u in units if filters.unit_ids is None or u.id in filters.unit_ids]
+    matrix = reporting.matrix(shown, filters, cutoffs)
+    return render_template(
+        "coordinator/index.html",
+        matrix=matrix,
+        filters=filters,
+        unit=unit,
+        trend=reporting.completions_by_month(filters.unit_ids),
+        **filter_context(units),
+    )
+
+
+@bp.route("/units/<int:unit_id>")
+def unit(unit_id: int) -> str:
+    units, _ = scope()
+    unit = next((u for u in units if u.id == unit_id), None) or abort(404)
+    ids = subtree_ids(units, unit)
+    filters, _ = read_filters(units, ids)
+    filters = Filters(ids, filters.category, filters.module_id, filters.state)
+    cells, page = reporting.report(filters, reporting.Cutoffs.at(), page_number(), PER_PAGE)
+    return render_template(
+        "coordinator/unit.html",
+        unit=unit,
+        by_module=reporting.by_module(cells),
+        page=page,
+        filters=filters,
+        **filter_context(units),
+    )
+
+
+@bp.route("/people")
+def people() -> str:
+    units, unit_ids = scope()
+    filters, unit = read_filters(units, unit_ids)
+    page = reporting.people(filters, reporting.Cutoffs.at(), page_number(), PER_PAGE)
+    return render_template(
+        "coordinator/people.html", page=page, filters=filters, unit=unit, **filter_context(units)
+    )
+
+
+@bp.route("/people/<int:user_id>")
+def person(user_id: int) -> str:
+    _, unit_ids = scope()
+    person = db.session.get(User, user_id)
+    if person is None or person.unit_id is None:
+        abort(404)
+    if unit_ids is not None and person.unit_id not in unit_ids:
+        abort(404)
+    attempts = db.session.scalars(
+        sa.select(QuizAttempt)
+        .where(QuizAttempt.user_id == person.id)
+        .options(selectinload(QuizAttempt.module_version))
+        .order_by(QuizAttempt.started_at.desc())
+    ).all()
+    completions = db.session.scalars(
+        sa.select(Completion)
+        .where(Completion.user_id == person.id)
+        .options(selectinload(Completion.module_version), selectinload(Completion.certificate))
+        .order_by(Completion.completed_at.desc())
+    ).all()
+    attestations = db.session.scalars(
+        sa.select(Attestation)
+        .where(Attestation.user_id == person.id)
+        .options(selectinload(Attestation.module_version))
+        .order_by(Attestation.attested_at.desc())
+    ).all()
+    return render_template(
+        "coordinator/person.html",
+        person=person,
+        due_on=reporting.due_date(person),
+        statuses=training.module_statuses(person),
+        attempts=attempts,
+        completions=completions,
+        attestations=attestations,
+    )
+
+
+@bp.route("/export/<report>.<fmt>")
+def export(report: str, fmt: str) -> Response:
+    from app.services import exports
+
+    if report not in {"matrix", "people"} or fmt not in {"csv", "xlsx"}:
+        abort(404)
+    units, unit_ids = scope()
+    filters, _ = read_filters(units, unit_ids)
+    cutoffs = reporting.Cutoffs.at()
+    if report == "matrix":
+        headers, rows = matrix_table(units, filters, cutoffs)
+    else:
+        headers, rows = people_table(filters, cutoffs)
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(headers, rows), "text/csv"
+    else:
+        body = exports.to_xlsx(headers, rows, report)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = current_app.response_class(body, mimetype=mimetype)
+    stamp = cutoffs.now.date().isoformat()
+    response.headers["Content-Disposition"] = f'attachment; filename="{report}-{stamp}.{fmt}"'
+    return response
+
+
+def matrix_table(
+    units: list[Unit], filters: Filters, cutoffs: reporting.Cutoffs
+) -> tuple[list[str], list[list[object]]]:
+    """Flatten the matrix into one row per unit and module."""
+    shown = [u for u in units if filters.unit_ids is None or u.id in filters.unit_ids]
+    matrix = reporting.matrix(shown, filters, cutoffs)
+    headers = [
+        "unit", "country", "module", "version", "people", "complete", "expiring",
+        "in_progress", "overdue", "percent_complete",
+    ]  # fmt: skip
+    rows: list[list[object]] = []
+    for unit in matrix.units:
+        for module in matrix.modules:
+            cell = matrix.cell(unit.id, module.module_id)
+            rows.append(
+                [unit.name, unit.country, module.title, module.label, cell.total,
+                 cell.count(State.COMPLETE), cell.count(State.EXPIRING),
+                 cell.count(State.IN_PROGRESS), cell.count(State.OVERDUE), cell.percent()]
+            )  # fmt: skip
+    return headers, rows
+
+
+def people_table(
+    filters: Filters, cutoffs: reporting.Cutoffs
+) -> tuple[list[str], list[list[object]]]:
+    """List every matching person and module, page by page, for an export."""
+    headers = [
+        "full_name", "service_number", "category", "unit", "module", "status", "due_on",
+        "expires_on",
+    ]  # fmt: skip
+    rows: list[list[object]] = []
+    number = 1
+    while True:
+        page = reporting.people(filters, cutoffs, number, 5000)
+        rows.extend(
+            [row.full_name, row.service_number, row.category, row.unit_name, row.module_title,
+             row.state.value, row.due_on, row.expires_at.date() if row.expires_at else None]
+            for row in page.rows
+        )  # fmt: skip
+        if number >= page.pages:
+            return headers, rows
+        number += 1

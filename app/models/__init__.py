@@ -11,6 +11,7 @@ from app.models.training import (
     Reminder,
     RosterUpload,
     TrainingModule,
+    TrainingRecord,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Role",
     "RosterUpload",
     "TrainingModule",
+    "TrainingRecord",
     "Unit",
     "User",
 ]

@@ -129,6 +129,18 @@ class Completion(Model):
     certificate: Mapped[Certificate | None] = relationship(back_populates="completion")
 
 
+class TrainingRecord(Model):
+    """How long a person's training in a module is valid: the latest expiry of its completions.
+
+    One row per person and module, kept with every completion, so reports over
+    millions of completions read one row per person instead of grouping them.
+    """
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), primary_key=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("training_module.id"), primary_key=True)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Certificate(Model):
     """Proof of a completion, verifiable by anyone from its code."""
 

@@ -495,7 +495,7 @@ def rebuild_curriculum() -> None:
         CurriculumRequirement(module_id=version.module_id, category=category, position=position)
         for version in versions
         for category in version.categories
-        for position in (version.positions or [None])
+        for position in (version.positions or [None])  # type: ignore[list-item]
     )
     db.session.flush()
 

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import random
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Mission, PersonnelCategory, Position, Role, Unit, User
+from app.models import (
+    Completion,
+    Mission,
+    ModuleVersion,
+    PersonnelCategory,
+    Position,
+    QuizAttempt,
+    Role,
+    TrainingModule,
+    Unit,
+    User,
+)
 from app.models.types import utcnow
+from app.services import content, records
 
 MISSION = {"code": "DEMO", "name": "United Nations Demonstration Mission"}
 UNITS = [
@@ -66,3 +81,179 @@ def seed(password: str) -> list[str]:
         user.end_sessions()
     db.session.flush()
     return [account[0] for account in ACCOUNTS]
+
+
+# Scale data ---------------------------------------------------------------------------
+
+SCALE_COUNTRIES = [
+    "Bangladesh", "Brazil", "Egypt", "Fiji", "France", "Ghana", "India", "Indonesia",
+    "Jordan", "Kenya", "Morocco", "Nepal", "Pakistan", "Peru", "Rwanda", "Senegal",
+    "Tanzania", "Uruguay", "Zambia", "China",
+]  # fmt: skip
+FIRST_NAMES = [
+    "Amina", "Ivan", "Mei", "José", "Fatima", "Olga", "Kwame", "Priya", "Ahmed", "Sofia",
+    "Tenzin", "Chloé", "Yusuf", "Ana", "Dmitri", "Aïcha", "Li", "Rahul", "Nadia", "Omar",
+]  # fmt: skip
+LAST_NAMES = [
+    "Haddad", "Petrov", "Wang", "García", "Diallo", "Ivanova", "Mensah", "Sharma", "Hassan",
+    "Silva", "Sherpa", "Dubois", "Okafor", "Pereira", "Kuznetsov", "Traoré", "Chen", "Khan",
+]  # fmt: skip
+BATCH = 10_000
+
+
+def scale(
+    users: int,
+    units: int,
+    modules: int,
+    progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
+    seed: int = 2005,
+) -> dict[str, int]:
+    """Generate a realistic organisation: units, people, modules and their history.
+
+    Rows are inserted in batches through Core, not one ORM object at a time, so
+    100,000 people and two million completions take minutes, not hours.
+    """
+    rng = random.Random(seed)  # noqa: S311  (repeatable data, not secrets)
+    now = utcnow()
+    mission = Mission(code=f"SCALE-{rng.randrange(10**6):06d}", name="Scale Test Mission")
+    db.session.add(mission)
+    db.session.flush()
+
+    unit_ids = _insert_returning_ids(
+        Unit,
+        [
+            {
+                "mission_id": mission.id,
+                "code": f"{mission.code}-U{number:03d}",
+                "name": f"Unit {number:03d}",
+                "country": SCALE_COUNTRIES[number % len(SCALE_COUNTRIES)],
+            }
+            for number in range(units)
+        ],
+    )
+    module_versions = _scale_modules(mission.code, modules)
+    db.session.flush()
+    content.rebuild_curriculum()
+
+    # The first unit is a full battalion of 850; the rest share the others evenly.
+    sizes = [min(850, users)] + [0] * (units - 1)
+    for index in range(users - sizes[0]):
+        sizes[1 + index % (units - 1) if units > 1 else 0] += 1
+    categories = [c.value for c in PersonnelCategory]
+    user_rows, number = [], 0
+    for unit_id, size in zip(unit_ids, sizes, strict=True):
+        for _ in range(size):
+            number += 1
+            deployment = now.date() + timedelta(days=rng.randint(-120, 240))
+            user_rows.append(
+                {
+                    "username": f"{mission.code.lower()}-{number:06d}",
+                    "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                    "role": Role.PEACEKEEPER.value,
+                    "category": categories[0] if rng.random() < 0.7 else rng.choice(categories),
+                    "position": Position.COMMANDER.value if rng.random() < 0.03 else "member",
+                    "service_number": f"{mission.code}-{number:06d}",
+                    "unit_id": unit_id,
+                    "deployment_date": deployment,
+                    "is_active": True,
+                    "session_token": secrets.token_urlsafe(24),
+                    "created_at": now - timedelta(days=rng.randint(1, 400)),
+                }
+            )
+    user_ids = _insert_returning_ids(User, user_rows, lambda done: progress("people", done, users))
+
+    attempts: list[dict[str, object]] = []
+    completions: list[dict[str, Any]] = []
+    total = len(user_ids) * len(module_versions)
+    next_attempt = (db.session.scalar(sa.select(sa.func.max(QuizAttempt.id))) or 0) + 1
+    made = {"completions": 0}
+
+    def flush_history(force: bool = False) -> None:
+        if len(completions) >= BATCH or (force and completions):
+            db.session.execute(sa.insert(QuizAttempt), attempts)
+            db.session.execute(sa.insert(Completion), completions)
+            records.extend((c["user_id"], c["module_id"], c["expires_at"]) for c in completions)
+            made["completions"] += len(completions)
+            attempts.clear()
+            completions.clear()
+
+    for done, user_id in enumerate(user_ids, start=1):
+        for version_id, module_id, validity in module_versions:
+            # Most people completed most modules; some twice (an old, expired completion).
+            for _ in range(rng.choices([0, 1, 2], weights=[8, 80, 12])[0]):
+                completed = now - timedelta(days=rng.randint(0, 800))
+                attempts.append(
+                    {
+                        "id": next_attempt,
+                        "user_id": user_id,
+                        "module_version_id": version_id,
+                        "questions": [],
+                        "answers": {},
+                        "score": 90,
+                        "passed": True,
+                        "started_at": completed - timedelta(minutes=15),
+                        "submitted_at": completed,
+                    }
+                )
+                completions.append(
+                    {
+                        "user_id": user_id,
+                        "module_id": module_id,
+                        "module_version_id": version_id,
+                        "attempt_id": next_attempt,
+                        "completed_at": completed,
+                        "expires_at": completed + timedelta(days=30 * validity),
+                    }
+                )
+                next_attempt += 1
+        flush_history()
+        if done % 1000 == 0:
+            progress("history", done * len(module_versions), total)
+    flush_history(force=True)
+    progress("history", total, total)
+    return {"units": units, "people": len(user_ids), "completions": made["completions"]}
+
+
+def _scale_modules(code: str, count: int) -> list[tuple[int, int, int]]:
+    versions = []
+    for number in range(1, count + 1):
+        module = TrainingModule(slug=f"{code.lower()}-module-{number:02d}")
+        db.session.add(module)
+        db.session.flush()
+        validity = 24 if number % 4 else 12
+        version = ModuleVersion(
+            module_id=module.id,
+            number=1,
+            label="1.0",
+            content_hash=f"{number:064d}",
+            title=f"Scale module {number:02d}",
+            summary="Generated for load and speed measurements.",
+            body_html="<p>Generated.</p>",
+            toc_html="",
+            estimated_minutes=20,
+            pass_mark=80,
+            questions_per_attempt=1,
+            validity_months=validity,
+            categories=[c.value for c in PersonnelCategory],
+            positions=["commander", "manager"] if number == count and count > 1 else [],
+            quiz=[],
+        )
+        db.session.add(version)
+        db.session.flush()
+        versions.append((version.id, module.id, validity))
+    return versions
+
+
+def _insert_returning_ids(
+    model: Any, rows: list[dict[str, Any]], report: Callable[[int], None] = lambda done: None
+) -> list[int]:
+    """Insert rows in batches and return their ids in order."""
+    ids: list[int] = []
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        result = db.session.execute(
+            sa.insert(model).returning(model.id, sort_by_parameter_order=True), chunk
+        )
+        ids.extend(result.scalars().all())
+        report(len(ids))
+    return ids

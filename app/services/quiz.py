@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Completion, ModuleVersion, QuizAttempt, User
 from app.models.types import utcnow
-from app.services import certificates, training
+from app.services import certificates, records, training
 
 _random = random.SystemRandom()
 
@@ -141,6 +141,7 @@ def submit_attempt(
         )
         db.session.add(completion)
         db.session.flush()
+        records.extend([(completion.user_id, version.module_id, completion.expires_at)])
         certificates.issue(completion)
     return True
 

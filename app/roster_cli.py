@@ -1,0 +1,96 @@
+"""Command-line roster import: flask roster import FILE [--dry-run]."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale, gettext
+
+from app.extensions import db
+from app.models import Unit
+from app.services import accounts, roster
+
+roster_cli = AppGroup("roster", help="Import personnel rosters.")
+
+
+@roster_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what it would change.")
+def roster_import(file: Path, dry_run: bool) -> None:
+    """Import a roster CSV into any unit; print every problem, or the new people's links."""
+    # No request to take a language from: speak the platform's language.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        # The command line acts as an administrator: every unit is in scope.
+        units = db.session.scalars(sa.select(Unit)).all()
+        checked = roster.preview(file.read_bytes(), units)
+        if not checked.is_valid:
+            for problem in checked.problems:
+                click.echo(str(problem), err=True)
+            fail(gettext("Nothing was imported: fix these problems and run the import again."))
+        summary = gettext(
+            "%(create)s to create, %(update)s to update, %(unchanged)s unchanged.",
+            create=checked.count(roster.Action.CREATE),
+            update=checked.count(roster.Action.UPDATE),
+            unchanged=checked.count(roster.Action.UNCHANGED),
+        )
+        if dry_run:
+            click.echo(gettext("Dry run, nothing changed: %(summary)s", summary=summary))
+            return
+        if not accounts.can_build_links():
+            fail(
+                gettext(
+                    "Nothing was imported: set PUBLIC_BASE_URL to the platform's address, "
+                    "for example https://training.example.org, so that set-password links "
+                    "can be printed."
+                )
+            )
+        result = roster.apply(checked)
+        db.session.commit()
+        click.echo(
+            gettext(
+                "Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+                created=len(result.created),
+                updated=result.updated,
+                unchanged=result.unchanged,
+            )
+        )
+        delivery = roster.email_links(result.created)
+        print_links(gettext("Set-password links of the new people"), result.created, delivery)
+        print_links(
+            gettext("New links for people who have not set a password yet"),
+            result.awaiting_password,
+        )
+        for address in delivery.failed:
+            click.echo(
+                gettext("Could not e-mail %(email)s: hand them the printed link.", email=address),
+                err=True,
+            )
+
+
+def print_links(
+    title: str, people: list[roster.LinkedAccount], delivery: roster.Delivery | None = None
+) -> None:
+    """Print one line per person: service number, name, link, and whether it was e-mailed."""
+    if not people:
+        return
+    click.echo(
+        gettext(
+            "%(title)s (each works once, for %(days)s days):",
+            title=title,
+            days=accounts.link_days(),
+        )
+    )
+    for person in people:
+        sent = delivery is not None and person.user_id in delivery.sent
+        line = f"  {person.service_number}\t{person.full_name}\t{person.link}"
+        click.echo(line + (" " + gettext("(e-mailed)") if sent else ""))
+
+
+def fail(message: str) -> None:
+    """Print why the command stopped, and exit with status 1."""
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(1)

@@ -1,0 +1,95 @@
+"""One-time links with which people set their first password."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from app.extensions import db
+from app.models import User
+from app.services import mail
+
+SECONDS_PER_DAY = 24 * 60 * 60
+
+
+def set_password_token(user_id: int, session_token: str) -> str:
+    """Return a signed token that lets one account set its password, once."""
+    return _serializer().dumps({"u": user_id, "t": session_token})
+
+
+def set_password_url(token: str) -> str:
+    """Return the absolute address of the set-password page for a token."""
+    base: str = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if not base:
+        return url_for("auth.set_password", token=token, _external=True)
+    if has_request_context():
+        return base + url_for("auth.set_password", token=token)
+    # Outside a request (the command line) there is no host to bind to; the base gives it.
+    adapter = current_app.url_map.bind("localhost")
+    return base + adapter.build("auth.set_password", {"token": token})
+
+
+def can_build_links() -> bool:
+    """Return whether absolute links can be built here, inside a request or not."""
+    config = current_app.config
+    return has_request_context() or bool(config["PUBLIC_BASE_URL"] or config["SERVER_NAME"])
+
+
+def link_days() -> int:
+    """Return how many days a set-password link stays valid."""
+    return int(current_app.config["SET_PASSWORD_LINK_DAYS"])
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the account a set-password token opens; None if expired, used or forged."""
+    try:
+        data: Any = _serializer().loads(token, max_age=link_days() * SECONDS_PER_DAY)
+    except BadData:
+        return None
+    if not isinstance(data, dict):
+        return None
+    user_id, session_token = data.get("u"), data.get("t")
+    if not isinstance(user_id, int) or not isinstance(session_token, str):
+        return None
+    user = db.session.get(User, user_id)
+    # Setting a password rotates the session token, which is what makes the link one-time.
+    if (
+        user is None
+        or not user.is_active
+        or not secrets.compare_digest(user.session_token, session_token)
+    ):
+        return None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a person's password and end every session and link issued before it."""
+    user.set_password(password)
+    user.end_sessions()
+    db.session.flush()
+
+
+def send_set_password_link(full_name: str, service_number: str, email: str, link: str) -> None:
+    """E-mail a person their set-password link; raise MailError if the server refuses it."""
+    body = _(
+        "Hello %(name)s,\n\n"
+        "An account has been created for you on Blue Beret, where you complete your "
+        "mandatory conduct training.\n\n"
+        "You sign in with your service number, %(number)s, and a password you choose. "
+        "Choose it on this page:\n\n%(link)s\n\n"
+        "The link works once and expires in %(days)s days. If it has expired, ask your "
+        "training coordinator for a new one.\n",
+        name=full_name,
+        number=service_number,
+        link=link,
+        days=link_days(),
+    )
+    mail.send(email, _("Set your Blue Beret password"), body)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="set-password")

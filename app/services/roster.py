@@ -1,0 +1,758 @@
+"""Roster files: read a CSV of personnel, preview what it would change, apply it in bulk.
+
+Rows are numbered as a spreadsheet shows them: row 1 is the header, so the first
+person is row 2. Every problem reads `row N, column X: message`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+import smtplib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import PersonnelCategory, Position, Role, RosterUpload, Unit, User
+from app.models.organisation import CATEGORY_LABELS, new_session_token
+from app.models.types import utcnow
+from app.services import accounts, mail
+
+COLUMNS = (
+    "service_number",
+    "full_name",
+    "category",
+    "unit",
+    "position",
+    "email",
+    "deployment_date",
+)
+REQUIRED_COLUMNS = COLUMNS[:4]
+MAX_LENGTHS = {"service_number": 32, "full_name": 200, "email": 254}
+
+# Keeps each IN list well under the bound-parameter limits of SQLite and PostgreSQL.
+CHUNK_SIZE = 500
+# A preview not confirmed within this time is discarded with the personal data it holds.
+UPLOAD_LIFETIME = timedelta(days=1)
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Control characters never appear in a text file; they mean a spreadsheet or other binary.
+BINARY_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Excel may write this first line to name the delimiter, and does not show it as a row.
+SEP_LINE_RE = re.compile(r"^sep=([,;])\r?\n", re.IGNORECASE)
+HEADER_SPACING_RE = re.compile(r"[\s_\-]+")
+
+T = TypeVar("T")
+
+
+class Action(StrEnum):
+    """What importing a row does."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in a roster file to fix before it can be imported."""
+
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        if self.column is None:
+            return str(_("row %(row)s: %(message)s", row=self.row, message=self.message))
+        return str(
+            _(
+                "row %(row)s, column %(column)s: %(message)s",
+                row=self.row,
+                column=self.column,
+                message=self.message,
+            )
+        )
+
+
+class RosterError(Exception):
+    """A roster that cannot be imported; carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+@dataclass(frozen=True)
+class Person:
+    """The checked values of one roster row."""
+
+    service_number: str
+    full_name: str
+    category: PersonnelCategory
+    unit_id: int
+    unit_code: str
+    position: Position
+    email: str | None
+    deployment_date: date | None
+
+    def fields(self, columns: frozenset[str]) -> dict[str, Any]:
+        """Return what the row sets on a person; a column absent from the file sets nothing."""
+        values = {
+            "full_name": self.full_name,
+            "category": self.category.value,
+            "position": self.position.value,
+            "email": self.email,
+            "deployment_date": self.deployment_date,
+        }
+        return {column: value for column, value in values.items() if column in columns}
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One person as the file wrote them, and what importing does to them."""
+
+    number: int
+    service_number: str
+    full_name: str
+    unit_code: str
+    person: Person | None = None
+    # None while the row has a problem.
+    action: Action | None = None
+    changes: tuple[str, ...] = ()
+    user_id: int | None = None
+    # Set for an existing peacekeeper who has not chosen a password yet.
+    pending_session_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a roster file would change, or why it cannot be imported."""
+
+    rows: list[RosterRow]
+    problems: list[Problem]
+    columns: frozenset[str] = frozenset()
+
+    @property
+    def is_valid(self) -> bool:
+        """Return whether the file can be imported as it is."""
+        return not self.problems
+
+    def count(self, action: Action) -> int:
+        """Return how many rows the import would handle this way."""
+        return sum(1 for row in self.rows if row.action == action)
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    """A person who needs their set-password link."""
+
+    row: int
+    user_id: int
+    service_number: str
+    full_name: str
+    email: str | None
+    link: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import changed, with the links people need to sign in for the first time."""
+
+    created: list[LinkedAccount]
+    updated: int
+    unchanged: int
+    # People already on the platform, named in the file, who still have no password.
+    awaiting_password: list[LinkedAccount]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Which set-password links went out by e-mail."""
+
+    configured: bool
+    sent: frozenset[int] = frozenset()
+    failed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Header:
+    columns: dict[int, str]  # position in the row -> column
+    names: list[str]  # as written in row 1, for messages
+
+    def label(self, column: str) -> str:
+        for index, name in self.columns.items():
+            if name == column:
+                return self.names[index]
+        return column
+
+
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    service_number: str
+    username: str
+    unit_id: int | None
+    full_name: str
+    category: str
+    position: str
+    email: str | None
+    deployment_date: date | None
+    role: str
+    is_active: bool
+    has_password: bool
+    session_token: str
+
+
+@dataclass
+class _Draft:
+    number: int
+    raw: dict[str, str]
+    values: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def file_problem(content: bytes) -> Problem | None:
+    """Return why the content is not a UTF-8 CSV text file, or None if it is one."""
+    return _decode(content)[1]
+
+
+def preview(content: bytes, scope: Iterable[Unit]) -> Preview:
+    """Check a roster file against the database; people may only go into units in scope."""
+    text, problem = _decode(content)
+    if problem is not None:
+        return Preview([], [problem])
+    header, records, problems = _read_table(text)
+    if header is None:
+        return Preview([], problems)
+    if not records and not problems:
+        problems.append(Problem(_("The file has a header row but no people below it.")))
+    columns = frozenset(header.columns.values())
+    drafts = [_check_values(number, raw, header) for number, raw in records]
+    _check_units(drafts, header, scope)
+    _check_duplicates(drafts, header)
+    rows = _compare_with_database(drafts, header, columns)
+    for draft in drafts:
+        problems.extend(draft.problems)
+    # Left to right within a row, as the person fixing the file reads it.
+    position = {name: index for index, name in enumerate(header.names)}
+    problems.sort(key=lambda p: (p.row or 0, position.get(p.column or "", -1)))
+    return Preview(rows, problems, columns)
+
+
+def apply(checked: Preview) -> ImportResult:
+    """Create and update the people of a checked roster in bulk; refuse one with problems."""
+    if not checked.is_valid:
+        raise RosterError(checked.problems)
+    now = utcnow()
+    creates = [(row, row.person) for row in checked.rows if row.action == Action.CREATE]
+    new_people = [_new_user_values(person, now) for _row, person in creates if person]
+    ids: dict[str, int] = {}
+    if new_people:
+        inserted = db.session.execute(
+            sa.insert(User).returning(User.id, User.service_number), new_people
+        )
+        ids = {service_number: user_id for user_id, service_number in inserted}
+    tokens = {values["service_number"]: values["session_token"] for values in new_people}
+
+    updates = [
+        {"id": row.user_id, **row.person.fields(checked.columns)}
+        for row in checked.rows
+        if row.action == Action.UPDATE and row.person
+    ]
+    if updates:
+        db.session.execute(sa.update(User), updates)
+    db.session.flush()
+
+    created = [
+        _linked(row, person, ids[person.service_number], tokens[person.service_number])
+        for row, person in creates
+        if person
+    ]
+    awaiting = [
+        _linked(row, row.person, row.user_id, row.pending_session_token)
+        for row in checked.rows
+        if row.person and row.user_id is not None and row.pending_session_token is not None
+    ]
+    return ImportResult(
+        created=created,
+        updated=len(updates),
+        unchanged=checked.count(Action.UNCHANGED),
+        awaiting_password=awaiting,
+    )
+
+
+def email_links(people: Sequence[LinkedAccount]) -> Delivery:
+    """E-mail their set-password link to the people who have an address; report failures."""
+    if not mail.is_configured():
+        return Delivery(configured=False)
+    sent: set[int] = set()
+    failed: list[str] = []
+    reachable = True
+    for person in people:
+        if not person.email:
+            continue
+        if not reachable:
+            failed.append(person.email)
+            continue
+        try:
+            accounts.send_set_password_link(
+                person.full_name, person.service_number, person.email, person.link
+            )
+        except mail.MailError as error:
+            current_app.logger.warning("Set-password link not sent: %s", error)
+            failed.append(person.email)
+            # A refused address concerns one person; any other failure means the server
+            # cannot take mail now, and waiting on it for everyone else would hang the page.
+            reachable = isinstance(error.__cause__, smtplib.SMTPRecipientsRefused)
+        else:
+            sent.add(person.user_id)
+    return Delivery(configured=True, sent=frozenset(sent), failed=tuple(failed))
+
+
+def store_upload(user: User, filename: str, content: bytes) -> RosterUpload:
+    """Keep an uploaded roster until its uploader confirms it; discard stale ones."""
+    db.session.execute(
+        sa.delete(RosterUpload).where(RosterUpload.created_at < utcnow() - UPLOAD_LIFETIME)
+    )
+    upload = RosterUpload(
+        token=secrets.token_urlsafe(32),
+        uploaded_by_id=user.id,
+        filename=(filename.strip() or "roster.csv")[:255],
+        content=content,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def find_upload(token: str, user: User) -> RosterUpload | None:
+    """Return a person's own pending upload; None if it is someone else's or gone."""
+    return db.session.scalar(
+        sa.select(RosterUpload).where(
+            RosterUpload.token == token,
+            RosterUpload.uploaded_by_id == user.id,
+            RosterUpload.created_at >= utcnow() - UPLOAD_LIFETIME,
+        )
+    )
+
+
+def category_names() -> dict[str, PersonnelCategory]:
+    """Return every accepted spelling of a category, its value or its label, normalised."""
+    names: dict[str, PersonnelCategory] = {}
+    for category in PersonnelCategory:
+        names[_normalise_word(category.value)] = category
+        names[_normalise_word(str(CATEGORY_LABELS[category]))] = category
+    return names
+
+
+def _decode(content: bytes) -> tuple[str, Problem | None]:
+    if not content.strip():
+        return "", Problem(
+            _("The file is empty. Upload a CSV file with a header row and one row per person.")
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = "\x00"
+    if BINARY_RE.search(text):
+        return "", Problem(
+            _(
+                "The file is not a CSV text file saved as UTF-8. In your spreadsheet, "
+                "choose Save As, pick “CSV UTF-8”, and upload that file."
+            )
+        )
+    return text, None
+
+
+def _read_table(
+    text: str,
+) -> tuple[_Header | None, list[tuple[int, dict[str, str]]], list[Problem]]:
+    """Return the header, the numbered rows of values by column, and the problems met.
+
+    The header is None when a required column is missing: no row can be read without it.
+    """
+    sep = SEP_LINE_RE.match(text)
+    if sep:
+        delimiter, text = sep.group(1), text[sep.end() :]
+    else:
+        first_line = text.split("\n", 1)[0]
+        delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: _Header | None = None
+    problems: list[Problem] = []
+    records: list[tuple[int, dict[str, str]]] = []
+    number = 1
+    try:
+        header, problems = _check_header([_clean(name) for name in next(reader, [])])
+        if header is None:
+            return None, [], problems
+        for number, values in enumerate(reader, start=2):
+            if any(value.strip() for value in values):
+                record = _record(number, values, header, delimiter, problems)
+                if record is not None:
+                    records.append((number, record))
+    except csv.Error as error:
+        problems.append(
+            Problem(
+                _(
+                    "the file cannot be read as CSV from here on (%(error)s). Check the "
+                    "quotes around the values of this row.",
+                    error=str(error),
+                ),
+                row=number + 1 if header else 1,
+            )
+        )
+    return header, records, problems
+
+
+def _check_header(names: list[str]) -> tuple[_Header | None, list[Problem]]:
+    known = {HEADER_SPACING_RE.sub("", column): column for column in COLUMNS}
+    columns: dict[int, str] = {}
+    problems: list[Problem] = []
+    for index, name in enumerate(names):
+        if not name:
+            continue
+        column = known.get(HEADER_SPACING_RE.sub("", name.casefold()))
+        if column is None:
+            problems.append(
+                Problem(
+                    _(
+                        "unknown column. Rename it to one of %(columns)s, or remove it.",
+                        columns=", ".join(COLUMNS),
+                    ),
+                    row=1,
+                    column=name,
+                )
+            )
+        elif column in columns.values():
+            problems.append(Problem(_("this column appears twice."), row=1, column=name))
+        else:
+            columns[index] = column
+    missing = [column for column in REQUIRED_COLUMNS if column not in columns.values()]
+    for column in missing:
+        problems.append(
+            Problem(
+                _(
+                    "the required column %(column)s is missing. The first row must name "
+                    "the columns %(required)s.",
+                    column=column,
+                    required=", ".join(REQUIRED_COLUMNS),
+                ),
+                row=1,
+            )
+        )
+    return (None if missing else _Header(columns, names)), problems
+
+
+def _record(
+    number: int, values: list[str], header: _Header, delimiter: str, problems: list[Problem]
+) -> dict[str, str] | None:
+    """Return a row's values by column, or None after noting why they cannot be read."""
+    width = len(header.names)
+    if any(value.strip() for value in values[width:]):
+        problems.append(
+            Problem(
+                _(
+                    "this row has %(found)s values but row 1 names %(expected)s columns. "
+                    "Put quotes around any value that contains a %(delimiter)s.",
+                    found=len(values),
+                    expected=width,
+                    delimiter=_("semicolon") if delimiter == ";" else _("comma"),
+                ),
+                row=number,
+            )
+        )
+        return None
+    for index, value in enumerate(values[:width]):
+        if not header.names[index] and value.strip():
+            problems.append(
+                Problem(
+                    _(
+                        "column %(position)s has a value but no name in row 1. "
+                        "Name the column or empty it.",
+                        position=index + 1,
+                    ),
+                    row=number,
+                )
+            )
+            return None
+    return {
+        column: _clean(values[index]) if index < len(values) else ""
+        for index, column in header.columns.items()
+    }
+
+
+def _check_values(number: int, raw: dict[str, str], header: _Header) -> _Draft:
+    """Check each value of a row on its own; units and service numbers are checked later."""
+    draft = _Draft(number, raw)
+
+    def problem(column: str, message: str) -> None:
+        draft.problems.append(Problem(message, row=number, column=header.label(column)))
+
+    for column in REQUIRED_COLUMNS:
+        if not raw[column]:
+            problem(column, _("the value is missing; this column is required."))
+    for column, limit in MAX_LENGTHS.items():
+        if len(raw.get(column, "")) > limit:
+            problem(column, _("the value is longer than %(limit)s characters.", limit=limit))
+
+    if raw["category"]:
+        draft.values["category"] = category_names().get(_normalise_word(raw["category"]))
+        if draft.values["category"] is None:
+            problem(
+                "category",
+                _(
+                    "“%(value)s” is not a personnel category. Use one of %(choices)s.",
+                    value=raw["category"],
+                    choices=", ".join(category.value for category in PersonnelCategory),
+                ),
+            )
+
+    position = raw.get("position", "")
+    try:
+        draft.values["position"] = Position(position.casefold() or Position.MEMBER)
+    except ValueError:
+        problem(
+            "position",
+            _(
+                "“%(value)s” is not a position. Use member, manager or commander, "
+                "or leave it empty for member.",
+                value=position,
+            ),
+        )
+
+    email = raw.get("email", "")
+    if email and not EMAIL_RE.match(email):
+        problem("email", _("“%(value)s” is not an e-mail address.", value=email))
+    draft.values["email"] = email or None
+
+    deployment = raw.get("deployment_date", "")
+    draft.values["deployment_date"] = _parse_date(deployment)
+    if deployment and draft.values["deployment_date"] is None:
+        problem(
+            "deployment_date",
+            _(
+                "“%(value)s” is not a date. Write it as YYYY-MM-DD, for example 2026-03-31.",
+                value=deployment,
+            ),
+        )
+    return draft
+
+
+def _check_units(drafts: list[_Draft], header: _Header, scope: Iterable[Unit]) -> None:
+    units = db.session.scalars(sa.select(Unit)).all()
+    exact = {unit.code: unit for unit in units}
+    folded = {unit.code.casefold(): unit for unit in units}
+    allowed = {unit.id for unit in scope}
+    for draft in drafts:
+        code = draft.raw["unit"]
+        if not code:
+            continue
+        unit = exact.get(code) or folded.get(code.casefold())
+        if unit is None:
+            message = _("there is no unit with the code “%(code)s”.", code=code)
+        elif unit.id not in allowed:
+            message = _("unit %(code)s is not one of your units.", code=unit.code)
+        else:
+            draft.values["unit"] = unit
+            continue
+        draft.problems.append(Problem(message, row=draft.number, column=header.label("unit")))
+
+
+def _check_duplicates(drafts: list[_Draft], header: _Header) -> None:
+    first_row: dict[str, int] = {}
+    for draft in drafts:
+        number = draft.raw["service_number"]
+        if not number:
+            continue
+        first = first_row.setdefault(number.lower(), draft.number)
+        if first != draft.number:
+            draft.problems.append(
+                Problem(
+                    _(
+                        "service number %(number)s appears more than once in the file: "
+                        "rows %(first)s and %(row)s.",
+                        number=number,
+                        first=first,
+                        row=draft.number,
+                    ),
+                    row=draft.number,
+                    column=header.label("service_number"),
+                )
+            )
+
+
+def _compare_with_database(
+    drafts: list[_Draft], header: _Header, columns: frozenset[str]
+) -> list[RosterRow]:
+    """Decide each row's action against the people already on the platform."""
+    keys = sorted({d.raw["service_number"].lower() for d in drafts if d.raw["service_number"]})
+    by_number: dict[str, _Existing] = {}
+    usernames: set[str] = set()
+    for person in _existing_people(keys):
+        by_number[person.service_number.lower()] = person
+        usernames.add(person.username)
+
+    rows = []
+    for draft in drafts:
+        number = draft.raw["service_number"]
+        unit: Unit | None = draft.values.get("unit")
+        existing = by_number.get(number.lower())
+        if existing is not None and unit is not None and existing.unit_id != unit.id:
+            message = _(
+                "service number %(number)s already belongs to a person who is not in "
+                "unit %(unit)s. Ask an administrator to move them, or remove this row.",
+                number=number,
+                unit=unit.code,
+            )
+        elif existing is None and number and number.lower() in usernames:
+            message = _(
+                "service number %(number)s cannot become a sign-in name: another account "
+                "already signs in as “%(name)s”.",
+                number=number,
+                name=number.lower(),
+            )
+        else:
+            message = ""
+        if message:
+            draft.problems.append(
+                Problem(message, row=draft.number, column=header.label("service_number"))
+            )
+        rows.append(_row(draft, existing, columns))
+    return rows
+
+
+def _row(draft: _Draft, existing: _Existing | None, columns: frozenset[str]) -> RosterRow:
+    raw = draft.raw
+    number, name, code = raw["service_number"], raw["full_name"], raw["unit"]
+    if draft.problems:
+        return RosterRow(draft.number, number, name, code)
+    unit: Unit = draft.values["unit"]
+    person = Person(
+        service_number=number,
+        full_name=name,
+        category=draft.values["category"],
+        unit_id=unit.id,
+        unit_code=unit.code,
+        position=draft.values["position"],
+        email=draft.values["email"],
+        deployment_date=draft.values["deployment_date"],
+    )
+    if existing is None:
+        return RosterRow(draft.number, number, name, unit.code, person, Action.CREATE)
+    stored = {
+        "full_name": existing.full_name,
+        "category": existing.category,
+        "position": existing.position,
+        "email": existing.email,
+        "deployment_date": existing.deployment_date,
+    }
+    changes = tuple(
+        column for column, value in person.fields(columns).items() if stored[column] != value
+    )
+    # Peacekeepers only: a coordinator must never hold a link into a commander's account.
+    pending = (
+        existing.session_token
+        if existing.role == Role.PEACEKEEPER and existing.is_active and not existing.has_password
+        else None
+    )
+    return RosterRow(
+        draft.number,
+        number,
+        name,
+        unit.code,
+        person,
+        Action.UPDATE if changes else Action.UNCHANGED,
+        changes,
+        existing.id,
+        pending,
+    )
+
+
+def _existing_people(keys: Sequence[str]) -> Iterator[_Existing]:
+    """Yield the people whose service number or sign-in name is a key, one query per chunk."""
+    for chunk in _chunks(keys, CHUNK_SIZE):
+        rows = db.session.execute(
+            sa.select(
+                User.id,
+                User.service_number,
+                User.username,
+                User.unit_id,
+                User.full_name,
+                User.category,
+                User.position,
+                User.email,
+                User.deployment_date,
+                User.role,
+                User.is_active,
+                User.password_hash.is_not(None),
+                User.session_token,
+            ).where(sa.or_(sa.func.lower(User.service_number).in_(chunk), User.username.in_(chunk)))
+        )
+        for row in rows:
+            yield _Existing(*tuple(row))
+
+
+def _new_user_values(person: Person, now: datetime) -> dict[str, Any]:
+    # Bulk inserts skip the model's Python defaults, so every column is given here.
+    return {
+        "username": person.service_number.lower(),
+        "service_number": person.service_number,
+        "full_name": person.full_name,
+        "email": person.email,
+        "password_hash": None,
+        "role": Role.PEACEKEEPER.value,
+        "category": person.category.value,
+        "position": person.position.value,
+        "unit_id": person.unit_id,
+        "deployment_date": person.deployment_date,
+        "is_active": True,
+        "session_token": new_session_token(),
+        "created_at": now,
+    }
+
+
+def _linked(row: RosterRow, person: Person, user_id: int, session_token: str) -> LinkedAccount:
+    return LinkedAccount(
+        row=row.number,
+        user_id=user_id,
+        service_number=person.service_number,
+        full_name=person.full_name,
+        email=person.email,
+        link=accounts.set_password_url(accounts.set_password_token(user_id, session_token)),
+    )
+
+
+def _parse_date(value: str) -> date | None:
+    if not DATE_RE.match(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _clean(value: str) -> str:
+    """Strip a value and turn each run of spaces or line breaks inside it into one space."""
+    return " ".join(value.split())
+
+
+def _normalise_word(value: str) -> str:
+    return " ".join(value.replace("_", " ").replace("-", " ").casefold().split())
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

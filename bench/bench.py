@@ -1,0 +1,214 @@
+"""Measure report pages against the raw SQL they rest on, on SQLite and PostgreSQL.
+
+Run with `make bench`. Every figure is the median of several runs made side by side
+in this one process, so ratios hold even on a busy machine; absolute times do not.
+Data is generated once per database (`flask demo scale`) and reused afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import Role, Unit, User  # noqa: E402
+from app.services import demo, reporting  # noqa: E402
+from config import Config  # noqa: E402
+
+RAW_UNIT_MATRIX = """
+SELECT pm.module_id, pm.state, count(*) FROM (
+  SELECT u.id, r.module_id,
+    CASE WHEN max(c.expires_at) > :soon THEN 'complete'
+         WHEN max(c.expires_at) IS NOT NULL THEN 'expiring'
+         WHEN (u.deployment_date IS NOT NULL AND u.deployment_date < :deploy)
+           OR (u.deployment_date IS NULL AND u.created_at < :created) THEN 'overdue'
+         ELSE 'in_progress' END AS state
+  FROM "user" u
+  JOIN curriculum_requirement r
+    ON r.category = u.category AND (r.position IS NULL OR r.position = u.position)
+  LEFT JOIN completion c
+    ON c.user_id = u.id AND c.module_id = r.module_id AND c.expires_at > :now
+  WHERE u.is_active AND u.unit_id {unit_clause}
+  GROUP BY u.id, r.module_id, u.deployment_date, u.created_at
+) AS pm GROUP BY pm.module_id, pm.state
+"""
+
+
+def database_targets(users: int) -> list[tuple[str, str]]:
+    """Return the databases to measure: SQLite always, PostgreSQL when reachable."""
+    targets = [("SQLite", f"sqlite:///{ROOT / 'instance' / f'bench-{users}.db'}")]
+    server = "postgresql+psycopg://postgres@127.0.0.1:5432"
+    try:
+        engine = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            name = f"blue_beret_bench_{users}"
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        targets.append(("PostgreSQL", f"{server}/{name}"))
+    except sa.exc.OperationalError as error:
+        print(f"PostgreSQL not reachable, measuring SQLite only: {error}", file=sys.stderr)
+    return targets
+
+
+def median_ms(action: Callable[[], Any], runs: int) -> float:
+    """Run an action once to warm up, then return the median of `runs` timings in ms."""
+    action()
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def count_queries(action: Callable[[], Any]) -> int:
+    """Return how many SQL statements an action executes."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def prepare(users: int, units: int, modules: int) -> None:
+    """Migrate, and generate the organisation unless it is already there."""
+    upgrade(directory=str(ROOT / "app" / "migrations"))
+    people = db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
+    if people >= users:
+        return
+    started = time.perf_counter()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        print(f"\r  generating {stage}: {done:,}/{total:,}", end="", flush=True)
+
+    demo.scale(users, units, modules, progress)
+    db.session.commit()
+    print(f"\r  generated {users:,} people in {time.perf_counter() - started:.0f} s" + " " * 20)
+
+
+def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
+    """Measure the pages and the raw aggregate on one database."""
+
+    class Bench(Config):
+        SQLALCHEMY_DATABASE_URI = url
+        DEMO_MODE = False
+
+    app = create_app(Bench)
+    results: dict[str, float] = {}
+    with app.app_context():
+        prepare(args.users, args.units, args.modules)
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("ANALYZE"))
+        admin = db.session.scalar(sa.select(User).where(User.username == "bench-admin"))
+        if admin is None:
+            admin = User(
+                username="bench-admin", full_name="Bench Admin", role=Role.ADMIN,
+                category="civilian", service_number="BENCH-ADMIN",
+            )  # fmt: skip
+            db.session.add(admin)
+            db.session.commit()
+        battalion = db.session.scalar(
+            sa.select(Unit)
+            .join(User, User.unit_id == Unit.id)
+            .group_by(Unit.id)
+            .order_by(sa.func.count(User.id).desc())
+            .limit(1)
+        )
+        assert battalion is not None
+        size = db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.unit_id == battalion.id)
+        )
+        session_id = admin.get_id()
+        db.session.remove()
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+
+    def page(path: str) -> Callable[[], None]:
+        def fetch() -> None:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        return fetch
+
+    pages = {
+        f"unit dashboard ({size} people)": f"/coordinator/units/{battalion.id}",
+        "organisation-wide matrix": "/coordinator/",
+        "overdue list (first page)": "/coordinator/people?status=overdue",
+    }
+    with app.app_context():
+        cutoffs = reporting.Cutoffs.at()
+        params = {
+            "now": cutoffs.now,
+            "soon": cutoffs.expiring_before,
+            "deploy": cutoffs.deployment_before,
+            "created": cutoffs.created_before,
+            "unit": battalion.id,
+        }
+        unit_sql = sa.text(RAW_UNIT_MATRIX.format(unit_clause="= :unit"))
+        org_sql = sa.text(RAW_UNIT_MATRIX.format(unit_clause="IS NOT NULL"))
+
+        def raw(statement: Any) -> Callable[[], None]:
+            def run() -> None:
+                with db.engine.connect() as connection:
+                    connection.execute(statement, params).all()
+
+            return run
+
+        results["raw SQL GROUP BY, unit"] = median_ms(raw(unit_sql), args.runs)
+        results["raw SQL GROUP BY, organisation"] = median_ms(raw(org_sql), args.runs)
+        for name, path in pages.items():
+            results[name] = median_ms(page(path), args.runs)
+            results[f"queries: {name}"] = count_queries(page(path))
+    print(f"\n{label}")
+    for name, value in results.items():
+        shown = f"{value:.0f}" if name.startswith("queries") else f"{value:8.1f} ms"
+        print(f"  {name:<45} {shown}")
+    unit_page = next(v for k, v in results.items() if k.startswith("unit dashboard"))
+    ratio = unit_page / results["raw SQL GROUP BY, unit"]
+    print(f"  {'unit dashboard / raw SQL (goal <= 2)':<45} {ratio:8.2f}")
+    org_ratio = results["organisation-wide matrix"] / results["raw SQL GROUP BY, organisation"]
+    print(f"  {'organisation matrix / raw SQL':<45} {org_ratio:8.2f}")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=120)
+    parser.add_argument("--modules", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    (ROOT / "instance").mkdir(exist_ok=True)
+    for label, url in database_targets(args.users):
+        measure(label, url, args)
+
+
+if __name__ == "__main__":
+    main()
