@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest setup migrate clean
+.PHONY: run test lint typecheck pytest setup migrate bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ pytest: setup
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Report pages against their raw SQL on SQLite and PostgreSQL (BENCH_USERS people).
+BENCH_USERS ?= 100000
+bench: setup
+	$(BIN)/python bench/bench.py --users $(BENCH_USERS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -69,8 +69,10 @@ def template_globals() -> dict[str, object]:
 
 def select_locale() -> str | None:
     """Pick the best of the available languages for the browser."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return None  # commands and jobs use the default language
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 

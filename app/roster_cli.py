@@ -21,7 +21,7 @@ roster_cli = AppGroup("roster", help="Import personnel rosters.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and show what it would change.")
 def roster_import(file: Path, dry_run: bool) -> None:
-    """Import a roster CSV into any unit; print every problem, or the new people's links."""
+    """Import a roster CSV into any unit and print the new people's set-password links."""
     # No request to take a language from: speak the platform's language.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         # The command line acts as an administrator: every unit is in scope.

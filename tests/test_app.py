@@ -51,6 +51,7 @@ def test_demo_seed_does_nothing_outside_demo_mode(app, db):
 
 def test_demo_seed_is_repeatable(app, db, monkeypatch):
     from app.models import Mission, Unit, User
+    from app.services import demo
 
     monkeypatch.setitem(app.config, "DEMO_MODE", True)
     monkeypatch.setitem(app.config, "DEMO_PASSWORD", "demo password 1")
@@ -62,7 +63,8 @@ def test_demo_seed_is_repeatable(app, db, monkeypatch):
     counts = [
         db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Mission, Unit, User)
     ]
-    assert counts == [1, 2, 4]
+    # One account per role and the units' members, created once.
+    assert counts == [1, 2, 4 + len(demo.MEMBERS)]
     admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
     assert admin.check_password("demo password 1")
 
@@ -130,3 +132,24 @@ def test_migrations_build_the_schema_of_the_models(tmp_path):
         with admin.connect() as connection:
             connection.execute(sa.text(f"DROP DATABASE {fresh.database}"))
         admin.dispose()
+
+
+def test_demo_data_shows_every_state_on_the_dashboard(app, db, modules, monkeypatch, client):
+    from app.models import Unit, User
+    from app.services import demo
+    from tests.conftest import PASSWORD, post
+
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    demo.seed(PASSWORD)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit)) == 2
+    coordinator = db.session.scalar(sa.select(User).where(User.username == "coordinator"))
+    post(client, "/login", {"username": coordinator.username, "password": PASSWORD})
+    page = client.get("/coordinator/").get_data(as_text=True)
+    overdue = client.get("/coordinator/people?status=overdue").get_data(as_text=True)
+    expiring = client.get("/coordinator/people?status=expiring").get_data(as_text=True)
+    complete = client.get("/coordinator/people?status=complete").get_data(as_text=True)
+    assert "Infantry Battalion 1" in page and "Formed Police Unit 2" in page
+    assert "Bishnu Tamang" in overdue and "Prakash Shrestha" in overdue
+    assert "Sita Rai" in expiring and "Moussa Sow" in expiring
+    assert "Kiran Gurung" in complete and "Fatou Ndiaye" in complete

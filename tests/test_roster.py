@@ -535,7 +535,9 @@ def test_tampered_link_is_refused(client, newcomer_link):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_reimport_gives_new_links_only_to_peacekeepers_without_password(db, unit, make_user):
+def test_reimport_gives_new_links_only_to_peacekeepers_without_password(
+    client, db, unit, make_user
+):
     waiting = make_user(service_number="SN-1", full_name="Kofi Boateng")
     commander = make_user(Role.COMMANDER, service_number="SN-2", full_name="Ama Mensah")
     make_user(service_number="SN-3", full_name="Yaw Owusu")
@@ -551,6 +553,8 @@ def test_reimport_gives_new_links_only_to_peacekeepers_without_password(db, unit
         unit,
     )
     assert [account.service_number for account in result.awaiting_password] == ["SN-1"]
+    page = client.get(urlsplit(result.awaiting_password[0].link).path).get_data(as_text=True)
+    assert "This sets the password of Kofi Boateng, service number SN-1." in page
 
 
 # E-mail

@@ -126,6 +126,7 @@ class Completion(Model):
 
     user: Mapped[User] = relationship()
     module_version: Mapped[ModuleVersion] = relationship()
+    attempt: Mapped[QuizAttempt] = relationship()
     certificate: Mapped[Certificate | None] = relationship(back_populates="completion")
 
 

@@ -24,7 +24,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import content, records
+from app.services import certificates, content, records, training
 
 MISSION = {"code": "DEMO", "name": "United Nations Demonstration Mission"}
 UNITS = [
@@ -80,7 +80,79 @@ def seed(password: str) -> list[str]:
         user.set_password(password)
         user.end_sessions()
     db.session.flush()
+    seed_unit_members(units)
     return [account[0] for account in ACCOUNTS]
+
+
+# Members of the demo units, in several categories and states: name, category, unit,
+# days until deployment, and how their training stands (complete, expiring, lapsed, none).
+MEMBERS = [
+    ("Kiran Gurung", PersonnelCategory.MILITARY_CONTINGENT, "DEMO-INF-1", 40, "complete"),
+    ("Sita Rai", PersonnelCategory.MILITARY_CONTINGENT, "DEMO-INF-1", 40, "expiring"),
+    ("Bishnu Tamang", PersonnelCategory.MILITARY_CONTINGENT, "DEMO-INF-1", 10, "none"),
+    ("Prakash Shrestha", PersonnelCategory.MILITARY_CONTINGENT, "DEMO-INF-1", 5, "lapsed"),
+    ("Maya Karki", PersonnelCategory.MILITARY_STAFF_OFFICER, "DEMO-INF-1", 90, "none"),
+    ("Dawa Lama", PersonnelCategory.MILITARY_CONTINGENT, "DEMO-INF-1", 120, "complete"),
+    ("Anjali Thapa", PersonnelCategory.CIVILIAN, "DEMO-INF-1", -20, "none"),
+    ("Fatou Ndiaye", PersonnelCategory.FORMED_POLICE, "DEMO-FPU-2", 30, "complete"),
+    ("Moussa Sow", PersonnelCategory.FORMED_POLICE, "DEMO-FPU-2", 30, "expiring"),
+    ("Awa Diop", PersonnelCategory.FORMED_POLICE, "DEMO-FPU-2", -5, "none"),
+    ("Cheikh Fall", PersonnelCategory.INDIVIDUAL_POLICE, "DEMO-FPU-2", 60, "none"),
+    ("Mariama Ba", PersonnelCategory.UN_VOLUNTEER, "DEMO-FPU-2", 12, "lapsed"),
+    ("Ibrahima Faye", PersonnelCategory.CONTRACTOR, "DEMO-FPU-2", 200, "complete"),
+]
+
+
+def seed_unit_members(units: dict[str, Unit]) -> None:
+    """Create the demo units' members once, with completions that show every state."""
+    now = utcnow()
+    existing = set(
+        db.session.scalars(
+            sa.select(User.service_number).where(User.service_number.like("DEMO-M%"))
+        )
+    )
+    for number, (name, category, unit_code, days, standing) in enumerate(MEMBERS, start=1):
+        service_number = f"DEMO-M{number:03d}"
+        if service_number in existing:
+            continue
+        user = User(
+            username=service_number.lower(),
+            full_name=name,
+            service_number=service_number,
+            category=category,
+            unit=units[unit_code],
+            deployment_date=(now + timedelta(days=days)).date(),
+            created_at=now - timedelta(days=60),
+        )
+        db.session.add(user)
+        db.session.flush()
+        if standing == "none":
+            continue
+        age = {"complete": 30, "expiring": 24 * 30 - 12, "lapsed": 24 * 30 + 20}[standing]
+        for version in training.required_versions(user):
+            completed = now - timedelta(days=age)
+            attempt = QuizAttempt(
+                user=user,
+                module_version=version,
+                questions=[],
+                answers={},
+                score=100,
+                passed=True,
+                started_at=completed - timedelta(minutes=20),
+                submitted_at=completed,
+            )
+            completion = Completion(
+                user=user,
+                module_id=version.module_id,
+                module_version=version,
+                attempt=attempt,
+                completed_at=completed,
+                expires_at=training.add_months(completed, version.validity_months),
+            )
+            db.session.add_all([attempt, completion])
+            db.session.flush()
+            records.extend([(user.id, version.module_id, completion.expires_at)])
+            certificates.issue(completion)
 
 
 # Scale data ---------------------------------------------------------------------------

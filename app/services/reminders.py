@@ -120,7 +120,7 @@ def due(unit_ids: Sequence[int] | None, within_days: int, now: datetime | None =
         if state == State.OVERDUE:
             on = reporting.due_date(user)
         else:
-            expiry = reporting._aware(expires_at)
+            expiry = reporting.aware(expires_at)
             assert expiry is not None  # an expiring module has a completion
             on = expiry.date()
         people.setdefault(user.id, (user, bool(was_reminded), []))[2].append(

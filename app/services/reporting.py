@@ -428,13 +428,13 @@ def _page_rows(picked: list[tuple[int, int, str, Any]]) -> list[PersonRow]:
                 module_title=titles.get(module_id, ""),
                 state=State(state),
                 due_on=due_date(user),
-                expires_at=_aware(expires_at),
+                expires_at=aware(expires_at),
             )
         )
     return rows
 
 
-def _aware(moment: Any) -> datetime | None:
+def aware(moment: Any) -> datetime | None:
     """Return an aggregate's timestamp timezone-aware (SQLite returns text or naive)."""
     if moment is None:
         return None

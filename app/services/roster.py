@@ -239,7 +239,8 @@ def preview(content: bytes, scope: Iterable[Unit]) -> Preview:
     if not records and not problems:
         problems.append(Problem(_("The file has a header row but no people below it.")))
     columns = frozenset(header.columns.values())
-    drafts = [_check_values(number, raw, header) for number, raw in records]
+    categories = category_names()
+    drafts = [_check_values(number, raw, header, categories) for number, raw in records]
     _check_units(drafts, header, scope)
     _check_duplicates(drafts, header)
     rows = _compare_with_database(drafts, header, columns)
@@ -494,7 +495,9 @@ def _record(
     }
 
 
-def _check_values(number: int, raw: dict[str, str], header: _Header) -> _Draft:
+def _check_values(
+    number: int, raw: dict[str, str], header: _Header, categories: dict[str, PersonnelCategory]
+) -> _Draft:
     """Check each value of a row on its own; units and service numbers are checked later."""
     draft = _Draft(number, raw)
 
@@ -509,7 +512,7 @@ def _check_values(number: int, raw: dict[str, str], header: _Header) -> _Draft:
             problem(column, _("the value is longer than %(limit)s characters.", limit=limit))
 
     if raw["category"]:
-        draft.values["category"] = category_names().get(_normalise_word(raw["category"]))
+        draft.values["category"] = categories.get(_normalise_word(raw["category"]))
         if draft.values["category"] is None:
             problem(
                 "category",
