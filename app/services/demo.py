@@ -128,9 +128,14 @@ def seed_unit_members(units: dict[str, Unit]) -> None:
         db.session.flush()
         if standing == "none":
             continue
-        age = {"complete": 30, "expiring": 24 * 30 - 12, "lapsed": 24 * 30 + 20}[standing]
+        # Expiring: 12 days of validity left; lapsed: expired 20 days ago.
+        shift = {"complete": None, "expiring": 12, "lapsed": -20}[standing]
         for version in training.required_versions(user):
-            completed = now - timedelta(days=age)
+            completed = (
+                now - timedelta(days=30)
+                if shift is None
+                else training.add_months(now + timedelta(days=shift), -version.validity_months)
+            )
             attempt = QuizAttempt(
                 user=user,
                 module_version=version,
