@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.certificates_cli import certificates_cli
 from app.extensions import db
 from app.reminders_cli import reminders_cli
 from app.roster_cli import roster_cli
@@ -88,3 +89,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(roster_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(certificates_cli)

@@ -111,3 +111,24 @@ def test_design_referring_to_outside_files_renders_without_them(app, tmp_path, c
         r.getMessage() for r in caplog.records if "only use their own assets" in r.getMessage()
     ]
     assert len(refused) == 3, refused
+
+
+def test_training_record_lists_every_module_and_verifies_them_together(
+    client, db, modules, make_user, login, tmp_path
+):
+    user = make_user(full_name="Chen Wei", service_number="CN-8812")
+    first = pass_module(user, "basics")
+    login(user)
+    response = client.get("/training/record.pdf")
+    assert response.status_code == 200
+    text = " ".join(pdf_text(response.data, tmp_path).split())
+    assert "Chen Wei" in text and "CN-8812" in text and "Conduct training record" in text
+    assert "Conduct basics" in text and first.code in text
+    # The undertaking module is mandatory too and not yet done.
+    assert "A module with an" in text and "Not completed" in text
+    assert f"/verify/set?codes={first.code}" in text
+
+    page = client.get(f"/verify/set?codes={first.code}").get_data(as_text=True)
+    assert "Valid" in page and "Chen Wei" in page
+    unknown = client.get(f"/verify/set?codes={first.code},ZZZZ-ZZZZ-ZZZZ-ZZZZ")
+    assert unknown.status_code == 404 and "Unknown certificate" in unknown.get_data(as_text=True)

@@ -8,4 +8,4 @@ from app.models import Role
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard(bp, Role.ADMIN)
 
-from app.admin import views  # noqa: E402, F401
+from app.admin import certificates, views  # noqa: E402, F401

@@ -8,4 +8,4 @@ from app.models import Role
 bp = Blueprint("commander", __name__, url_prefix="/commander")
 guard(bp, Role.COMMANDER, Role.ADMIN)
 
-from app.commander import views  # noqa: E402, F401
+from app.commander import printing, views  # noqa: E402, F401

@@ -24,4 +24,4 @@ def report_helpers() -> dict[str, object]:
     return {"State": State, "state_label": lambda state: str(STATE_LABELS[State(state)])}
 
 
-from app.coordinator import reminders, roster, views  # noqa: E402, F401
+from app.coordinator import certificates, reminders, roster, views  # noqa: E402, F401

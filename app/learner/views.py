@@ -119,7 +119,7 @@ def certificate_pdf(code: str) -> Response:
     certificate = certificates.find_for_user(code, current_user.id) or abort(404)
     pdf = certificates.render_pdf(
         current_app.config["CERTIFICATES_DIR"],
-        certificates.document_data(certificate, verify_url(certificate.code)),
+        certificates.document_data(certificate),
     )
     response = current_app.response_class(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
@@ -128,8 +128,15 @@ def certificate_pdf(code: str) -> Response:
     return response
 
 
-def verify_url(code: str) -> str:
-    """Return the public address that verifies a certificate."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    path = url_for("public.verify", code=code)
-    return base + path if base else url_for("public.verify", code=code, _external=True)
+@bp.route("/record.pdf")
+def record_pdf() -> Response:
+    pdf = certificates.render_pdf(
+        current_app.config["CERTIFICATES_DIR"],
+        certificates.consolidated_data(current_user),
+        certificates.CONSOLIDATED,
+    )
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="training-record-{current_user.service_number}.pdf"'
+    )
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -160,6 +161,10 @@ class Certificate(Model):
     attestation: Mapped[str | None] = mapped_column(sa.Text)
     attested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Revocation keeps the certificate and says why; nothing is ever deleted.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    revocation_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     completion: Mapped[Completion] = relationship(back_populates="certificate")
 
@@ -188,3 +193,42 @@ class RosterUpload(Model):
     filename: Mapped[str] = mapped_column(sa.String(255))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PrintJobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PrintJob(Model):
+    """Certificates for many people rendered in the background.
+
+    State and output live in the database so that any instance can report progress
+    and hand over the file, whichever instance or worker did the rendering.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    user_ids: Mapped[list[int]] = mapped_column(sa.JSON)
+    # "pdf": one document for everyone; "zip": one PDF per person.
+    output: Mapped[str] = mapped_column(sa.String(8))
+    status: Mapped[PrintJobStatus] = mapped_column(sa.String(16), default=PrintJobStatus.QUEUED)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PrintJobFile(Model):
+    """The finished output of a print job."""
+
+    job_id: Mapped[int] = mapped_column(sa.ForeignKey("print_job.id"), primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    mimetype: Mapped[str] = mapped_column(sa.String(100))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)

@@ -17,6 +17,19 @@ def verify_form() -> Response | str:
     return render_template("public/verify_form.html")
 
 
+@bp.route("/verify/set")
+def verify_set() -> tuple[str, int]:
+    codes = [c for c in request.args.get("codes", "").split(",") if c.strip()][:50]
+    found = [(code, certificates.find(code)) for code in codes]
+    return render_template(
+        "public/verify_set.html",
+        results=[
+            (code, certificate, certificates.status(certificate) if certificate else None)
+            for code, certificate in found
+        ],
+    ), 200 if found and all(certificate for _, certificate in found) else 404
+
+
 @bp.route("/verify/<code>")
 def verify(code: str) -> tuple[str, int]:
     certificate = certificates.find(code)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+from flask import current_app, has_request_context, request, url_for
 import segno
 import sqlalchemy as sa
 import weasyprint
@@ -21,12 +22,13 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.extensions import db
-from app.models import Certificate, Completion, PersonnelCategory
+from app.models import Certificate, Completion, PersonnelCategory, User
 from app.models.types import utcnow
-from app.services import attestation
+from app.services import attestation, training
 
-TEMPLATE = "certificate.html"
-STYLESHEET = "certificate.css"
+# A design folder holds one HTML template and one stylesheet per kind of document.
+MODULE_CERTIFICATE = "certificate"
+CONSOLIDATED = "consolidated"
 
 
 class VerifyStatus(StrEnum):
@@ -93,6 +95,57 @@ def user_certificates(user_id: int) -> list[Certificate]:
     )
 
 
+def current_certificates(user: User) -> list[Certificate]:
+    """Return, per mandatory module, the person's latest certificate (valid or not)."""
+    module_ids = [version.module_id for version in training.required_versions(user)]
+    latest: dict[int, Certificate] = {}
+    rows = db.session.execute(
+        sa.select(Certificate, Completion.module_id)
+        .join(Completion)
+        .where(Completion.user_id == user.id, Completion.module_id.in_(module_ids))
+        .order_by(Certificate.expires_at)
+    )
+    for certificate, module_id in rows:
+        latest[module_id] = certificate
+    return sorted(latest.values(), key=lambda c: c.module_title)
+
+
+def consolidated_data(user: User, now: datetime | None = None) -> dict[str, Any]:
+    """Return the plain values of a person's consolidated certificate.
+
+    Its QR code verifies every certificate it lists at once.
+    """
+    now = now or utcnow()
+    held = current_certificates(user)
+    link = verify_set_url([c.code for c in held])
+    return {
+        "holder_name": user.full_name,
+        "service_number": user.service_number,
+        "category": PersonnelCategory(user.category).label,
+        "unit_name": user.unit.name if user.unit else "",
+        "deployment_on": format_date(user.deployment_date, "long") if user.deployment_date else None,
+        "issued_on": format_date(now, "long"),
+        "modules": [
+            {
+                "title": c.module_title,
+                "version": c.module_version,
+                "completed_on": format_date(c.completed_at, "long"),
+                "expires_on": format_date(c.expires_at, "long"),
+                "valid": status(c, now) == VerifyStatus.VALID,
+                "code": c.code,
+                "attestation": c.attestation,
+                "attested_on": format_date(c.attested_at, "long") if c.attested_at else None,
+            }
+            for c in held
+        ],
+        "missing": sorted(
+            {v.title for v in training.required_versions(user)} - {c.module_title for c in held}
+        ),
+        "verify_url": link,
+        "qr": qr_data_uri(link),
+    }
+
+
 def find_for_user(code: str, user_id: int) -> Certificate | None:
     """Return the certificate with this code only if it belongs to the person."""
     return db.session.scalar(
@@ -100,6 +153,24 @@ def find_for_user(code: str, user_id: int) -> Certificate | None:
         .join(Completion)
         .where(Certificate.code == normalise_code(code), Completion.user_id == user_id)
     )
+
+
+def public_url(path: str) -> str:
+    """Return an absolute address on the public site (PUBLIC_BASE_URL, else this request's)."""
+    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if not base:
+        base = str(request.host_url).rstrip("/") if has_request_context() else "http://localhost"
+    return base + path
+
+
+def verify_url(code: str) -> str:
+    """Return the public address that verifies one certificate."""
+    return public_url(url_for("public.verify", code=code))
+
+
+def verify_set_url(codes: list[str]) -> str:
+    """Return the public address that verifies several certificates at once."""
+    return public_url(url_for("public.verify_set", codes=",".join(codes)))
 
 
 # Rendering ---------------------------------------------------------------------------
@@ -134,8 +205,8 @@ class Design:
     fetcher: AssetFetcher
 
 
-@lru_cache(maxsize=4)
-def load_design(root: Path) -> Design:
+@lru_cache(maxsize=8)
+def load_design(root: Path, kind: str = MODULE_CERTIFICATE) -> Design:
     """Parse a design's template and stylesheet once per process."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(root),
@@ -147,9 +218,9 @@ def load_design(root: Path) -> Design:
     fonts = FontConfiguration()
     fetcher = AssetFetcher(root)
     stylesheet = weasyprint.CSS(
-        filename=str(root / STYLESHEET), font_config=fonts, url_fetcher=fetcher
+        filename=str(root / f"{kind}.css"), font_config=fonts, url_fetcher=fetcher
     )
-    return Design(root, environment.get_template(TEMPLATE), stylesheet, fonts, fetcher)
+    return Design(root, environment.get_template(f"{kind}.html"), stylesheet, fonts, fetcher)
 
 
 def qr_data_uri(url: str) -> str:
@@ -157,8 +228,9 @@ def qr_data_uri(url: str) -> str:
     return str(segno.make(url, error="m").png_data_uri(scale=4, border=2))
 
 
-def document_data(certificate: Certificate, verify_url: str) -> dict[str, Any]:
+def document_data(certificate: Certificate) -> dict[str, Any]:
     """Return the plain values a certificate design shows."""
+    link = verify_url(certificate.code)
     return {
         "holder_name": certificate.holder_name,
         "service_number": certificate.service_number,
@@ -173,14 +245,14 @@ def document_data(certificate: Certificate, verify_url: str) -> dict[str, Any]:
         "attested_on": format_date(certificate.attested_at, "long")
         if certificate.attested_at
         else None,
-        "verify_url": verify_url,
-        "qr": qr_data_uri(verify_url),
+        "verify_url": link,
+        "qr": qr_data_uri(link),
     }
 
 
-def render_pdf(design_root: Path, data: dict[str, Any]) -> bytes:
-    """Render one certificate to PDF with the design's cached CSS and fonts."""
-    design = load_design(design_root.resolve())
+def render_pdf(design_root: Path, data: dict[str, Any], kind: str = MODULE_CERTIFICATE) -> bytes:
+    """Render one document to PDF with the design's cached CSS and fonts."""
+    design = load_design(design_root.resolve(), kind)
     html = weasyprint.HTML(
         string=design.template.render(**data),
         base_url=design.root.as_uri() + "/",

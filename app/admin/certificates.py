@@ -1,0 +1,1 @@
+"""Certificate revocation by administrators."""

@@ -1,0 +1,1 @@
+"""Batch printing of certificates for a unit, as background jobs."""

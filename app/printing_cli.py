@@ -1,0 +1,1 @@
+"""flask certificates print: certificates for a whole unit."""

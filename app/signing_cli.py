@@ -1,0 +1,1 @@
+"""flask certificates keygen|verify: signing keys and offline verification."""
