@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
-from flask import current_app, has_request_context, request, url_for
 import segno
 import sqlalchemy as sa
 import weasyprint
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import format_date, gettext, ngettext
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -123,7 +123,9 @@ def consolidated_data(user: User, now: datetime | None = None) -> dict[str, Any]
         "service_number": user.service_number,
         "category": PersonnelCategory(user.category).label,
         "unit_name": user.unit.name if user.unit else "",
-        "deployment_on": format_date(user.deployment_date, "long") if user.deployment_date else None,
+        "deployment_on": format_date(user.deployment_date, "long")
+        if user.deployment_date
+        else None,
         "issued_on": format_date(now, "long"),
         "modules": [
             {
