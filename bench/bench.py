@@ -203,10 +203,14 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=120)
     parser.add_argument("--modules", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--only", choices=["SQLite", "PostgreSQL"], help="measure one database only"
+    )
     args = parser.parse_args()
     (ROOT / "instance").mkdir(exist_ok=True)
     for label, url in database_targets(args.users):
-        measure(label, url, args)
+        if args.only in (None, label):
+            measure(label, url, args)
 
 
 if __name__ == "__main__":
