@@ -1,15 +1,97 @@
-"""The commander's overview of their units."""
+"""The commander's readiness board: who may deploy, who is about to lapse, who is blocked."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, current_app, render_template, request
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from app.commander import bp
-from app.services import organisation
+from app.extensions import db
+from app.models import Unit, User
+from app.models.types import utcnow
+from app.services import certificates, exports, organisation, readiness
+from app.services.readiness import Readiness
+
+
+def own_unit(unit_id: int) -> tuple[Unit, list[int]]:
+    """Return a unit the commander oversees and the ids of it and its sub-units, or 404."""
+    units = organisation.units_in_scope(current_user)
+    unit = next((u for u in units if u.id == unit_id), None) or abort(404)
+    ids, pending = [], [unit.id]
+    while pending:
+        current = pending.pop()
+        ids.append(current)
+        pending.extend(u.id for u in units if u.parent_id == current)
+    return unit, ids
 
 
 @bp.route("/")
 def index() -> str:
     units = organisation.units_in_scope(current_user)
-    return render_template("commander/index.html", summaries=organisation.unit_summaries(units))
+    people = readiness.board([unit.id for unit in units])
+    by_unit: dict[int, list[readiness.PersonReadiness]] = {}
+    for person in people:
+        by_unit.setdefault(person.unit_id, []).append(person)
+    summaries = [(unit, readiness.counts(by_unit.get(unit.id, []))) for unit in units]
+    return render_template("commander/index.html", summaries=summaries, Readiness=Readiness)
+
+
+@bp.route("/units/<int:unit_id>")
+def unit(unit_id: int) -> str:
+    unit, ids = own_unit(unit_id)
+    people = readiness.board(ids)
+    wanted = request.args.get("status")
+    shown = [p for p in people if wanted in (None, "", p.status.value)]
+    return render_template(
+        "commander/unit.html",
+        unit=unit,
+        people=shown,
+        counts=readiness.counts(people),
+        status=wanted,
+        today=utcnow().date().isoformat(),
+        Readiness=Readiness,
+    )
+
+
+@bp.route("/units/<int:unit_id>/readiness.<fmt>")
+def export(unit_id: int, fmt: str) -> Response:
+    if fmt not in {"csv", "xlsx"}:
+        abort(404)
+    unit, ids = own_unit(unit_id)
+    headers = [
+        "full_name", "service_number", "category", "unit", "deployment_date", "status",
+        "missing_modules", "expiring_modules",
+    ]  # fmt: skip
+    rows = [
+        [p.full_name, p.service_number, p.category, p.unit_name, p.deployment_date,
+         p.status.value, "; ".join(p.missing),
+         "; ".join(f"{title} ({day.isoformat()})" for title, day in p.expiring)]
+        for p in readiness.board(ids)
+    ]  # fmt: skip
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(headers, rows), "text/csv"
+    else:
+        body = exports.to_xlsx(headers, rows, "readiness")
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="readiness-{unit.code}.{fmt}"'
+    return response
+
+
+@bp.route("/people/<int:user_id>/record.pdf")
+def record(user_id: int) -> Response:
+    person = db.session.get(User, user_id)
+    if person is None or person.unit_id is None:
+        abort(404)
+    own_unit(person.unit_id)
+    pdf = certificates.render_pdf(
+        current_app.config["CERTIFICATES_DIR"],
+        certificates.consolidated_data(person),
+        certificates.CONSOLIDATED,
+    )
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="training-record-{person.service_number}.pdf"'
+    )
+    return response

@@ -35,6 +35,7 @@ class PersonReadiness:
     full_name: str
     service_number: str
     category: str
+    unit_id: int
     unit_name: str
     deployment_date: date | None
     status: Readiness = Readiness.READY
@@ -68,6 +69,7 @@ def board(unit_ids: Sequence[int], now: datetime | None = None) -> list[PersonRe
             User.full_name,
             User.service_number,
             User.category,
+            Unit.id,
             Unit.name,
             User.deployment_date,
             CurriculumRequirement.module_id,
@@ -94,10 +96,12 @@ def board(unit_ids: Sequence[int], now: datetime | None = None) -> list[PersonRe
         .where(User.unit_id.in_(unit_ids), User.is_active)
     )
     people: dict[int, PersonReadiness] = {}
-    for user_id, name, number, category, unit_name, deployment, module_id, valid in rows:
+    for user_id, name, number, category, unit_id, unit_name, deployment, module_id, valid in rows:
         person = people.get(user_id)
         if person is None:
-            person = PersonReadiness(user_id, name, number, category, unit_name, deployment)
+            person = PersonReadiness(
+                user_id, name, number, category, unit_id, unit_name, deployment
+            )
             people[user_id] = person
         if module_id is None or module_id not in titles:
             continue
