@@ -190,3 +190,23 @@ def test_unit_page_uses_a_fixed_number_of_queries(client, db, org, login, make_u
         if number % 3 == 0:
             pass_module(person)
     assert queries() == small
+
+
+def test_exports_match_the_filtered_list(client, db, org, login):
+    import io
+
+    import openpyxl
+
+    login(org["coordinator"])
+    csv = client.get("/coordinator/export/people.csv?status=overdue")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    lines = csv.data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("full_name,service_number,category,unit,module,status")
+    names = sorted(line.split(",")[0] for line in lines[1:])
+    assert names == ["Vera Sub", "Vera Sub", "Xena Overdue", "Xena Overdue"]
+    xlsx = client.get(f"/coordinator/export/matrix.xlsx?unit={org['unit'].id}")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("unit", "country", "module")
+    basics = [r for r in rows[1:] if r[0] == "Unit A" and r[2] == "Conduct basics"]
+    assert basics and basics[0][4:9] == (5, 1, 1, 2, 1)

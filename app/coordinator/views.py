@@ -19,7 +19,7 @@ from app.models import (
     Unit,
     User,
 )
-from app.services import organisation, reporting, training
+from app.services import exports, organisation, reporting, training
 from app.services.reporting import Filters, State
 
 PER_PAGE = 50
@@ -154,8 +154,6 @@ def person(user_id: int) -> str:
 
 @bp.route("/export/<report>.<fmt>")
 def export(report: str, fmt: str) -> Response:
-    from app.services import exports
-
     if report not in {"matrix", "people"} or fmt not in {"csv", "xlsx"}:
         abort(404)
     units, unit_ids = scope()
