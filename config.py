@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,21 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     PRINT_WORKERS = int(os.environ.get("PRINT_WORKERS", "2"))
 
+    # Sign-in attempts: per address and per account (Flask-Limiter notation). With several
+    # instances, RATELIMIT_STORAGE_URI (e.g. redis://...) makes them share the counts.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    VERIFY_LIMIT_PER_ADDRESS = os.environ.get("VERIFY_LIMIT_PER_ADDRESS", "60 per minute")
+    # Second factor: required of administrators and coordinators when on.
+    REQUIRE_MFA = env_flag("REQUIRE_MFA", default=False)
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+    REMEMBER_COOKIE_DURATION = timedelta(hours=SESSION_ABSOLUTE_HOURS)
+    # Number of proxies in front of the app whose X-Forwarded-For is trusted.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     LANGUAGES = ["en"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
@@ -100,6 +116,11 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    # Tests sign in hundreds of times a minute; the rate-limit tests lower these.
+    LOGIN_LIMIT_PER_ADDRESS = "10000 per minute"
+    LOGIN_LIMIT_PER_ACCOUNT = "10000 per minute"
+    VERIFY_LIMIT_PER_ADDRESS = "10000 per minute"
     DEMO_MODE = False
     SECRET_KEY = "test-secret-key-" + "x" * 32
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"))
@@ -108,6 +129,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    REQUIRE_MFA = env_flag("REQUIRE_MFA", default=True)
     DEMO_MODE = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
@@ -123,6 +145,18 @@ class ProductionConfig(Config):
             )
         if cls.DEMO_MODE:
             raise ConfigError("DEMO_MODE cannot be on in production: it creates known accounts.")
+        key = (cls.CERTIFICATE_SIGNING_KEY or "").strip()
+        if not key:
+            raise ConfigError(
+                "CERTIFICATE_SIGNING_KEY must be set in production: the path of the Ed25519 "
+                "private key certificates are signed with (or its PEM text). Create one with: "
+                "flask --app app certificates keygen --output /secure/path/signing-key.pem"
+            )
+        if not key.startswith("-----BEGIN") and not Path(key).expanduser().is_file():
+            raise ConfigError(
+                f"CERTIFICATE_SIGNING_KEY names {key}, which is not a readable file. "
+                "Set it to the path of the signing key's PEM file, or to the PEM text itself."
+            )
 
 
 def config_from_environment() -> type[Config]:

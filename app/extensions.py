@@ -6,6 +6,8 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -42,6 +44,8 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Storage from RATELIMIT_STORAGE_URI (Redis, shared by every instance), memory otherwise.
+limiter = Limiter(get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

@@ -1,1 +1,218 @@
-"""flask certificates keygen|verify: signing keys and offline verification."""
+"""flask certificates keygen|public-key|verify: signing keys and offline verification.
+
+`verify` needs nothing but public keys: it never opens the database, so it works on a
+laptop at a checkpoint with a copy of the published keys and revocation list.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from app.certificates_cli import certificates_cli
+from app.services import signing
+
+CREDENTIAL_FILENAME = "credential.json"
+_SIGNED_URL = re.compile(r"[?&]s=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)")
+
+PROBLEMS = {
+    signing.Problem.MALFORMED: "the payload is damaged, truncated or not a Blue Beret signature",
+    signing.Problem.UNKNOWN_KEY: "it was signed with a key that is not among the public keys",
+    signing.Problem.BAD_SIGNATURE: "the signature does not match the contents: they were altered",
+}
+
+
+@certificates_cli.command("keygen")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the private key to this file (created with mode 600; never overwritten).",
+)
+def keygen(output: Path | None) -> None:
+    """Create a new Ed25519 signing key; print its id and public key."""
+    pem = signing.generate_private_pem()
+    key = signing.private_key_from_pem(pem, "the new key")
+    if output is None:
+        click.echo(pem.decode("ascii"), nl=False)
+    else:
+        try:
+            descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise click.ClickException(
+                f"{output} already exists. Choose another path: replacing a key in place "
+                "would leave the certificates signed with it unverifiable."
+            ) from None
+        except OSError as error:
+            raise click.ClickException(f"Cannot write {output}: {error.strerror}.") from None
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(pem)
+        click.echo(f"Wrote the private key {key.kid} to {output}.")
+    click.echo(f"Key id: {key.kid}", err=output is None)
+    click.echo(signing.public_pem(key.public), nl=False, err=output is None)
+
+
+@certificates_cli.command("public-key")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A private key file (default: the configured signing key).",
+)
+def public_key(key_path: Path | None) -> None:
+    """Print the public key of the signing key, as PEM, to keep after a rotation."""
+    try:
+        key = signing.load_private_key(str(key_path)) if key_path else signing.signing_key()
+    except signing.SigningKeyError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(signing.public_pem(key.public), nl=False)
+
+
+def payload_from_pdf(data: bytes) -> str | None:
+    """Find the signed payload in a certificate PDF: its credential, its links, its text."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        for content in reader.attachments.get(CREDENTIAL_FILENAME, []):
+            try:
+                credential = json.loads(content)
+                return str(credential["blueBeretSignature"]["payload"])
+            except (ValueError, KeyError, TypeError):
+                continue
+        places: list[str] = []
+        for page in reader.pages:
+            for annotation in page.get("/Annots") or []:
+                action = annotation.get_object().get("/A") or {}
+                places.append(str(action.get("/URI", "")))
+            places.append(page.extract_text())
+    except (PyPdfError, ValueError, KeyError):
+        return None
+    for place in places:
+        found = _SIGNED_URL.search(place)
+        if found:
+            return found.group(1)
+    return None
+
+
+def read_payload(argument: str) -> str:
+    """Return the signed payload given as itself, inside a verify URL, or inside a PDF."""
+    path = Path(argument).expanduser()
+    if len(argument) < 1024 and path.is_file():
+        data = path.read_bytes()
+        if data.startswith(b"%PDF"):
+            payload = payload_from_pdf(data)
+            if payload is None:
+                raise click.ClickException(f"{argument} holds no Blue Beret signature.")
+            return payload
+        argument = data.decode("utf-8", "replace")
+    argument = argument.strip()
+    if "s=" in argument:
+        values = parse_qs(urlsplit(argument).query).get("s")
+        if values:
+            return values[0]
+    return argument
+
+
+def keys_for_verification(
+    public_key_files: tuple[Path, ...], jwks_files: tuple[Path, ...]
+) -> dict[str, Ed25519PublicKey]:
+    """Return the keys given on the command line, else those of the configuration."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    try:
+        for path in (*public_key_files, *jwks_files):
+            keys.update(signing.load_public_keys(path))
+        if not keys:
+            keys = signing.public_keys(create=False)
+    except signing.SigningKeyError as error:
+        raise click.ClickException(str(error)) from None
+    if not keys:
+        raise click.ClickException(
+            "No public key to check against. Pass --keys with the file downloaded from "
+            "/.well-known/blue-beret-keys.json, or --public-key with a PEM file."
+        )
+    return keys
+
+
+def read_revocation_list(path: Path, keys: signing.PublicKeys) -> dict[str, str]:
+    """Return code -> revocation time from a downloaded list whose signature holds."""
+    try:
+        document: Any = json.loads(path.read_bytes())
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"Cannot read the revocation list {path}: {error}") from None
+    if not signing.verify_document(document, keys):
+        raise click.ClickException(
+            f"The revocation list {path} is not signed by any of the public keys: "
+            "download it again from /certificates/revoked.json."
+        )
+    return {str(item["code"]): str(item["revoked_at"]) for item in document.get("revoked", [])}
+
+
+@certificates_cli.command("verify")
+@click.argument("argument", metavar="PAYLOAD|URL|PDF")
+@click.option(
+    "--public-key",
+    "public_key_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A PEM public key to trust (repeatable). Default: the configured keys.",
+)
+@click.option(
+    "--keys",
+    "jwks_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JWKS file downloaded from /.well-known/blue-beret-keys.json (repeatable).",
+)
+@click.option(
+    "--revoked",
+    "revoked_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A revocation list downloaded from /certificates/revoked.json.",
+)
+def verify(
+    argument: str,
+    public_key_files: tuple[Path, ...],
+    jwks_files: tuple[Path, ...],
+    revoked_file: Path | None,
+) -> None:
+    """Check a certificate's signature offline; exit 1 unless it is genuine and valid."""
+    keys = keys_for_verification(public_key_files, jwks_files)
+    revoked = read_revocation_list(revoked_file, keys) if revoked_file else None
+    verification = signing.verify(read_payload(argument), keys)
+    if verification.claim is None:
+        assert verification.problem is not None
+        click.echo(f"INVALID: {PROBLEMS[verification.problem]}.")
+        raise click.exceptions.Exit(1)
+    claim, today = verification.claim, date.today()
+    lapsed = False
+    lines = [f"  name: {claim.name}"]
+    for entry in claim.entries:
+        state = "valid"
+        if revoked is not None and entry.code in revoked:
+            state = f"REVOKED at {revoked[entry.code]}"
+        elif entry.expires < today:
+            state = "EXPIRED"
+        lapsed = lapsed or state != "valid"
+        lines += [
+            f"  code: {entry.code}",
+            f"    module: {entry.title} (version {entry.version})",
+            f"    completed: {entry.completed.isoformat()}",
+            f"    expires: {entry.expires.isoformat()}",
+            f"    status: {state}",
+        ]
+    verdict = "VALID" if not lapsed else "VALID SIGNATURE, BUT NOT EVERY CERTIFICATE IS VALID"
+    click.echo(f"{verdict} (signed with key {verification.kid})")
+    click.echo("\n".join(lines))
+    if revoked is None:
+        click.echo("  revocations: not checked (pass --revoked with a recent list)")
+    if lapsed:
+        raise click.exceptions.Exit(1)

@@ -17,6 +17,7 @@ from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.extensions import db as _db
+from app.extensions import limiter
 from app.models import Mission, PersonnelCategory, Position, Role, Unit, User
 from app.services import content
 from config import TestConfig
@@ -65,9 +66,26 @@ def db(app: Flask) -> Iterator[Any]:
         yield _db
         _db.session.rollback()
         _db.session.remove()
-        with _db.engine.begin() as connection:
-            for table in reversed(_db.metadata.sorted_tables):
-                connection.execute(table.delete())
+        empty_all_tables()
+        limiter.reset()
+
+
+def empty_all_tables() -> None:
+    """Delete every row, the append-only audit trail included (as only a DBA could)."""
+    from app.models.audit import APPEND_ONLY_SQLITE
+
+    with _db.engine.begin() as connection:
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:
+            connection.execute(sa.text("TRUNCATE audit_entry"))
+        else:
+            connection.execute(sa.text("DROP TRIGGER IF EXISTS audit_entry_no_delete"))
+            connection.execute(sa.text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
+        for table in reversed(_db.metadata.sorted_tables):
+            connection.execute(table.delete())
+        if not postgresql:
+            for statement in APPEND_ONLY_SQLITE:
+                connection.execute(statement)
 
 
 @pytest.fixture
@@ -122,12 +140,13 @@ def make_user(db: Any, unit: Unit) -> Callable[..., User]:
 
 @functools.cache
 def _password_hash() -> str:
-    return generate_password_hash(PASSWORD)
+    # Few iterations: tests sign in thousands of times; the method is read from the hash.
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 def csrf_token(client: FlaskClient, page: str = "/login") -> str:
     """Read a CSRF token from a page's form, as a browser would submit it."""
-    response = client.get(page)
+    response = client.get(page, follow_redirects=True)
     match = CSRF_RE.search(response.get_data(as_text=True))
     assert match, f"no CSRF token on {page}"
     return match.group(1)

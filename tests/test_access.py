@@ -14,9 +14,24 @@ ROLES = ["anonymous", *[role.value for role in Role]]
 MATRIX = {
     "/training/": (302, 200, 200, 200, 200),
     "/training/basics": (302, 200, 200, 200, 200),
+    "/training/record.pdf": (302, 200, 200, 200, 200),
+    "/account": (302, 200, 200, 200, 200),
     "/coordinator/": (302, 403, 200, 403, 200),
+    "/coordinator/people": (302, 403, 200, 403, 200),
+    "/coordinator/people?status=overdue": (302, 403, 200, 403, 200),
+    "/coordinator/export/people.csv": (302, 403, 200, 403, 200),
+    "/coordinator/export/matrix.xlsx": (302, 403, 200, 403, 200),
+    "/coordinator/roster": (302, 403, 200, 403, 200),
     "/commander/": (302, 403, 403, 200, 200),
     "/admin/": (302, 403, 403, 403, 200),
+    "/admin/users": (302, 403, 403, 403, 200),
+    "/admin/audit": (302, 403, 403, 403, 200),
+    # The owner's unit: coordinators and commanders see it only when assigned to it,
+    # and the people signing in here are not.
+    "/coordinator/units/{unit}": (302, 403, 404, 403, 200),
+    "/coordinator/people/{owner}": (302, 403, 404, 403, 200),
+    "/commander/units/{unit}": (302, 403, 403, 404, 200),
+    "/commander/people/{owner}/record.pdf": (302, 403, 403, 404, 200),
     # Objects belonging to another peacekeeper: no one else sees them here.
     "/training/attempts/{attempt}": (302, 404, 404, 404, 404),
     "/training/certificates/{code}.pdf": (302, 404, 404, 404, 404),
@@ -33,14 +48,20 @@ def others_records(db, modules, make_user):
     certificate = pass_module(owner)
     attempt = quiz.start_attempt(owner, training.current_version("basics"))
     db.session.commit()
-    return {"attempt": attempt.id, "code": certificate.code}
+    return {
+        "attempt": attempt.id,
+        "code": certificate.code,
+        "unit": owner.unit_id,
+        "owner": owner.id,
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url", list(MATRIX))
 def test_access_matrix(client, make_user, login, others_records, role, url):
     if role != "anonymous":
-        login(make_user(Role(role)))
+        # Staff accounts belong to no unit and are assigned none here.
+        login(make_user(Role(role), unit=None))
     response = client.get(url.format(**others_records))
     assert response.status_code == MATRIX[url][ROLES.index(role)]
     if response.status_code == 302 and role == "anonymous":

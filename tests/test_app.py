@@ -10,6 +10,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db as _db
+from app.services import signing
 from config import ConfigError, ProductionConfig, database_url
 from tests.conftest import _Config
 
@@ -18,6 +19,7 @@ def production(secret: str | None) -> type[ProductionConfig]:
     class Production(ProductionConfig):
         SECRET_KEY = secret or ""
         MODULES_DIR = _Config.MODULES_DIR
+        CERTIFICATE_SIGNING_KEY = signing.generate_private_pem().decode()
 
     return Production
 

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 import sqlalchemy as sa
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from app.admin import bp
+from app.admin.forms import AccountForm
 from app.extensions import db
-from app.models import TrainingModule
+from app.models import (
+    AuditAction,
+    AuditEntry,
+    PersonnelCategory,
+    Position,
+    Role,
+    TrainingModule,
+    Unit,
+    User,
+)
+from app.services import accounts, audit
 
 
 @bp.route("/")
@@ -19,3 +37,101 @@ def index() -> str:
         .order_by(TrainingModule.slug)
     ).all()
     return render_template("admin/index.html", modules=modules)
+
+
+AUDIT_PER_PAGE = 100
+USERS_PER_PAGE = 50
+
+
+@bp.route("/audit")
+def audit_trail() -> str:
+    args = request.args
+    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    if args.get("action") in set(AuditAction):
+        query = query.where(AuditEntry.action == args["action"])
+    if args.get("actor"):
+        query = query.where(AuditEntry.actor == args["actor"].strip().lower())
+    for name, compare in (("from", sa.Column.__ge__), ("to", sa.Column.__lt__)):
+        try:
+            day = date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            continue
+        if name == "to":
+            day += timedelta(days=1)
+        query = query.where(compare(AuditEntry.at, datetime.combine(day, time(), tzinfo=UTC)))
+    page = max(1, int(args["page"])) if args.get("page", "").isdigit() else 1
+    entries = db.session.scalars(
+        query.limit(AUDIT_PER_PAGE + 1).offset((page - 1) * AUDIT_PER_PAGE)
+    ).all()
+    chain = audit.verify() if args.get("verify") else None
+    return render_template(
+        "admin/audit.html",
+        entries=entries[:AUDIT_PER_PAGE],
+        has_next=len(entries) > AUDIT_PER_PAGE,
+        page=page,
+        actions=list(AuditAction),
+        chain=chain,
+    )
+
+
+@bp.route("/users")
+def users() -> str:
+    search = request.args.get("q", "").strip()
+    query = sa.select(User).order_by(User.full_name)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.full_name).like(pattern),
+                sa.func.lower(User.username).like(pattern),
+                sa.func.lower(User.service_number).like(pattern),
+            )
+        )
+    page = max(1, int(request.args["page"])) if request.args.get("page", "").isdigit() else 1
+    found = db.session.scalars(
+        query.options(selectinload(User.unit))
+        .limit(USERS_PER_PAGE + 1)
+        .offset((page - 1) * USERS_PER_PAGE)
+    ).all()
+    return render_template(
+        "admin/users.html",
+        users=found[:USERS_PER_PAGE],
+        has_next=len(found) > USERS_PER_PAGE,
+        page=page,
+        search=search,
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int) -> Response | str | tuple[str, int]:
+    person = db.session.get(User, user_id) or abort(404)
+    units = db.session.scalars(sa.select(Unit).order_by(Unit.name)).all()
+    form = AccountForm(obj=person if request.method == "GET" else None)
+    choices = [SelectChoice(u.id, f"{u.name} ({u.code})") for u in units]
+    form.unit.choices = [SelectChoice(0, str(_l("No unit"))), *choices]
+    form.assigned_units.choices = choices
+    if request.method == "GET":
+        form.unit.data = person.unit_id or 0
+        form.assigned_units.data = [u.id for u in person.assigned_units]
+    if form.validate_on_submit():
+        if person.id == current_user.id and (
+            form.role.data != Role.ADMIN or not form.is_active.data
+        ):
+            flash(_("You cannot remove your own administrator access."), "error")
+            return redirect(url_for("admin.user", user_id=person.id))
+        changes = accounts.update_account(
+            person,
+            role=Role(form.role.data),
+            category=PersonnelCategory(form.category.data),
+            position=Position(form.position.data),
+            unit=next((u for u in units if u.id == form.unit.data), None),
+            assigned_units=[u for u in units if u.id in set(form.assigned_units.data)],
+            is_active=form.is_active.data,
+        )
+        if changes:
+            audit.record(AuditAction.ACCOUNT_CHANGED, person.username, changes)
+            db.session.commit()
+            flash(_("Saved."), "info")
+        return redirect(url_for("admin.user", user_id=person.id))
+    page = render_template("admin/user.html", person=person, form=form)
+    return (page, 422) if form.errors else page

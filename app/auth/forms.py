@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from app.services import passwords
+
+
+class PasswordRules:
+    """Apply the password rules; the person is the one the form is for."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        person = getattr(form, "person", None) or (
+            current_user if current_user.is_authenticated else None
+        )
+        personal = (person.username, person.service_number) if person is not None else ()
+        found = passwords.problems(field.data or "", *personal)
+        if found:
+            raise ValidationError(" ".join(found))
 
 
 class LoginForm(FlaskForm):
@@ -28,7 +46,7 @@ class SetPasswordForm(FlaskForm):
         _l("New password"),
         validators=[
             DataRequired(_l("Choose a password.")),
-            Length(min=8, max=128, message=_l("Use between 8 and 128 characters.")),
+            PasswordRules(),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -41,3 +59,21 @@ class SetPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Set my password"))
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Change my password"))
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code from your authenticator app"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Continue"))

@@ -1,1 +1,120 @@
 """Batch printing of certificates for a unit, as background jobs."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, RadioField, SelectMultipleField, SubmitField
+from wtforms.fields.choices import SelectChoice
+
+from app.commander import bp
+from app.extensions import db
+from app.models import AuditAction, PrintJobStatus, Unit
+from app.services import audit, organisation, printing, readiness
+from app.services.readiness import PersonReadiness
+
+
+class PrintForm(FlaskForm):
+    unit = HiddenField()
+    # The service checks that every person is in the commander's units.
+    people = SelectMultipleField(_l("People"), coerce=int, validate_choice=False)
+    output = RadioField(
+        _l("File"),
+        choices=[
+            SelectChoice(
+                printing.PrintOutput.PDF.value, _l("One PDF with everyone, one page each")
+            ),
+            SelectChoice(
+                printing.PrintOutput.ZIP.value,
+                _l("A ZIP file of one PDF per person, named by service number"),
+            ),
+        ],
+        default=printing.PrintOutput.PDF.value,
+    )
+    print_selected = SubmitField(_l("Print selected"))
+    print_ready = SubmitField(_l("Print all Ready"))
+
+
+@bp.route("/print")
+def print_records() -> str:
+    units = organisation.units_in_scope(current_user)
+    unit_id = request.args.get("unit", type=int)
+    if unit_id is None:
+        return render_template("commander/print_units.html", units=units)
+    unit, people = unit_people(units, unit_id)
+    return render_form(PrintForm(unit=unit.id), unit, people)
+
+
+@bp.route("/print", methods=["POST"])
+def print_start() -> ResponseReturnValue:
+    form = PrintForm()
+    units = organisation.units_in_scope(current_user)
+    unit_id = int(form.unit.data) if str(form.unit.data or "").isdigit() else -1
+    unit, people = unit_people(units, unit_id)
+    if form.validate_on_submit():
+        selected = printing.ready_ids(people) if form.print_ready.data else form.people.data
+        if form.print_ready.data and not selected:
+            form.people.errors = [_("No one in this unit is Ready to deploy: nothing to print.")]
+        else:
+            try:
+                job = printing.create_job(current_user, selected or [], form.output.data, unit.id)
+            except printing.PrintError as error:
+                form.people.errors = [str(error)]
+            else:
+                db.session.commit()
+                printing.enqueue(job, request.host_url)
+                db.session.commit()
+                return redirect(url_for("commander.print_status", token=job.token), code=303)
+    return render_form(form, unit, people), 422
+
+
+@bp.route("/print/<token>")
+def print_status(token: str) -> str:
+    job = printing.find_job(token, current_user) or abort(404)
+    if printing.expire_stalled(job):
+        db.session.commit()
+    return render_template(
+        "commander/print_status.html",
+        job=job,
+        unit=printing.job_unit(job),
+        file=printing.file_info(job),
+        Status=PrintJobStatus,
+    )
+
+
+@bp.route("/print/<token>/file")
+def print_file(token: str) -> Response:
+    job = printing.find_job(token, current_user) or abort(404)
+    output = printing.job_file(job) or abort(404)
+    audit.record(AuditAction.EXPORT, request.path, {"people": job.total, "output": job.output})
+    db.session.commit()
+    return send_file(
+        BytesIO(output.content),
+        mimetype=output.mimetype,
+        as_attachment=True,
+        download_name=output.filename,
+    )
+
+
+def unit_people(units: list[Unit], unit_id: int) -> tuple[Unit, list[PersonReadiness]]:
+    """Return one of the commander's units and the readiness of its people, or answer 404."""
+    unit = next((u for u in units if u.id == unit_id), None) or abort(404)
+    return unit, readiness.board(printing.subtree_ids(units, unit.id))
+
+
+def render_form(form: PrintForm, unit: Unit, people: list[PersonReadiness]) -> str:
+    """Render the print form for a unit's people, keeping what was ticked."""
+    return render_template(
+        "commander/print_form.html",
+        form=form,
+        unit=unit,
+        people=people,
+        selected=set(form.people.data or []),
+    )

@@ -8,9 +8,9 @@ from werkzeug.wrappers import Response
 
 from app.commander import bp
 from app.extensions import db
-from app.models import Unit, User
+from app.models import AuditAction, Unit, User
 from app.models.types import utcnow
-from app.services import certificates, exports, organisation, readiness
+from app.services import audit, certificates, exports, organisation, readiness
 from app.services.readiness import Readiness
 
 
@@ -74,6 +74,8 @@ def export(unit_id: int, fmt: str) -> Response:
     else:
         body = exports.to_xlsx(headers, rows, "readiness")
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    audit.record(AuditAction.EXPORT, request.full_path, {"rows": len(rows)})
+    db.session.commit()
     response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="readiness-{unit.code}.{fmt}"'
     return response

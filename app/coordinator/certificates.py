@@ -1,1 +1,32 @@
 """Certificate revocation by coordinators, within their units."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.coordinator import bp
+from app.extensions import db
+from app.services import certificates, organisation
+
+
+@bp.route("/certificates/<code>/revoke", methods=["POST"])
+def revoke_certificate(code: str) -> Response:
+    """Revoke a certificate of someone in the coordinator's units, for the reason given."""
+    certificate = certificates.find(code) or abort(404)
+    person = certificate.completion.user
+    # Someone else's units answer as if the certificate did not exist.
+    if person.unit_id not in {unit.id for unit in organisation.units_in_scope(current_user)}:
+        abort(404)
+    try:
+        certificates.revoke(certificate, current_user, request.form.get("reason", ""))
+    except certificates.RevocationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Certificate %(code)s is revoked. Its verify page now says so.",
+                code=certificate.code), "info")  # fmt: skip
+    return redirect(url_for("coordinator.person", user_id=person.id, _anchor="certificates"))

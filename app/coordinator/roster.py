@@ -79,9 +79,12 @@ def roster_confirm(token: str) -> ResponseReturnValue:
     if not checked.is_valid:
         flash(_("Nothing was imported: the roster has problems to fix first."), "error")
         return redirect(url_for("coordinator.roster_preview", token=token))
+    if not roster.claim_upload(upload):
+        # A concurrent confirmation of the same file took it and imported it.
+        flash(_("This roster has already been imported."), "info")
+        return redirect(url_for("coordinator.people"))
     try:
         result = roster.apply(checked)
-        db.session.delete(upload)
         db.session.commit()
     except IntegrityError:
         # Someone else added one of these people between the check and the import.

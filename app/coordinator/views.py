@@ -12,6 +12,7 @@ from app.coordinator import bp
 from app.extensions import db
 from app.models import (
     Attestation,
+    AuditAction,
     Completion,
     PersonnelCategory,
     QuizAttempt,
@@ -19,7 +20,7 @@ from app.models import (
     Unit,
     User,
 )
-from app.services import exports, organisation, reporting, training
+from app.services import audit, exports, organisation, reporting, training
 from app.services.reporting import Filters, State
 
 PER_PAGE = 50
@@ -168,6 +169,8 @@ def export(report: str, fmt: str) -> Response:
     else:
         body = exports.to_xlsx(headers, rows, report)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    audit.record(AuditAction.EXPORT, request.full_path, {"rows": len(rows)})
+    db.session.commit()
     response = current_app.response_class(body, mimetype=mimetype)
     stamp = cutoffs.now.date().isoformat()
     response.headers["Content-Disposition"] = f'attachment; filename="{report}-{stamp}.{fmt}"'

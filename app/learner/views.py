@@ -117,6 +117,13 @@ def attempt_certificate(attempt: QuizAttempt) -> Certificate | None:
 @bp.route("/certificates/<code>.pdf")
 def certificate_pdf(code: str) -> Response:
     certificate = certificates.find_for_user(code, current_user.id) or abort(404)
+    if certificate.revoked_at is not None:
+        flash(
+            _("This certificate was revoked on %(date)s. It is no longer valid and cannot be "
+              "downloaded.", date=certificate.revoked_at.date().isoformat()),
+            "error",
+        )  # fmt: skip
+        return redirect(url_for("learner.index"))
     pdf = certificates.render_pdf(
         current_app.config["CERTIFICATES_DIR"],
         certificates.document_data(certificate),

@@ -1,6 +1,15 @@
 """Typed SQLAlchemy models, one file per domain area."""
 
-from app.models.organisation import Mission, PersonnelCategory, Position, Role, Unit, User
+from app.models.audit import AuditAction, AuditEntry
+from app.models.organisation import (
+    CATEGORY_LABELS,
+    Mission,
+    PersonnelCategory,
+    Position,
+    Role,
+    Unit,
+    User,
+)
 from app.models.training import (
     Attestation,
     Certificate,
@@ -18,7 +27,10 @@ from app.models.training import (
 )
 
 __all__ = [
+    "CATEGORY_LABELS",
     "Attestation",
+    "AuditAction",
+    "AuditEntry",
     "Certificate",
     "Completion",
     "CurriculumRequirement",

@@ -110,6 +110,10 @@ class User(Model):
     deployment_date: Mapped[date | None]
     is_active: Mapped[bool] = mapped_column(default=True)
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    # Time-based one-time passwords (RFC 6238): the shared secret, and the last time step
+    # accepted so that a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit | None] = relationship()

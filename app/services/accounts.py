@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.extensions import db
-from app.models import User
+from app.models import PersonnelCategory, Position, Role, Unit, User
 from app.services import mail
 
 SECONDS_PER_DAY = 24 * 60 * 60
@@ -93,3 +93,44 @@ def send_set_password_link(full_name: str, service_number: str, email: str, link
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="set-password")
+
+
+def update_account(
+    user: User,
+    *,
+    role: Role,
+    category: PersonnelCategory,
+    position: Position,
+    unit: Unit | None,
+    assigned_units: list[Unit],
+    is_active: bool,
+) -> dict[str, list[object]]:
+    """Change an account; return what changed as {field: [before, after]}.
+
+    Disabling an account or changing its role ends its sessions at once.
+    """
+    before = {
+        "role": user.role,
+        "category": user.category,
+        "position": user.position,
+        "unit": user.unit.code if user.unit else None,
+        "assigned_units": sorted(u.code for u in user.assigned_units),
+        "is_active": user.is_active,
+    }
+    user.role, user.category, user.position = role, category, position
+    user.unit, user.assigned_units, user.is_active = unit, assigned_units, is_active
+    after = {
+        "role": role.value,
+        "category": category.value,
+        "position": position.value,
+        "unit": unit.code if unit else None,
+        "assigned_units": sorted(u.code for u in assigned_units),
+        "is_active": is_active,
+    }
+    changes: dict[str, list[object]] = {
+        key: [before[key], after[key]] for key in after if str(before[key]) != str(after[key])
+    }
+    if "role" in changes or "is_active" in changes:
+        user.end_sessions()
+    db.session.flush()
+    return changes

@@ -181,6 +181,9 @@ def _read_front_matter(
         return {}, 0
     try:
         meta = yaml.safe_load("\n".join(lines[1:end]))
+    except RecursionError:
+        problems.append(Problem(path, 2, "broken YAML in the front matter: nested too deeply"))
+        return {}, end + 1
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -288,8 +291,8 @@ def _finish_question(
             )  # fmt: skip
 
 
-def _field_line(lines: list[str], name: str) -> int:
-    pattern = re.compile(rf"^{re.escape(name)}\s*:")
+def _field_line(lines: list[str], name: object) -> int:
+    pattern = re.compile(rf"^{re.escape(str(name))}\s*:")
     for index, line in enumerate(lines):
         if pattern.match(line):
             return index + 1
@@ -301,7 +304,7 @@ def _field_line(lines: list[str], name: str) -> int:
 def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem]) -> None:
     meta, path = module.meta, module.path
 
-    def report(name: str, message: str) -> None:
+    def report(name: object, message: str) -> None:
         problems.append(Problem(path, _field_line(lines, name), message))
 
     for name in REQUIRED_FIELDS:

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import Completion, ModuleVersion, QuizAttempt, User
+from app.models import AuditAction, Completion, ModuleVersion, QuizAttempt, User
 from app.models.types import utcnow
-from app.services import certificates, records, training
+from app.services import audit, certificates, records, training
 
 _random = random.SystemRandom()
 
@@ -142,7 +142,17 @@ def submit_attempt(
         db.session.add(completion)
         db.session.flush()
         records.extend([(completion.user_id, version.module_id, completion.expires_at)])
-        certificates.issue(completion)
+        certificate = certificates.issue(completion)
+        subject = f"{attempt.user.username}: {version.slug} {version.label}"
+        audit.record(
+            AuditAction.COMPLETION_RECORDED,
+            subject,
+            {"attempt": attempt.id, "score": result, "expires": completion.expires_at.isoformat()},
+            attempt.user,
+        )
+        audit.record(
+            AuditAction.CERTIFICATE_ISSUED, certificate.code, {"for": subject}, attempt.user
+        )
     return True
 
 

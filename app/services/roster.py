@@ -22,10 +22,10 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import PersonnelCategory, Position, Role, RosterUpload, Unit, User
+from app.models import AuditAction, PersonnelCategory, Position, Role, RosterUpload, Unit, User
 from app.models.organisation import CATEGORY_LABELS, new_session_token
 from app.models.types import utcnow
-from app.services import accounts, mail
+from app.services import accounts, audit, mail
 
 COLUMNS = (
     "service_number",
@@ -286,12 +286,22 @@ def apply(checked: Preview) -> ImportResult:
         for row in checked.rows
         if row.person and row.user_id is not None and row.pending_session_token is not None
     ]
-    return ImportResult(
+    result = ImportResult(
         created=created,
         updated=len(updates),
         unchanged=checked.count(Action.UNCHANGED),
         awaiting_password=awaiting,
     )
+    audit.record(
+        AuditAction.ROSTER_IMPORTED,
+        f"{len(checked.rows)} rows",
+        {
+            "created": [person.service_number for _row, person in creates if person],
+            "updated": [update["id"] for update in updates],
+            "unchanged": result.unchanged,
+        },
+    )
+    return result
 
 
 def email_links(people: Sequence[LinkedAccount]) -> Delivery:
@@ -336,6 +346,20 @@ def store_upload(user: User, filename: str, content: bytes) -> RosterUpload:
     db.session.add(upload)
     db.session.flush()
     return upload
+
+
+def claim_upload(upload: RosterUpload) -> bool:
+    """Take a pending upload for import; False if a concurrent confirmation took it first.
+
+    The conditional DELETE is the guard: the database lets exactly one request remove
+    the row, and rolling back the import puts it back.
+    """
+    taken = db.session.execute(
+        sa.delete(RosterUpload)
+        .where(RosterUpload.id == upload.id)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(taken, "rowcount", 0) == 1
 
 
 def find_upload(token: str, user: User) -> RosterUpload | None:

@@ -1,0 +1,47 @@
+"""Account administration form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, SelectMultipleField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from app.models import CATEGORY_LABELS, PersonnelCategory, Position, Role
+
+ROLE_LABELS = {
+    Role.PEACEKEEPER: _l("Peacekeeper"),
+    Role.COORDINATOR: _l("Training coordinator"),
+    Role.COMMANDER: _l("Commander"),
+    Role.ADMIN: _l("Administrator"),
+}
+POSITION_LABELS = {
+    Position.MEMBER: _l("Member"),
+    Position.MANAGER: _l("Manager"),
+    Position.COMMANDER: _l("Commander"),
+}
+
+
+class AccountForm(FlaskForm):
+    role = SelectField(
+        _l("Role on the platform"),
+        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    category = SelectField(
+        _l("Personnel category"),
+        choices=[SelectChoice(c.value, CATEGORY_LABELS[c]) for c in PersonnelCategory],
+        validators=[InputRequired()],
+    )
+    position = SelectField(
+        _l("Position"),
+        choices=[SelectChoice(p.value, label) for p, label in POSITION_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    unit = SelectField(_l("Unit"), coerce=int)
+    assigned_units = SelectMultipleField(
+        _l("Units this person coordinates or commands"), coerce=int
+    )
+    is_active = BooleanField(_l("Account active (clear to disable sign-in)"))
+    submit = SubmitField(_l("Save"))

@@ -1,0 +1,547 @@
+"""Batch printing: many people's training records as one PDF or a ZIP, in the background.
+
+A job's state and output live in the database, so any instance can report progress and
+hand over the file whichever instance, thread or worker rendered it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import pickle
+import re
+import secrets
+import threading
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from io import BytesIO
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import rq
+import sqlalchemy as sa
+import weasyprint
+from flask import Flask, current_app, has_app_context
+from flask_babel import force_locale, gettext, ngettext
+from pypdf import PdfReader, PdfWriter
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import PrintJob, PrintJobFile, PrintJobStatus, Role, Unit, User
+from app.models.types import utcnow
+from app.services import certificates, organisation
+from app.services.readiness import PersonReadiness, Readiness
+from config import Config
+
+QUEUE_NAME = "certificates"
+# People per chunk: a worker renders a chunk, then progress is saved. A chunk's pages stay
+# in memory until the chunk is written (about 1 MB each), so this bounds a worker's memory.
+CHUNK_SIZE = 25
+# How long a job may wait and run (a battalion takes a minute or two): past that, its
+# worker is taken to have died with it (a restart, or out of memory) and the job failed.
+JOB_TIMEOUT = timedelta(hours=1)
+# Finished jobs and their files are deleted after this long.
+JOB_LIFETIME = timedelta(days=7)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class PrintOutput(StrEnum):
+    PDF = "pdf"
+    ZIP = "zip"
+
+
+MIMETYPES = {PrintOutput.PDF: "application/pdf", PrintOutput.ZIP: "application/zip"}
+
+
+class PrintError(ValueError):
+    """A print job that cannot be made or finished; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    """A finished batch: its file name, type and content, and how much it holds."""
+
+    filename: str
+    mimetype: str
+    content: bytes
+    people: int
+    pages: int
+
+
+# Jobs ----------------------------------------------------------------------------------
+
+
+def create_job(
+    requested_by: User, user_ids: Sequence[int], output: str, unit_id: int | None
+) -> PrintJob:
+    """Record a print job for people the requester oversees; raise PrintError otherwise.
+
+    With a unit, everyone must belong to it or to a unit below it.
+    """
+    if output not in set(PrintOutput):
+        raise PrintError(gettext("Choose one PDF or a ZIP file of one PDF per person."))
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        raise PrintError(gettext("Select at least one person to print."))
+    units = organisation.units_in_scope(requested_by)
+    if unit_id is not None:
+        if unit_id not in {unit.id for unit in units}:
+            raise PrintError(gettext("This unit is not one of yours: nothing was printed."))
+        allowed = subtree_ids(units, unit_id)
+    else:
+        allowed = [unit.id for unit in units]
+    found = set(
+        db.session.scalars(
+            sa.select(User.id).where(User.id.in_(wanted), User.unit_id.in_(allowed), User.is_active)
+        )
+    )
+    outside = len(wanted) - len(found)
+    if outside:
+        raise PrintError(
+            ngettext(
+                "%(num)s of the people selected is not in your units: nothing was printed.",
+                "%(num)s of the people selected are not in your units: nothing was printed.",
+                outside,
+            )
+        )
+    discard_old_jobs()
+    job = PrintJob(
+        token=secrets.token_urlsafe(32),
+        requested_by_id=requested_by.id,
+        unit_id=unit_id,
+        user_ids=print_order(wanted),
+        output=output,
+        status=PrintJobStatus.QUEUED,
+        done=0,
+        total=len(wanted),
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def discard_old_jobs(now: datetime | None = None) -> None:
+    """Delete jobs, and their files, that ended more than JOB_LIFETIME ago."""
+    old = sa.select(PrintJob.id).where(PrintJob.finished_at < (now or utcnow()) - JOB_LIFETIME)
+    db.session.execute(sa.delete(PrintJobFile).where(PrintJobFile.job_id.in_(old)))
+    db.session.execute(sa.delete(PrintJob).where(PrintJob.id.in_(old)))
+
+
+def expire_stalled(job: PrintJob, now: datetime | None = None) -> bool:
+    """Fail a job that has waited or run longer than any job can; return whether it did."""
+    since = job.started_at or job.created_at
+    if job.status in {PrintJobStatus.DONE, PrintJobStatus.FAILED} or (
+        (now or utcnow()) - since <= JOB_TIMEOUT
+    ):
+        return False
+    fail(
+        job,
+        gettext(
+            "Printing did not finish: the print worker stopped (perhaps restarted). Try again."
+        ),
+    )
+    return True
+
+
+def subtree_ids(units: Sequence[Unit], root_id: int) -> list[int]:
+    """Return a unit's id and those of the units below it, among the units given."""
+    ids, pending = [], [root_id]
+    while pending:
+        unit_id = pending.pop()
+        ids.append(unit_id)
+        pending.extend(unit.id for unit in units if unit.parent_id == unit_id)
+    return ids
+
+
+def print_order(user_ids: Sequence[int]) -> list[int]:
+    """Return people's ids in the order their records are printed: by name, then number."""
+    rows = db.session.execute(
+        sa.select(User.id)
+        .where(User.id.in_(user_ids))
+        .order_by(User.full_name, User.service_number)
+    )
+    return list(rows.scalars())
+
+
+def ready_ids(people: Sequence[PersonReadiness]) -> list[int]:
+    """Return the ids of the people who are ready to deploy."""
+    return [person.user_id for person in people if person.status == Readiness.READY]
+
+
+def find_job(token: str, user: User) -> PrintJob | None:
+    """Return a job for the person who asked for it, or for an administrator."""
+    job = db.session.scalar(sa.select(PrintJob).where(PrintJob.token == token))
+    if job is None or (job.requested_by_id != user.id and user.role != Role.ADMIN):
+        return None
+    return job
+
+
+def job_file(job: PrintJob) -> PrintJobFile | None:
+    """Return the finished output of a job, if there is one."""
+    return db.session.get(PrintJobFile, job.id)
+
+
+def file_info(job: PrintJob) -> tuple[str, int] | None:
+    """Return the name and size in bytes of a job's file, without loading its content."""
+    row = db.session.execute(
+        sa.select(PrintJobFile.filename, sa.func.length(PrintJobFile.content)).where(
+            PrintJobFile.job_id == job.id
+        )
+    ).first()
+    return (row[0], int(row[1])) if row is not None else None
+
+
+def job_unit(job: PrintJob) -> Unit | None:
+    """Return the unit a job prints for, if it was started from one."""
+    return db.session.get(Unit, job.unit_id) if job.unit_id is not None else None
+
+
+# Queueing ------------------------------------------------------------------------------
+
+_threads: ThreadPoolExecutor | None = None
+_threads_lock = threading.Lock()
+
+
+def enqueue(job: PrintJob, base_url: str) -> None:
+    """Hand a committed job to the workers: the Redis queue if REDIS_URL is set, else threads.
+
+    `base_url` is where the certificates' verify links point when PUBLIC_BASE_URL is not
+    set. A queue that cannot be reached fails the job with a clear message (flushed).
+    """
+    redis_url = current_app.config["REDIS_URL"]
+    if not redis_url:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        in_process_pool(int(current_app.config["PRINT_WORKERS"])).submit(
+            run_in_app, app, job.id, base_url
+        )
+        return
+    try:
+        queue(redis_url).enqueue(
+            run_queued_job,
+            job.id,
+            base_url,
+            job_timeout=int(JOB_TIMEOUT.total_seconds()),
+            description=f"print job {job.id} ({job.total} people)",
+        )
+    except RedisError:
+        log.exception("Could not queue print job %s", job.id)
+        fail(job, gettext("The print queue cannot be reached. Try again in a few minutes."))
+
+
+def queue(redis_url: str) -> rq.Queue:
+    """Return the Redis queue print jobs go to."""
+    return rq.Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+
+
+def in_process_pool(workers: int) -> ThreadPoolExecutor:
+    """Return this process's job threads, started on first use."""
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = ThreadPoolExecutor(max(1, workers), thread_name_prefix="print-job")
+        return _threads
+
+
+def run_in_app(app: Flask, job_id: int, base_url: str) -> None:
+    """Run a job in a thread of this process, inside the application's context."""
+    with app.app_context():
+        try:
+            run_job(job_id, base_url)
+        except Exception:
+            # Nobody waits on this thread's result: say what went wrong in the log.
+            log.exception("Print job %s could not be run", job_id)
+
+
+def run_queued_job(job_id: int, base_url: str) -> None:
+    """Run a job taken from the Redis queue, building the application if none is active."""
+    if has_app_context():
+        run_job(job_id, base_url)
+        return
+    from app import create_app
+
+    with create_app().app_context():
+        run_job(job_id, base_url)
+
+
+def run_job(job_id: int, base_url: str) -> PrintJob | None:
+    """Render a queued job, saving progress after each chunk, then its file or its error.
+
+    Returns None when the job is gone or another worker has already taken it.
+    """
+    claimed = db.session.execute(
+        sa.update(PrintJob)
+        .where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.QUEUED)
+        .values(status=PrintJobStatus.RUNNING, started_at=utcnow(), done=0)
+    )
+    db.session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job = db.session.get(PrintJob, job_id)
+    assert job is not None
+
+    def save_progress(done: int) -> None:
+        job.done = done
+        db.session.commit()
+
+    try:
+        batch = render_batch(job.user_ids, job.output, base_url, job_unit(job), save_progress)
+    except Exception as error:
+        db.session.rollback()
+        log.exception("Print job %s failed", job_id)
+        fail(job, failure_message(error))
+    else:
+        db.session.add(
+            PrintJobFile(
+                job_id=job.id,
+                filename=batch.filename,
+                mimetype=batch.mimetype,
+                content=batch.content,
+            )
+        )
+        job.status = PrintJobStatus.DONE
+        job.done = job.total
+        job.finished_at = utcnow()
+    db.session.commit()
+    return job
+
+
+def fail(job: PrintJob, message: str) -> None:
+    """Mark a job failed with a message for the person who asked for it."""
+    job.status = PrintJobStatus.FAILED
+    job.error = message
+    job.finished_at = utcnow()
+    db.session.flush()
+
+
+def failure_message(error: Exception) -> str:
+    """Explain why a job failed, without technical detail."""
+    if isinstance(error, PrintError):
+        return str(error)
+    if isinstance(error, BrokenProcessPool):
+        return str(
+            gettext(
+                "A print worker stopped unexpectedly, perhaps for lack of memory. "
+                "Try again, or print fewer people at once."
+            )
+        )
+    return str(
+        gettext(
+            "Printing failed because of an error on our side. Try again; if it fails again, "
+            "tell an administrator."
+        )
+    )
+
+
+# Rendering -----------------------------------------------------------------------------
+
+
+def render_batch(
+    user_ids: Sequence[int],
+    output: str,
+    base_url: str,
+    unit: Unit | None = None,
+    progress: Callable[[int], None] = lambda done: None,
+) -> BatchFile:
+    """Render people's training records, chunk by chunk, into one PDF or a ZIP of PDFs.
+
+    `progress` is called with the number of people done after each chunk.
+    """
+    kind = PrintOutput(output)
+    ids = list(user_ids)
+    known = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.id.in_(ids)))
+    if known != len(ids):
+        raise PrintError(
+            gettext("Some of the people selected no longer exist. Select them again and print.")
+        )
+    chunks, processes = plan(ids, int(current_app.config["PRINT_WORKERS"]))
+    name = batch_filename(unit, kind)
+    if kind == PrintOutput.PDF:
+        pdfs = render_chunks(pdf_chunk, chunks, processes, base_url)
+        content, pages = merge_pdf(pdfs, progress, title=name.removesuffix(".pdf"))
+    else:
+        people = render_chunks(zip_chunk, chunks, processes, base_url)
+        content, pages = zip_people(people, progress)
+    return BatchFile(name, MIMETYPES[kind], content, len(ids), pages)
+
+
+def plan(ids: list[int], workers: int) -> tuple[list[list[int]], int]:
+    """Split people into chunks and choose how many worker processes render them.
+
+    A batch of one chunk renders here; a larger one in separate processes, which run in
+    parallel and give their memory back when the batch ends.
+    """
+    if len(ids) <= CHUNK_SIZE:
+        return [ids], 0
+    workers = max(1, workers)
+    size = min(CHUNK_SIZE, -(-len(ids) // workers))
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+    return chunks, min(workers, len(chunks))
+
+
+def batch_filename(unit: Unit | None, kind: PrintOutput) -> str:
+    """Return the download name of a batch: the unit's code and today's date."""
+    code = safe_name(unit.code) if unit is not None else "selection"
+    return f"training-records-{code}-{utcnow().date().isoformat()}.{kind.value}"
+
+
+def render_chunks(
+    render: Callable[[list[int], str], T], chunks: list[list[int]], processes: int, base_url: str
+) -> Iterator[T]:
+    """Render chunks in order, in that many worker processes (none: in this one)."""
+    if processes == 0:
+        for chunk in chunks:
+            yield render(chunk, base_url)
+        return
+    # Spawned, not forked: forking a multi-threaded server can copy locks held by others.
+    with ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_worker,
+        initargs=(worker_settings(current_app),),
+    ) as pool:
+        yield from pool.map(render, chunks, itertools.repeat(base_url))
+
+
+def worker_settings(app: Flask) -> dict[str, Any]:
+    """Return the application's settings, for a worker process to build the same app."""
+    settings = {}
+    for key, value in app.config.items():
+        try:
+            pickle.dumps(value)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            continue
+        settings[key] = value
+    return settings
+
+
+def start_worker(settings: dict[str, Any]) -> None:
+    """Build the application in a worker process, once for all the chunks it renders."""
+    from app import create_app
+
+    config = cast(type[Config], type("PrintWorkerConfig", (Config,), settings))
+    create_app(config).app_context().push()
+
+
+def person_pdf(user: User) -> bytes:
+    """Render one person's training record on its own: a signed, archival PDF."""
+    return certificates.render_pdf(
+        current_app.config["CERTIFICATES_DIR"],
+        certificates.consolidated_data(user),
+        certificates.CONSOLIDATED,
+    )
+
+
+def person_document(user: User) -> weasyprint.Document:
+    """Lay out one person's training record, to print among others."""
+    design = certificates.load_design(
+        Path(current_app.config["CERTIFICATES_DIR"]).resolve(), certificates.CONSOLIDATED
+    )
+    html = weasyprint.HTML(
+        string=design.template.render(**certificates.consolidated_data(user)),
+        base_url=design.root.as_uri() + "/",
+        url_fetcher=design.fetcher,
+    )
+    return html.render(stylesheets=[design.stylesheet], font_config=design.fonts)
+
+
+@contextmanager
+def chunk_people(user_ids: list[int], base_url: str) -> Iterator[list[User]]:
+    """Load a chunk's people, in order, to render as a request to `base_url` would.
+
+    In a context of its own, so its database session ends with the chunk.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with (
+        app.app_context(),
+        app.test_request_context(base_url=base_url),
+        force_locale(app.config["BABEL_DEFAULT_LOCALE"]),
+    ):
+        people = db.session.scalars(
+            sa.select(User).where(User.id.in_(user_ids)).options(selectinload(User.unit))
+        ).all()
+        by_id = {person.id: person for person in people}
+        yield [by_id[user_id] for user_id in user_ids]
+
+
+def pdf_chunk(user_ids: list[int], base_url: str) -> tuple[bytes, int]:
+    """Render a chunk of people as one PDF, in order: (PDF, people).
+
+    Written once for the whole chunk, so the chunk's pages share their fonts.
+    """
+    with chunk_people(user_ids, base_url) as people:
+        documents = [person_document(person) for person in people]
+    pages = [page for document in documents for page in document.pages]
+    pdf = documents[0].copy(pages).write_pdf()
+    assert pdf is not None
+    return bytes(pdf), len(user_ids)
+
+
+def zip_chunk(user_ids: list[int], base_url: str) -> list[tuple[str, bytes, int]]:
+    """Render a chunk of people as one PDF each: (service number, PDF, pages)."""
+    with chunk_people(user_ids, base_url) as people:
+        pdfs = [(person.service_number, person_pdf(person)) for person in people]
+    return [(number, pdf, len(PdfReader(BytesIO(pdf)).pages)) for number, pdf in pdfs]
+
+
+def merge_pdf(
+    chunks: Iterator[tuple[bytes, int]], progress: Callable[[int], None], title: str
+) -> tuple[bytes, int]:
+    """Append each chunk's pages to one PDF as the chunk arrives; return it and its pages."""
+    writer = PdfWriter()
+    writer.add_metadata({"/Title": title, "/Producer": "Blue Beret"})
+    people = 0
+    for chunk, count in chunks:
+        for page in PdfReader(BytesIO(chunk)).pages:
+            writer.add_page(page)
+        people += count
+        progress(people)
+    buffer = BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue(), len(writer.pages)
+
+
+def zip_people(
+    chunks: Iterator[list[tuple[str, bytes, int]]], progress: Callable[[int], None]
+) -> tuple[bytes, int]:
+    """Write one PDF per person into a ZIP, named by service number; return it and its pages."""
+    buffer = BytesIO()
+    names: set[str] = set()
+    people = pages = 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for chunk in chunks:
+            for service_number, pdf, page_count in chunk:
+                archive.writestr(unique_name(safe_name(service_number), names) + ".pdf", pdf)
+                pages += page_count
+                people += 1
+            progress(people)
+    return buffer.getvalue(), pages
+
+
+UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(value: str) -> str:
+    """Return a file name safe on every system: letters, digits, dot, dash, underscore."""
+    return UNSAFE.sub("_", value).strip("._") or "person"
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """Return the name, numbered if cleaning made it equal to one already used."""
+    candidate = name
+    for number in itertools.count(2):
+        if candidate.lower() not in taken:
+            break
+        candidate = f"{name}-{number}"
+    taken.add(candidate.lower())
+    return candidate

@@ -1,0 +1,384 @@
+"""Measure certificate rendering: one certificate, and a battalion printed in one batch.
+
+Run with `make bench`. Everything is measured side by side in one run, so the ratios hold
+even on a busy machine; absolute times do not. The data lives in a throwaway SQLite
+database: one unit of PEOPLE people, each holding a certificate for every mandatory module.
+
+- one certificate, warm: the median time to render a module certificate and a person's
+  consolidated record (their data prepared beforehand), and the consolidated record with
+  its QR code as a PNG and as inline SVG;
+- a battalion: every person's record through the batch printing path (chunks in worker
+  processes, merged into one PDF), against the naive way: every record in ONE HTML
+  document rendered by one WeasyPrint call. Each runs in a process of its own, so its
+  peak memory is measured apart: the largest resident size of each process and, sampled
+  from /proc, of its whole process tree at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import resource
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import segno  # noqa: E402
+import weasyprint  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import (  # noqa: E402
+    Certificate,
+    Completion,
+    Mission,
+    QuizAttempt,
+    TrainingRecord,
+    Unit,
+    User,
+)
+from app.models.types import utcnow  # noqa: E402
+from app.services import certificates, content, printing, training  # noqa: E402
+from app.services.demo import FIRST_NAMES, LAST_NAMES  # noqa: E402
+from config import Config  # noqa: E402
+
+BASE_URL = "https://training.example.org"
+UNIT_CODE = "BENCH-BN"
+GOAL_ONE_MS = 30
+GOAL_RATIO = 0.25
+GOAL_MIB = 200
+
+
+def bench_config(database: Path) -> type[Config]:
+    """Return the configuration of the throwaway database."""
+
+    class Bench(Config):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{database}"
+        DEMO_MODE = False
+        PUBLIC_BASE_URL = BASE_URL
+
+    return Bench
+
+
+def build(database: Path, people: int) -> None:
+    """Create one unit of people, each with a certificate for every mandatory module."""
+    app = create_app(bench_config(database))
+    with app.app_context():
+        db.create_all()
+        content.sync_modules(app.config["MODULES_DIR"])
+        unit = Unit(
+            mission=Mission(code="BENCH", name="Bench Mission"),
+            code=UNIT_CODE,
+            name="Infantry Battalion 9",
+            country="Nepal",
+        )
+        db.session.add(unit)
+        db.session.flush()
+        rng = random.Random(850)  # noqa: S311  (repeatable data, not secrets)
+        now = utcnow()
+        db.session.execute(
+            sa.insert(User),
+            [
+                {
+                    "username": f"bench-{number:04d}",
+                    "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                    "role": "peacekeeper",
+                    "category": "military_contingent",
+                    "position": "member",
+                    "service_number": f"BN-{number:05d}",
+                    "unit_id": unit.id,
+                    "deployment_date": (now + timedelta(days=rng.randint(20, 200))).date(),
+                    "is_active": True,
+                    "session_token": secrets.token_urlsafe(16),
+                    "created_at": now,
+                }
+                for number in range(1, people + 1)
+            ],
+        )
+        users = db.session.execute(sa.select(User.id, User.full_name, User.service_number)).all()
+        versions = training.required_versions(db.session.scalars(sa.select(User)).first())
+        attempts, completions, certificate_rows, record_rows = [], [], [], []
+        attempt_id = 0
+        for user_id, name, number in users:
+            for version in versions:
+                attempt_id += 1
+                done = now - timedelta(days=rng.randint(1, 300))
+                expires = done + timedelta(days=30 * version.validity_months)
+                attempts.append(
+                    {"id": attempt_id, "user_id": user_id, "module_version_id": version.id,
+                     "questions": [], "answers": {}, "score": 100, "passed": True,
+                     "started_at": done - timedelta(minutes=20), "submitted_at": done}
+                )  # fmt: skip
+                completions.append(
+                    {"id": attempt_id, "user_id": user_id, "module_id": version.module_id,
+                     "module_version_id": version.id, "attempt_id": attempt_id,
+                     "completed_at": done, "expires_at": expires}
+                )  # fmt: skip
+                certificate_rows.append(
+                    {"completion_id": attempt_id, "code": certificates.new_code(),
+                     "holder_name": name, "service_number": number,
+                     "category": "military_contingent", "unit_name": unit.name,
+                     "module_title": version.title, "module_version": version.label,
+                     "completed_at": done, "expires_at": expires,
+                     "attestation": version.attestation,
+                     "attested_at": done if version.attestation else None, "issued_at": done}
+                )  # fmt: skip
+                record_rows.append(
+                    {"user_id": user_id, "module_id": version.module_id, "valid_until": expires}
+                )
+        for model, rows in (
+            (QuizAttempt, attempts),
+            (Completion, completions),
+            (Certificate, certificate_rows),
+            (TrainingRecord, record_rows),
+        ):
+            db.session.execute(sa.insert(model), rows)
+        db.session.commit()
+
+
+def median_ms(action: Callable[[], Any], runs: int) -> float:
+    """Run an action twice to warm up, then return the median of `runs` timings in ms."""
+    action()
+    action()
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def measure_one(database: Path, runs: int) -> dict[str, float]:
+    """Time one certificate of each kind, warm, and the QR code as PNG against SVG."""
+    app = create_app(bench_config(database))
+    root = app.config["CERTIFICATES_DIR"]
+    results: dict[str, float] = {}
+    with app.test_request_context(base_url=BASE_URL):
+        person = db.session.scalars(sa.select(User).where(User.unit_id.is_not(None))).first()
+        certificate = certificates.current_certificates(person)[0]
+        module_data = certificates.document_data(certificate)
+        record_data = certificates.consolidated_data(person)
+        # The same link as the PNG, drawn as inline SVG.
+        link = record_data.get("signed_verify_url") or record_data["verify_url"]
+        svg_data = {
+            **record_data,
+            "qr": segno.make(link, error="m").svg_data_uri(scale=4, border=2),
+        }
+
+        def render(data: dict[str, Any], kind: str) -> Callable[[], bytes]:
+            return lambda: certificates.render_pdf(root, data, kind)
+
+        module, record = certificates.MODULE_CERTIFICATE, certificates.CONSOLIDATED
+        results["module certificate, PNG QR"] = median_ms(render(module_data, module), runs)
+        results["consolidated record, PNG QR"] = median_ms(render(record_data, record), runs)
+        results["consolidated record, SVG QR"] = median_ms(render(svg_data, record), runs)
+        results["consolidated record data (queries, signature, QR)"] = median_ms(
+            lambda: certificates.consolidated_data(person), runs
+        )
+    return results
+
+
+# The two ways of printing a battalion, each run in a process of its own ----------------
+
+
+def unit_people() -> list[int]:
+    """Return the ids of the bench unit's people, in print order."""
+    ids = db.session.scalars(
+        sa.select(User.id).join(Unit, Unit.id == User.unit_id).where(Unit.code == UNIT_CODE)
+    ).all()
+    return printing.print_order(ids)
+
+
+def run_batch(database: Path) -> dict[str, Any]:
+    """Print the unit through the batch path, as a print job does."""
+    app = create_app(bench_config(database))
+    with app.app_context():
+        ids = unit_people()
+        started = time.perf_counter()
+        batch = printing.render_batch(ids, "pdf", BASE_URL)
+        seconds = time.perf_counter() - started
+        return {"seconds": seconds, "pages": batch.pages, "bytes": len(batch.content),
+                "workers": app.config["PRINT_WORKERS"]}  # fmt: skip
+
+
+def run_naive(database: Path) -> dict[str, Any]:
+    """Print the unit as ONE HTML document rendered by one WeasyPrint call."""
+    app = create_app(bench_config(database))
+    with app.test_request_context(base_url=BASE_URL):
+        design = certificates.load_design(
+            Path(app.config["CERTIFICATES_DIR"]).resolve(), certificates.CONSOLIDATED
+        )
+        started = time.perf_counter()
+        bodies = []
+        for person in db.session.scalars(sa.select(User).where(User.id.in_(unit_people()))):
+            page = design.template.render(**certificates.consolidated_data(person))
+            body = page.split("<body>", 1)[1].rsplit("</body>", 1)[0]
+            bodies.append(f'<section style="break-before: page">{body}</section>')
+        html = "<!doctype html><html lang=en><meta charset=utf-8><body>" + "".join(bodies)
+        data_seconds = time.perf_counter() - started
+        pdf = weasyprint.HTML(
+            string=html, base_url=design.root.as_uri() + "/", url_fetcher=design.fetcher
+        ).write_pdf(stylesheets=[design.stylesheet], font_config=design.fonts)
+        seconds = time.perf_counter() - started
+        assert pdf is not None
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        return {"seconds": seconds, "render_seconds": seconds - data_seconds,
+                "bytes": len(pdf), "pages": pages}  # fmt: skip
+
+
+def child_main(mode: str, database: Path) -> None:
+    """Run one way of printing and print its figures as JSON, with its peak memory."""
+    result = run_batch(database) if mode == "batch" else run_naive(database)
+    result["self_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["children_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def tree_memory_mib(root: int) -> tuple[float, float]:
+    """Return the memory of a process and all its descendants, from /proc: (RSS, PSS).
+
+    RSS counts memory shared between the processes (libraries) once per process; PSS
+    shares it out, so its sum is what the tree really occupies.
+    """
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, pending = set(), [root]
+    while pending:
+        pid = pending.pop()
+        tree.add(pid)
+        pending.extend(child for child, parent in parents.items() if parent == pid)
+    rss = pss = 0
+    for pid in tree:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1])
+    return rss / 1024, pss / 1024
+
+
+def measure_apart(mode: str, database: Path) -> dict[str, Any]:
+    """Run one way of printing in its own process, sampling its tree's memory meanwhile."""
+    process = subprocess.Popen(  # noqa: S603  (our own script, fixed arguments)
+        [sys.executable, __file__, "--child", mode, "--database", str(database)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    peak = {"rss": 0.0, "pss": 0.0}
+
+    def sample() -> None:
+        while process.poll() is None:
+            if Path("/proc").is_dir():
+                rss, pss = tree_memory_mib(process.pid)
+                peak["rss"], peak["pss"] = max(peak["rss"], rss), max(peak["pss"], pss)
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"the {mode} run failed with status {process.returncode}")
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    result["tree_rss_mib"], result["tree_pss_mib"] = peak["rss"], peak["pss"]
+    return result
+
+
+def verdict(value: float, goal: float) -> str:
+    return "goal met" if value <= goal else "goal NOT met"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=850, help="people in the battalion")
+    parser.add_argument("--runs", type=int, default=20, help="timings per single certificate")
+    parser.add_argument("--child", choices=["batch", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args.child, args.database)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="blue-beret-bench-") as folder:
+        database = Path(folder) / "certificates.db"
+        started = time.perf_counter()
+        build(database, args.people)
+        print(f"Certificates: {args.people} people generated in "
+              f"{time.perf_counter() - started:.1f} s (throwaway SQLite)")  # fmt: skip
+
+        one = measure_one(database, args.runs)
+        print("\nOne certificate, warm (median)")
+        for name, value in one.items():
+            print(f"  {name:<55} {value:8.1f} ms")
+
+        batch = measure_apart("batch", database)
+        naive = measure_apart("naive", database)
+        print(f"\n{args.people} consolidated records")
+        rows = [
+            ("batch path", batch, f"{batch['workers']} worker processes, chunks of "
+                                  f"{min(printing.CHUNK_SIZE, args.people)}"),
+            ("naive: one HTML document, one WeasyPrint call", naive,
+             f"of which rendering {naive['render_seconds']:.1f} s"),
+        ]  # fmt: skip
+        for name, result, note in rows:
+            print(f"  {name:<46} {result['seconds']:7.1f} s  {result['pages']} pages, "
+                  f"{result['bytes'] / 1e6:.1f} MB  ({note})")  # fmt: skip
+            print(f"  {'':<46} peak: process {result['self_mib']:.0f} MiB, largest "
+                  f"child {result['children_mib']:.0f} MiB; whole tree, sampled: "
+                  f"{result['tree_pss_mib']:.0f} MiB (PSS), {result['tree_rss_mib']:.0f} MiB "
+                  "(RSS)")  # fmt: skip
+
+    record_ms = one["consolidated record, PNG QR"]
+    module_ms = one["module certificate, PNG QR"]
+    ratio = batch["seconds"] / naive["seconds"]
+    render_ratio = batch["seconds"] / naive["render_seconds"]
+    worker_peak = max(batch["self_mib"], batch["children_mib"])
+    print("\nAgainst the goals")
+    lines = [
+        (f"module certificate (goal <= {GOAL_ONE_MS} ms)", f"{module_ms:.1f} ms",
+         verdict(module_ms, GOAL_ONE_MS)),
+        (f"consolidated record (goal <= {GOAL_ONE_MS} ms)", f"{record_ms:.1f} ms",
+         verdict(record_ms, GOAL_ONE_MS)),
+        ("SVG QR / PNG QR, consolidated record",
+         f"{one['consolidated record, SVG QR'] / record_ms:.2f}x", ""),
+        (f"batch / naive (goal <= {GOAL_RATIO})", f"{ratio:.2f}", verdict(ratio, GOAL_RATIO)),
+        ("batch / naive rendering alone", f"{render_ratio:.2f}", ""),
+        (f"batch, largest process (goal <= {GOAL_MIB} MiB)", f"{worker_peak:.0f} MiB",
+         verdict(worker_peak, GOAL_MIB)),
+        (f"batch, whole tree, PSS (goal <= {GOAL_MIB} MiB)",
+         f"{batch['tree_pss_mib']:.0f} MiB", verdict(batch["tree_pss_mib"], GOAL_MIB)),
+        ("naive, whole tree, PSS", f"{naive['tree_pss_mib']:.0f} MiB", ""),
+    ]  # fmt: skip
+    for name, value, note in lines:
+        print(f"  {name:<55} {value:>9}  {note}")
+
+
+if __name__ == "__main__":
+    main()
