@@ -59,6 +59,8 @@ def test_module_page_shows_sanitised_lesson_and_contents(client, modules, make_u
     assert "Accept no gift." in page
     assert 'href="#the-rule"' in page  # table of contents
     assert "<script>" not in page and "javascript:" not in page
+    # The lesson's own "# Conduct basics" is not shown again under the page's title.
+    assert page.count("<h1") == 1
 
 
 def test_module_not_required_for_me_is_not_found(client, modules, make_user, login):

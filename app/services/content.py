@@ -159,11 +159,21 @@ def read_module(path: Path) -> ModuleSource:
         offset = body_start + quiz_at + 1
         questions = _read_quiz(shown, body[quiz_at + 1 :], offset, problems)
 
-    module = ModuleSource(shown, meta, "\n".join(lesson_lines), questions, content_hash)
+    module = ModuleSource(
+        shown, meta, "\n".join(_without_title(lesson_lines)), questions, content_hash
+    )
     if meta:
         _check_meta(module, lines, problems)
     module.problems = problems
     return module
+
+
+def _without_title(lines: list[str]) -> list[str]:
+    """Drop a first-level heading that opens the lesson: the page shows the title already."""
+    for index, line in enumerate(lines):
+        if line.strip():
+            return lines[index + 1 :] if re.match(r"^#\s", line) else lines
+    return lines
 
 
 def _read_front_matter(
@@ -464,6 +474,8 @@ def sync_modules(directory: Path) -> list[SyncResult]:
         module.retired_at = None
         latest = current.get(module.id)
         if latest is not None and latest.content_hash == source.content_hash:
+            # Same content: keep the version, but refresh its HTML should rendering improve.
+            _render_into(latest, source)
             results.append(SyncResult(source.slug, "unchanged", latest.number))
             continue
         number = 1 + (
@@ -501,6 +513,13 @@ def rebuild_curriculum() -> None:
         for position in (version.positions or [None])  # type: ignore[list-item]
     )
     db.session.flush()
+
+
+def _render_into(version: ModuleVersion, source: ModuleSource) -> None:
+    body_html, toc_html = markdown.render(source.lesson)
+    quiz = _rendered_quiz(source.questions)
+    if (version.body_html, version.toc_html, version.quiz) != (body_html, toc_html, quiz):
+        version.body_html, version.toc_html, version.quiz = body_html, toc_html, quiz
 
 
 def _new_version(module: TrainingModule, number: int, source: ModuleSource) -> ModuleVersion:

@@ -1,0 +1,261 @@
+"""`make load`: simulated peacekeepers against gunicorn and PostgreSQL, then a check.
+
+1. (Re)creates the PostgreSQL database LOAD_DATABASE_URL names, migrates it, loads the
+   modules and seeds LOAD_USERS peacekeepers (load/seed.py).
+2. Starts gunicorn (LOAD_WORKERS workers) on a free port, as `APP_CONFIG=development`.
+3. Runs locust headless (load/locustfile.py) with LOAD_USERS users for LOAD_DURATION.
+4. Checks that every attempt the peacekeepers submitted is in the database, submitted,
+   graded as expected, and, when passed, has its completion and certificate.
+5. Prints requests, failures and the p50/p95/p99 response times, overall and per page.
+
+Exits with status 1 on any failed request or any missing or wrong attempt. The files of
+the run (locust's CSV statistics, the attempt log, the server's log) are kept in
+LOAD_OUTPUT (default instance/load/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SETTINGS = {
+    "LOAD_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/blue_beret_load",
+    "LOAD_DURATION": "5m",
+    "LOAD_USERS": "50",
+    "LOAD_SPAWN_RATE": "10",
+    "LOAD_WORKERS": "4",
+    "LOAD_OUTPUT": str(ROOT / "instance" / "load"),
+}
+
+
+def setting(name: str) -> str:
+    return os.environ.get(name) or SETTINGS[name]
+
+
+def say(message: str) -> None:
+    print(f"[load] {message}", flush=True)
+
+
+def connect(url: str, database: str | None = None) -> psycopg.Connection[Any]:
+    """Connect with psycopg to the database of an SQLAlchemy URL (or another one)."""
+    parsed = make_url(url)
+    return psycopg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        dbname=database or parsed.database,
+        autocommit=True,
+    )
+
+
+def recreate_database(url: str) -> None:
+    name = make_url(url).database
+    if not name:
+        raise SystemExit("LOAD_DATABASE_URL must name a database")
+    with connect(url, "postgres") as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def run(command: list[str], env: dict[str, str]) -> None:
+    say(" ".join(command))
+    subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603  (our own tools)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        str(BIN / "gunicorn"),
+        *("--workers", setting("LOAD_WORKERS"), "--timeout", "120"),
+        *("--bind", f"127.0.0.1:{port}", "app:create_app()"),
+    ]
+    say(" ".join(command))
+    with log.open("wb") as output:
+        server = subprocess.Popen(  # noqa: S603  (our own virtualenv's gunicorn)
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise SystemExit(f"gunicorn did not answer within a minute; see {log}")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def check_attempts(url: str, log: Path) -> tuple[int, list[str]]:
+    """Return the number of attempts submitted and what is wrong with them in the database."""
+    submitted = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    expected = {entry["attempt"]: entry for entry in submitted}
+    problems = []
+    if len(expected) != len(submitted):
+        problems.append(f"{len(submitted) - len(expected)} attempts were submitted twice")
+    with connect(url) as connection:
+        rows = connection.execute(
+            """
+            SELECT a.id, u.username, a.submitted_at IS NOT NULL, a.passed,
+                   c.id IS NOT NULL, cert.id IS NOT NULL
+            FROM quiz_attempt a
+            JOIN "user" u ON u.id = a.user_id
+            LEFT JOIN completion c ON c.attempt_id = a.id
+            LEFT JOIN certificate cert ON cert.completion_id = c.id
+            WHERE a.id = ANY(%s)
+            """,
+            [list(expected)],
+        ).fetchall()
+        stored = connection.execute(
+            "SELECT count(*) FROM quiz_attempt WHERE submitted_at IS NOT NULL"
+        ).fetchone()
+    found = {row[0]: row for row in rows}
+    for attempt_id, entry in expected.items():
+        row = found.get(attempt_id)
+        if row is None:
+            problems.append(f"attempt {attempt_id} of {entry['user']} is not in the database")
+            continue
+        _id, username, is_submitted, passed, completed, certified = row
+        if username != entry["user"]:
+            problems.append(f"attempt {attempt_id} belongs to {username}, not {entry['user']}")
+        if not is_submitted:
+            problems.append(f"attempt {attempt_id} of {username} is not marked submitted")
+        if passed is not entry["passed"]:
+            problems.append(f"attempt {attempt_id} of {username}: passed is {passed}")
+        if entry["passed"] and not (completed and certified):
+            problems.append(f"attempt {attempt_id} of {username} passed without a certificate")
+    if stored and stored[0] != len(expected):
+        problems.append(f"{stored[0]} submitted attempts stored, {len(expected)} submitted")
+    return len(expected), problems
+
+
+def percentile(times: dict[int, int], share: float) -> int:
+    """Return the response time (ms) within which `share` of the requests answered."""
+    total = sum(times.values())
+    seen = 0
+    for milliseconds in sorted(times):
+        seen += times[milliseconds]
+        if seen >= share * total:
+            return milliseconds
+    return 0
+
+
+def report(stats: Path) -> tuple[int, int]:
+    """Print requests, failures and percentiles per request and overall; return the totals."""
+    entries = json.loads(stats.read_text())
+    overall: dict[int, int] = {}
+    lines = []
+    for entry in sorted(entries, key=lambda e: (e["name"], e["method"])):
+        times = {int(ms): count for ms, count in entry["response_times"].items()}
+        for ms, count in times.items():
+            overall[ms] = overall.get(ms, 0) + count
+        name = f"{entry['method']} {entry['name']}"
+        lines.append((name, entry["num_requests"], entry["num_failures"], times))
+    requests = sum(line[1] for line in lines)
+    failures = sum(line[2] for line in lines)
+    header = f"{'request':<46}{'count':>8}{'failed':>8}{'p50':>8}{'p95':>8}{'p99':>8}  (ms)"
+    print(header)
+    print("-" * len(header))
+    for name, count, failed, times in [*lines, ("all requests", requests, failures, overall)]:
+        p50, p95, p99 = (percentile(times, share) for share in (0.50, 0.95, 0.99))
+        print(f"{name[:45]:<46}{count:>8}{failed:>8}{p50:>8}{p95:>8}{p99:>8}")
+    return requests, failures
+
+
+def main() -> int:
+    url = setting("LOAD_DATABASE_URL")
+    output = Path(setting("LOAD_OUTPUT"))
+    output.mkdir(parents=True, exist_ok=True)
+    for old in output.glob("*"):
+        old.unlink()
+    password = secrets.token_urlsafe(16)
+    env = {
+        **os.environ,
+        "APP_CONFIG": "development",
+        "DATABASE_URL": url,
+        "DEMO_MODE": "0",
+        "SECRET_KEY": secrets.token_hex(32),
+        "PUBLIC_BASE_URL": "https://training.example.org",
+        # Every simulated peacekeeper signs in from this one machine's address.
+        "LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",
+        "LOAD_PASSWORD": password,
+        "LOAD_ACCOUNTS": str(output / "accounts.json"),
+        "LOAD_ATTEMPT_LOG": str(output / "attempts.jsonl"),
+    }
+    env.pop("MODULES_DIR", None)
+
+    say(f"fresh database {make_url(url).database}")
+    recreate_database(url)
+    flask = [str(BIN / "flask"), "--app", "app"]
+    run([*flask, "db", "upgrade"], env)
+    run([*flask, "modules", "sync"], env)
+    run([str(BIN / "python"), "load/seed.py", "--users", setting("LOAD_USERS"),
+         "--output", env["LOAD_ACCOUNTS"]], env)  # fmt: skip
+
+    port = free_port()
+    server = start_server(env, port, output / "gunicorn.log")
+    try:
+        locust = subprocess.run(  # noqa: S603  (our own virtualenv's locust)
+            [
+                str(BIN / "locust"),
+                *("-f", "load/locustfile.py", "--headless", "--only-summary"),
+                *("--users", setting("LOAD_USERS"), "--spawn-rate", setting("LOAD_SPAWN_RATE")),
+                *("--run-time", setting("LOAD_DURATION"), "--stop-timeout", "30"),
+                *("--host", f"http://127.0.0.1:{port}", "--csv", str(output / "locust")),
+                *("--json-file", str(output / "locust")),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
+    finally:
+        stop_server(server)
+
+    print()
+    requests, failures = report(output / "locust.json")
+    submitted, problems = check_attempts(url, output / "attempts.jsonl")
+    print()
+    print(f"Attempts submitted: {submitted}; missing or wrong in the database: {len(problems)}")
+    for problem in problems[:20]:
+        print(f"  {problem}")
+    print(f"Requests: {requests}, failed: {failures}. Files of this run: {output}")
+    return 1 if failures or problems or locust.returncode or not submitted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
