@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest setup migrate bench clean
+.PHONY: run test lint typecheck pytest setup browser-deps migrate bench load messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,17 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy app
 
-pytest: setup
+pytest: setup browser-deps
 	$(BIN)/pytest -q
+
+# axe-core for the accessibility tests, as pinned by tests/browser/package-lock.json.
+BROWSER_DEPS := tests/browser/node_modules/.installed
+browser-deps: $(BROWSER_DEPS)
+
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || { echo "The browser tests need npm (Node.js) to install axe-core." >&2; exit 1; }
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
 
 test: lint typecheck pytest
 
@@ -42,6 +51,17 @@ test: lint typecheck pytest
 BENCH_USERS ?= 100000
 bench: setup
 	$(BIN)/python bench/bench.py --users $(BENCH_USERS)
+	$(BIN)/python bench/certificates.py
+
+# Simulated peacekeepers against gunicorn and PostgreSQL for LOAD_DURATION (default 5m),
+# then every submitted attempt checked in the database. Not part of `make test`.
+load: setup
+	$(BIN)/python load/run.py
+
+# Every user-visible string, for translators (app/translations/messages.pot).
+messages: setup
+	mkdir -p app/translations
+	$(BIN)/pybabel extract --no-location -F babel.cfg -k _l -o app/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,184 @@
+"""The real application served over HTTP with the demo data, and Chromium to use it."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from app.models import PersonnelCategory, Position, Role, Unit, User
+from app.models.types import utcnow
+from app.services import content, demo
+from config import ROOT, TestConfig
+from tests.browser.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO_PASSWORD,
+    EXPECT_TIMEOUT_MS,
+    PASSWORD,
+    TIMEOUT_MS,
+    LiveServer,
+    Person,
+    sign_in,
+)
+from tests.browser.pages import Site
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: drives Chromium against the application served over HTTP"
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Serve the real modules and the demo data from a background thread."""
+    database = tmp_path_factory.mktemp("browser") / "blue-beret.db"
+
+    class BrowserConfig(TestConfig):
+        # Always a SQLite file of its own, even when TEST_DATABASE_URL names another
+        # database: the fixtures of tests/conftest.py empty every table after each test,
+        # and this server's data must last the whole session.
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{database}"
+        MODULES_DIR = ROOT / "modules"
+        DEMO_MODE = True
+        DEMO_PASSWORD = DEMO_PASSWORD
+        REQUIRE_MFA = False
+
+    app = create_app(BrowserConfig)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    # Known only once the port is bound; read per request, so set before the first one.
+    app.config["PUBLIC_BASE_URL"] = url
+    with app.app_context():
+        db.create_all()
+        content.sync_modules(app.config["MODULES_DIR"])
+        demo.seed(DEMO_PASSWORD)
+        db.session.commit()
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield LiveServer(app, url)
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.engine.dispose()
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_person(live_server: LiveServer) -> Callable[..., Person]:
+    """Create a person in Infantry Battalion 1 who can sign in; keywords override."""
+
+    def make(**values: Any) -> Person:
+        number = next(_numbers)
+        values.setdefault("username", f"browser{number}")
+        values.setdefault("full_name", f"Nadia Okafor {number}")
+        values.setdefault("service_number", f"BR-{number:05d}")
+        values.setdefault("role", Role.PEACEKEEPER)
+        values.setdefault("category", PersonnelCategory.MILITARY_CONTINGENT)
+        values.setdefault("position", Position.MEMBER)
+        password = values.pop("password", PASSWORD)
+        with live_server.data():
+            values.setdefault(
+                "unit", db.session.scalar(sa.select(Unit).where(Unit.code == "DEMO-INF-1"))
+            )
+            values.setdefault("deployment_date", (utcnow() + timedelta(days=60)).date())
+            user = User(**values)
+            if password is not None:
+                user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            return Person(user.id, user.username, user.full_name, user.service_number, password)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright; the browser suite is skipped without it.
+
+    One per test module, not per session: while Playwright runs, the main thread has a
+    running asyncio loop, and the tests after these must not inherit it.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium package "
+            "(scripts/system-packages installs it)"
+        )
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(
+    chromium: Browser, live_server: LiveServer
+) -> Iterator[Callable[..., BrowserContext]]:
+    """Open browser contexts (fresh cookie jars) on the server; all closed after the test."""
+    opened: list[BrowserContext] = []
+
+    def open_context(**options: Any) -> BrowserContext:
+        context = chromium.new_context(base_url=live_server.url, accept_downloads=True, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        opened.append(context)
+        return context
+
+    yield open_context
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context: Callable[..., BrowserContext]) -> Page:
+    """A tab in a fresh browser, signed in as nobody."""
+    return new_context().new_page()
+
+
+@pytest.fixture(scope="session")
+def signed_in_states() -> dict[str, Any]:
+    """Cookies of the demo accounts, each signed in once through the form."""
+    return {}
+
+
+@pytest.fixture
+def open_page(
+    new_context: Callable[..., BrowserContext],
+    make_person: Callable[..., Person],
+    signed_in_states: dict[str, Any],
+) -> Callable[..., Page]:
+    """Open a tab as a demo account, as a new peacekeeper ("learner"), or as nobody (None)."""
+
+    def open_as(who: str | None, **options: Any) -> Page:
+        if who is None:
+            return new_context(**options).new_page()
+        if who == "learner":
+            person = make_person()
+            page = new_context(**options).new_page()
+            sign_in(page, person.username, PASSWORD)
+            return page
+        if who not in signed_in_states:
+            first = new_context().new_page()
+            sign_in(first, who, DEMO_PASSWORD)
+            signed_in_states[who] = first.context.storage_state()
+        return new_context(storage_state=signed_in_states[who], **options).new_page()
+
+    return open_as
+
+
+@pytest.fixture
+def site(live_server: LiveServer, make_person: Callable[..., Person], tmp_path: Path) -> Site:
+    return Site(live_server, make_person, tmp_path)

@@ -1,0 +1,371 @@
+"""Every kind of page of the site, and how a person reaches it.
+
+The accessibility tests run axe-core on each; the no-JavaScript tests open each in a
+browser with JavaScript turned off. A visit uses forms the way a person does, so the
+pages behind a form (errors, previews, results) are reached the same way in both.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyotp
+from playwright.sync_api import Page, expect
+
+from app.extensions import db
+from app.models import User
+from app.services import accounts
+from config import ROOT
+from tests.browser.helpers import (
+    PASSWORD,
+    LiveServer,
+    Person,
+    answer_quiz,
+    certificate_code,
+    start_quiz,
+    unit_id,
+    user_id,
+)
+
+ROSTER_EXAMPLE = ROOT / "docs" / "roster-example.csv"
+ROSTER_HEADER = "service_number,full_name,category,unit,position,email,deployment_date\n"
+UNKNOWN_CODE = "ABCD-EFGH-IJKL-MNOP"
+PRINT_PAGE = re.compile(r"/commander/print\?unit=\d+$")
+
+
+@dataclass(frozen=True)
+class Site:
+    """What a visit needs besides the page: the server, and new people on demand."""
+
+    server: LiveServer
+    make_person: Callable[..., Person]
+    files: Path
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A kind of page: who looks at it, how they get there, and its main heading."""
+
+    name: str
+    who: str | None  # a demo account, "learner" for a new peacekeeper, None: nobody
+    go: Callable[[Page, Site], None]
+    heading: str | re.Pattern[str]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def goto(path: str) -> Callable[[Page, Site], None]:
+    """Return a visit that opens an address."""
+
+    def go(page: Page, site: Site) -> None:
+        page.goto(path)
+
+    return go
+
+
+# Anyone ---------------------------------------------------------------------------------
+
+
+def sign_in_with_errors(page: Page, site: Site) -> None:
+    page.goto("/login")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Enter your username.")).to_be_visible()
+    expect(page.get_by_label("Username or service number")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+
+
+def sign_in_refused(page: Page, site: Site) -> None:
+    page.goto("/login")
+    page.get_by_label("Username or service number").fill("peacekeeper")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The username or password is not right. Check them and try again."
+    )
+
+
+def verify_valid(page: Page, site: Site) -> None:
+    page.goto(f"/verify/{certificate_code(site.server, 'Kiran Gurung')}")
+    expect(page.get_by_role("status").first).to_have_text("Valid")
+
+
+def verify_expired(page: Page, site: Site) -> None:
+    page.goto(f"/verify/{certificate_code(site.server, 'Prakash Shrestha', valid=False)}")
+    expect(page.get_by_role("status").first).to_have_text("Expired")
+
+
+def verify_unknown(page: Page, site: Site) -> None:
+    page.goto(f"/verify/{UNKNOWN_CODE}")
+    expect(page.get_by_role("status").first).to_have_text("Unknown certificate")
+
+
+def verify_typed_code(page: Page, site: Site) -> None:
+    page.goto("/verify")
+    page.get_by_label("Certificate code").fill(certificate_code(site.server, "Dawa Lama").lower())
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("status").first).to_have_text("Valid")
+
+
+def verify_several(page: Page, site: Site) -> None:
+    code = certificate_code(site.server, "Fatou Ndiaye")
+    page.goto(f"/verify/set?codes={code},{UNKNOWN_CODE}")
+    expect(page.get_by_role("table")).to_contain_text("Fatou Ndiaye")
+    expect(page.get_by_role("table")).to_contain_text("Unknown certificate")
+
+
+def set_password_token(site: Site) -> tuple[Person, str]:
+    """Return a new person without a password and the token of their set-password link."""
+    person = site.make_person(password=None)
+    with site.server.data():
+        user = db.session.get(User, person.id)
+        assert user is not None
+        return person, accounts.set_password_token(user.id, user.session_token)
+
+
+def set_password(page: Page, site: Site) -> None:
+    person, token = set_password_token(site)
+    page.goto(f"/set-password/{token}")
+    expect(page.get_by_text(person.service_number)).to_be_visible()
+
+
+def set_password_with_errors(page: Page, site: Site) -> None:
+    _person, token = set_password_token(site)
+    page.goto(f"/set-password/{token}")
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_label("New password again").fill("different")
+    page.get_by_role("button", name="Set my password").click()
+    expect(page.get_by_label("New password", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("The two passwords are not the same.")).to_be_visible()
+
+
+def set_password_bad_link(page: Page, site: Site) -> None:
+    page.goto("/set-password/not-a-real-link")
+    expect(page.get_by_role("alert")).to_contain_text("This link cannot be used")
+
+
+def sign_in_code(page: Page, site: Site) -> None:
+    person = site.make_person(totp_secret=pyotp.random_base32())
+    page.goto("/login")
+    page.get_by_label("Username or service number").fill(person.username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Six-digit code from your authenticator app")).to_be_visible()
+
+
+def sign_in_code_refused(page: Page, site: Site) -> None:
+    sign_in_code(page, site)
+    page.get_by_label("Six-digit code from your authenticator app").fill("12345678")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_label("Six-digit code from your authenticator app")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+
+
+def account_with_errors(page: Page, site: Site) -> None:
+    page.goto("/account")
+    page.get_by_role("button", name="Change my password").click()
+    expect(page.get_by_text("Enter your current password.")).to_be_visible()
+
+
+# Peacekeepers ---------------------------------------------------------------------------
+
+
+def quiz_page(page: Page, site: Site) -> None:
+    start_quiz(page, "reporting")
+    expect(page.locator("fieldset")).to_have_count(10)
+
+
+def quiz_with_errors(page: Page, site: Site) -> None:
+    start_quiz(page, "reporting")
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose an answer to question 1.")
+    expect(page.locator("p.error")).to_have_count(10)
+
+
+def result_passed(page: Page, site: Site) -> None:
+    start_quiz(page, "zero-tolerance")
+    answer_quiz(page, site.server)
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_role("status")).to_have_text("You passed with 100%.")
+
+
+def result_failed(page: Page, site: Site) -> None:
+    start_quiz(page, "reporting")
+    answer_quiz(page, site.server, correct=False)
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_role("status")).to_contain_text("You scored 0%.")
+    expect(page.get_by_role("button", name="Try again")).to_be_visible()
+
+
+# Coordinators ---------------------------------------------------------------------------
+
+
+def coordinator_unit(page: Page, site: Site) -> None:
+    page.goto(f"/coordinator/units/{unit_id(site.server, 'DEMO-INF-1')}")
+
+
+def coordinator_person(page: Page, site: Site) -> None:
+    page.goto(f"/coordinator/people/{user_id(site.server, 'Kiran Gurung')}")
+
+
+def upload(page: Page, path: Path) -> None:
+    """Upload a roster file through the import form."""
+    page.goto("/coordinator/roster")
+    page.get_by_label("Roster file (CSV)").set_input_files(path)
+    page.get_by_role("button", name="Upload and preview").click()
+
+
+def roster_upload_without_file(page: Page, site: Site) -> None:
+    page.goto("/coordinator/roster")
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_text("Choose the roster file to upload.")).to_be_visible()
+
+
+def roster_preview(page: Page, site: Site) -> None:
+    upload(page, ROSTER_EXAMPLE)
+    expect(page.get_by_role("button", name="Confirm import")).to_be_visible()
+
+
+def roster_preview_with_problems(page: Page, site: Site) -> None:
+    path = site.files / "roster-with-problems.csv"
+    path.write_text(
+        ROSTER_HEADER + "BR-90001,Rosa Mendes,military_contingent,DEMO-INF-1,,,31/12/2026\n",
+        encoding="utf-8",
+    )
+    upload(page, path)
+    expect(page.get_by_role("heading", name="1 problem to fix")).to_be_visible()
+    expect(page.get_by_text("row 2, column deployment_date")).to_be_visible()
+
+
+_roster_numbers = itertools.count(1)
+
+
+def roster_imported(page: Page, site: Site) -> None:
+    number = next(_roster_numbers)
+    path = site.files / f"roster-{number}.csv"
+    path.write_text(
+        ROSTER_HEADER
+        + f"BR-8{number:04d},Rosa Mendes {number},formed_police,DEMO-FPU-2,,,2026-06-01\n",
+        encoding="utf-8",
+    )
+    upload(page, path)
+    page.get_by_role("button", name="Confirm import").click()
+    expect(page.get_by_role("status")).to_contain_text("1 new people")
+
+
+# Administrators -------------------------------------------------------------------------
+
+
+def admin_account(page: Page, site: Site) -> None:
+    page.goto(f"/admin/users/{user_id(site.server, 'Kiran Gurung')}")
+
+
+def admin_certificate(page: Page, site: Site) -> None:
+    page.goto(f"/admin/certificates?code={certificate_code(site.server, 'Ibrahima Faye')}")
+    expect(page.get_by_role("button", name=re.compile(r"^Revoke certificate"))).to_be_visible()
+
+
+# Commanders -----------------------------------------------------------------------------
+
+
+def commander_unit(page: Page, site: Site) -> None:
+    page.goto(f"/commander/units/{unit_id(site.server, 'DEMO-INF-1')}")
+
+
+def print_page(page: Page, site: Site) -> None:
+    page.goto(f"/commander/print?unit={unit_id(site.server, 'DEMO-INF-1')}")
+
+
+def print_with_errors(page: Page, site: Site) -> None:
+    print_page(page, site)
+    page.get_by_role("button", name="Print selected").click()
+    expect(page.locator("p.error")).to_be_visible()
+
+
+def print_status(page: Page, site: Site) -> None:
+    print_page(page, site)
+    page.get_by_role("checkbox", name=re.compile("Dawa Lama")).check()
+    page.get_by_role("button", name="Print selected").click()
+    # The page reloads itself until the file is ready, then stays.
+    expect(page.get_by_role("link", name=re.compile(r"^Download "))).to_be_visible(timeout=120_000)
+
+
+VISITS = [
+    Visit("sign-in", None, goto("/login"), "Sign in"),
+    Visit("sign-in with errors", None, sign_in_with_errors, "Sign in"),
+    Visit("sign-in refused", None, sign_in_refused, "Sign in"),
+    Visit("verify form", None, goto("/verify"), "Verify a certificate"),
+    Visit("verify typed code", None, verify_typed_code, "Certificate verification"),
+    Visit("verify valid", None, verify_valid, "Certificate verification"),
+    Visit("verify expired", None, verify_expired, "Certificate verification"),
+    Visit("verify unknown", None, verify_unknown, "Certificate verification"),
+    Visit("verify several", None, verify_several, "Certificate verification"),
+    Visit("not found", None, goto("/no-such-page"), "Not Found"),
+    Visit("set password", None, set_password, "Set your password"),
+    Visit("set password with errors", None, set_password_with_errors, "Set your password"),
+    Visit("set password bad link", None, set_password_bad_link, "Set your password"),
+    Visit("sign-in code", None, sign_in_code, "Enter your code"),
+    Visit("sign-in code refused", None, sign_in_code_refused, "Enter your code"),
+    Visit("my training", "learner", goto("/training/"), "My training"),
+    Visit("account", "learner", goto("/account"), "My account"),
+    Visit("account with errors", "learner", account_with_errors, "My account"),
+    Visit(
+        "second factor set-up", "learner", goto("/account/second-factor"), "Set up a second factor"
+    ),
+    Visit(
+        "module",
+        "learner",
+        goto("/training/duty-of-care"),
+        "Standards of conduct and the peacekeeper's duty of care",
+    ),
+    Visit("quiz", "learner", quiz_page, "Quiz: Reporting obligations"),
+    Visit("quiz with errors", "learner", quiz_with_errors, "Quiz: Reporting obligations"),
+    Visit(
+        "result passed",
+        "learner",
+        result_passed,
+        "Result: Zero tolerance: preventing sexual exploitation and abuse",
+    ),
+    Visit("result failed", "learner", result_failed, "Result: Reporting obligations"),
+    Visit("coordinator dashboard", "coordinator", goto("/coordinator/"), "Training dashboard"),
+    Visit("coordinator unit", "coordinator", coordinator_unit, "Infantry Battalion 1"),
+    Visit("people", "coordinator", goto("/coordinator/people"), "People and their modules"),
+    Visit("overdue people", "coordinator", goto("/coordinator/people?status=overdue"), "Overdue"),
+    Visit("person", "coordinator", coordinator_person, "Kiran Gurung"),
+    Visit("roster upload", "coordinator", goto("/coordinator/roster"), "Import a roster"),
+    Visit(
+        "roster upload without file", "coordinator", roster_upload_without_file, "Import a roster"
+    ),
+    Visit("roster preview", "coordinator", roster_preview, "Roster preview"),
+    Visit(
+        "roster preview with problems",
+        "coordinator",
+        roster_preview_with_problems,
+        "Roster preview",
+    ),
+    Visit("roster imported", "coordinator", roster_imported, "Roster imported"),
+    Visit("commander overview", "commander", goto("/commander/"), "Readiness of your units"),
+    Visit("commander unit", "commander", commander_unit, "Readiness: Infantry Battalion 1"),
+    Visit("print units", "commander", goto("/commander/print"), "Print training records"),
+    Visit("print", "commander", print_page, "Print training records: Infantry Battalion 1"),
+    Visit(
+        "print with errors",
+        "commander",
+        print_with_errors,
+        "Print training records: Infantry Battalion 1",
+    ),
+    Visit(
+        "print status", "commander", print_status, "Printing training records: Infantry Battalion 1"
+    ),
+    Visit("admin", "admin", goto("/admin/"), "Administration"),
+    Visit("admin accounts", "admin", goto("/admin/users"), "Accounts"),
+    Visit("admin account", "admin", admin_account, "Kiran Gurung"),
+    Visit("admin audit trail", "admin", goto("/admin/audit"), "Audit trail"),
+    Visit("admin certificate", "admin", admin_certificate, "Look up a certificate"),
+]
