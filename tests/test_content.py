@@ -190,3 +190,9 @@ def test_markdown_is_rendered_once_and_sanitised(db, tmp_path):
     assert '<h2 id="safety">Safety</h2>' in html
     assert '<div class="admonition note">' in html and "<table>" in html
     assert 'href="#safety"' in version.toc_html
+
+
+def test_each_problem_stays_on_one_line(tmp_path):
+    text = VALID.replace("[formed_police, individual_police]", '["formed\\npolice"]')
+    [problem] = problems_of(tmp_path, text)
+    assert "\n" not in problem and 'unknown personnel category "formed police"' in problem

@@ -101,7 +101,11 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_for(self.ready, f"the server to answer (log: {log})", 60)
+        try:
+            wait_for(self.ready, f"the server to answer (log: {log})", 60)
+        except BaseException:
+            self.kill()
+            raise
 
     def ready(self) -> bool:
         if self.process.poll() is not None:

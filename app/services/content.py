@@ -315,7 +315,8 @@ def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem])
     meta, path = module.meta, module.path
 
     def report(name: object, message: str) -> None:
-        problems.append(Problem(path, _field_line(lines, name), message))
+        # One line per problem, whatever the values quoted in it contain.
+        problems.append(Problem(path, _field_line(lines, name), " ".join(message.split())))
 
     for name in REQUIRED_FIELDS:
         if meta.get(name) in (None, ""):
