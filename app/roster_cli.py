@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 
 from app.extensions import db
 from app.models import Unit
@@ -22,53 +21,51 @@ roster_cli = AppGroup("roster", help="Import personnel rosters.")
 @click.option("--dry-run", is_flag=True, help="Check the file and show what it would change.")
 def roster_import(file: Path, dry_run: bool) -> None:
     """Import a roster CSV into any unit and print the new people's set-password links."""
-    # No request to take a language from: speak the platform's language.
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        # The command line acts as an administrator: every unit is in scope.
-        units = db.session.scalars(sa.select(Unit)).all()
-        checked = roster.preview(file.read_bytes(), units)
-        if not checked.is_valid:
-            for problem in checked.problems:
-                click.echo(str(problem), err=True)
-            fail(gettext("Nothing was imported: fix these problems and run the import again."))
-        summary = gettext(
-            "%(create)s to create, %(update)s to update, %(unchanged)s unchanged.",
-            create=checked.count(roster.Action.CREATE),
-            update=checked.count(roster.Action.UPDATE),
-            unchanged=checked.count(roster.Action.UNCHANGED),
-        )
-        if dry_run:
-            click.echo(gettext("Dry run, nothing changed: %(summary)s", summary=summary))
-            return
-        if not accounts.can_build_links():
-            fail(
-                gettext(
-                    "Nothing was imported: set PUBLIC_BASE_URL to the platform's address, "
-                    "for example https://training.example.org, so that set-password links "
-                    "can be printed."
-                )
-            )
-        result = roster.apply(checked)
-        db.session.commit()
-        click.echo(
+    # The command line acts as an administrator: every unit is in scope.
+    units = db.session.scalars(sa.select(Unit)).all()
+    checked = roster.preview(file.read_bytes(), units)
+    if not checked.is_valid:
+        for problem in checked.problems:
+            click.echo(str(problem), err=True)
+        fail(gettext("Nothing was imported: fix these problems and run the import again."))
+    summary = gettext(
+        "%(create)s to create, %(update)s to update, %(unchanged)s unchanged.",
+        create=checked.count(roster.Action.CREATE),
+        update=checked.count(roster.Action.UPDATE),
+        unchanged=checked.count(roster.Action.UNCHANGED),
+    )
+    if dry_run:
+        click.echo(gettext("Dry run, nothing changed: %(summary)s", summary=summary))
+        return
+    if not accounts.can_build_links():
+        fail(
             gettext(
-                "Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
-                created=len(result.created),
-                updated=result.updated,
-                unchanged=result.unchanged,
+                "Nothing was imported: set PUBLIC_BASE_URL to the platform's address, "
+                "for example https://training.example.org, so that set-password links "
+                "can be printed."
             )
         )
-        delivery = roster.email_links(result.created)
-        print_links(gettext("Set-password links of the new people"), result.created, delivery)
-        print_links(
-            gettext("New links for people who have not set a password yet"),
-            result.awaiting_password,
+    result = roster.apply(checked)
+    db.session.commit()
+    click.echo(
+        gettext(
+            "Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+            created=len(result.created),
+            updated=result.updated,
+            unchanged=result.unchanged,
         )
-        for address in delivery.failed:
-            click.echo(
-                gettext("Could not e-mail %(email)s: hand them the printed link.", email=address),
-                err=True,
-            )
+    )
+    delivery = roster.email_links(result.created)
+    print_links(gettext("Set-password links of the new people"), result.created, delivery)
+    print_links(
+        gettext("New links for people who have not set a password yet"),
+        result.awaiting_password,
+    )
+    for address in delivery.failed:
+        click.echo(
+            gettext("Could not e-mail %(email)s: hand them the printed link.", email=address),
+            err=True,
+        )
 
 
 def print_links(
