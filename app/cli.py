@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from app.certificates_cli import certificates_cli
 from app.extensions import db
 from app.models import AuditEntry
+from app.printing_cli import worker_command
 from app.reminders_cli import reminders_cli
 from app.roster_cli import roster_cli
 from app.services import audit, content, demo
@@ -111,3 +112,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(worker_command)

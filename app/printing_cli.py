@@ -11,13 +11,13 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from rq import Worker
 
 from app.certificates_cli import certificates_cli
 from app.extensions import db
 from app.models import Unit
-from app.services import printing, readiness
+from app.services import organisation, printing, readiness
 
 
 @certificates_cli.command("print")
@@ -32,56 +32,52 @@ from app.services import printing, readiness
 def print_unit(unit_code: str, as_zip: bool, ready_only: bool, output: Path | None) -> None:
     """Print the training records of a unit's people: one PDF, or a ZIP of one PDF each."""
     config = current_app.config
-    # No request to take a language from: speak the platform's language.
-    with force_locale(config["BABEL_DEFAULT_LOCALE"]):
-        if not config["PUBLIC_BASE_URL"]:
-            fail(
-                gettext(
-                    "Records carry a QR code that links to the platform: set PUBLIC_BASE_URL "
-                    "to its address, for example https://training.example.org."
-                )
-            )
-        # The command line acts as an administrator: every unit is in scope.
-        units = list(db.session.scalars(sa.select(Unit)))
-        unit = next((u for u in units if u.code.lower() == unit_code.strip().lower()), None)
-        if unit is None:
-            fail(
-                gettext(
-                    "There is no unit with the code %(code)s. Codes: %(codes)s.",
-                    code=unit_code,
-                    codes=", ".join(sorted(u.code for u in units)) or "-",
-                )
-            )
-        people = readiness.board(printing.subtree_ids(units, unit.id))
-        ids = printing.ready_ids(people) if ready_only else [p.user_id for p in people]
-        if not ids:
-            fail(gettext("No one to print in %(unit)s.", unit=unit.name))
-        ids = printing.print_order(ids)
-        kind = printing.PrintOutput.ZIP if as_zip else printing.PrintOutput.PDF
-        started = time.perf_counter()
-        label = gettext("Printing %(unit)s", unit=unit.name)
-        with click.progressbar(length=len(ids), label=label, show_pos=True) as bar:
-
-            def advance(done: int) -> None:
-                bar.update(done - bar.pos)
-
-            try:
-                batch = printing.render_batch(
-                    ids, kind, str(config["PUBLIC_BASE_URL"]), unit, advance
-                )
-            except (printing.PrintError, BrokenProcessPool) as error:
-                fail(printing.failure_message(error))
-        path = output or Path.cwd() / batch.filename
-        path.write_bytes(batch.content)
-        click.echo(
+    if not config["PUBLIC_BASE_URL"]:
+        fail(
             gettext(
-                "Wrote %(path)s: %(people)s people, %(pages)s pages in %(seconds).1f s.",
-                path=path,
-                people=batch.people,
-                pages=batch.pages,
-                seconds=time.perf_counter() - started,
+                "Records carry a QR code that links to the platform: set PUBLIC_BASE_URL "
+                "to its address, for example https://training.example.org."
             )
         )
+    # The command line acts as an administrator: every unit is in scope.
+    units = list(db.session.scalars(sa.select(Unit)))
+    unit = next((u for u in units if u.code.lower() == unit_code.strip().lower()), None)
+    if unit is None:
+        fail(
+            gettext(
+                "There is no unit with the code %(code)s. Codes: %(codes)s.",
+                code=unit_code,
+                codes=", ".join(sorted(u.code for u in units)) or "-",
+            )
+        )
+    people = readiness.board(organisation.subtree_ids(units, unit.id))
+    ids = printing.ready_ids(people) if ready_only else [p.user_id for p in people]
+    if not ids:
+        fail(gettext("No one to print in %(unit)s.", unit=unit.name))
+    ids = printing.print_order(ids)
+    kind = printing.PrintOutput.ZIP if as_zip else printing.PrintOutput.PDF
+    started = time.perf_counter()
+    label = gettext("Printing %(unit)s", unit=unit.name)
+    with click.progressbar(length=len(ids), label=label, show_pos=True) as bar:
+
+        def advance(done: int) -> None:
+            bar.update(done - bar.pos)
+
+        try:
+            batch = printing.render_batch(ids, kind, str(config["PUBLIC_BASE_URL"]), unit, advance)
+        except (printing.PrintError, BrokenProcessPool) as error:
+            fail(printing.failure_message(error))
+    path = output or Path.cwd() / batch.filename
+    path.write_bytes(batch.content)
+    click.echo(
+        gettext(
+            "Wrote %(path)s: %(people)s people, %(pages)s pages in %(seconds).1f s.",
+            path=path,
+            people=batch.people,
+            pages=batch.pages,
+            seconds=time.perf_counter() - started,
+        )
+    )
 
 
 @click.command("worker")

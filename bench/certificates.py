@@ -312,10 +312,12 @@ def measure_apart(mode: str, database: Path) -> dict[str, Any]:
 
 
 def verdict(value: float, goal: float) -> str:
+    """Say whether a figure meets its goal."""
     return "goal met" if value <= goal else "goal NOT met"
 
 
 def main() -> None:
+    """Generate the data, measure everything side by side, and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=850, help="people in the battalion")
     parser.add_argument("--runs", type=int, default=20, help="timings per single certificate")

@@ -44,6 +44,7 @@ class PrintForm(FlaskForm):
 
 @bp.route("/print")
 def print_records() -> str:
+    """Show a unit's people to choose from, or the commander's units to choose one."""
     units = organisation.units_in_scope(current_user)
     unit_id = request.args.get("unit", type=int)
     if unit_id is None:
@@ -54,6 +55,7 @@ def print_records() -> str:
 
 @bp.route("/print", methods=["POST"])
 def print_start() -> ResponseReturnValue:
+    """Queue a print job for the people chosen, then show its progress."""
     form = PrintForm()
     units = organisation.units_in_scope(current_user)
     unit_id = int(form.unit.data) if str(form.unit.data or "").isdigit() else -1
@@ -77,6 +79,7 @@ def print_start() -> ResponseReturnValue:
 
 @bp.route("/print/<token>")
 def print_status(token: str) -> str:
+    """Show a job's progress, reloading itself until the job ends, then its file."""
     job = printing.find_job(token, current_user) or abort(404)
     if printing.expire_stalled(job):
         db.session.commit()
@@ -91,6 +94,7 @@ def print_status(token: str) -> str:
 
 @bp.route("/print/<token>/file")
 def print_file(token: str) -> Response:
+    """Hand over a finished job's file, and record the export."""
     job = printing.find_job(token, current_user) or abort(404)
     output = printing.job_file(job) or abort(404)
     audit.record(AuditAction.EXPORT, request.path, {"people": job.total, "output": job.output})
@@ -106,7 +110,7 @@ def print_file(token: str) -> Response:
 def unit_people(units: list[Unit], unit_id: int) -> tuple[Unit, list[PersonReadiness]]:
     """Return one of the commander's units and the readiness of its people, or answer 404."""
     unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-    return unit, readiness.board(printing.subtree_ids(units, unit.id))
+    return unit, readiness.board(organisation.subtree_ids(units, unit.id))
 
 
 def render_form(form: PrintForm, unit: Unit, people: list[PersonReadiness]) -> str:

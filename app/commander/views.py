@@ -18,12 +18,7 @@ def own_unit(unit_id: int) -> tuple[Unit, list[int]]:
     """Return a unit the commander oversees and the ids of it and its sub-units, or 404."""
     units = organisation.units_in_scope(current_user)
     unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-    ids, pending = [], [unit.id]
-    while pending:
-        current = pending.pop()
-        ids.append(current)
-        pending.extend(u.id for u in units if u.parent_id == current)
-    return unit, ids
+    return unit, organisation.subtree_ids(units, unit.id)
 
 
 @bp.route("/")

@@ -32,23 +32,13 @@ def scope() -> tuple[list[Unit], list[int] | None]:
     return units, None if current_user.role == Role.ADMIN else [unit.id for unit in units]
 
 
-def subtree_ids(units: list[Unit], root: Unit) -> list[int]:
-    """Return a unit's id and those of the units below it."""
-    ids, pending = [], [root.id]
-    while pending:
-        unit_id = pending.pop()
-        ids.append(unit_id)
-        pending.extend(unit.id for unit in units if unit.parent_id == unit_id)
-    return ids
-
-
 def read_filters(units: list[Unit], unit_ids: list[int] | None) -> tuple[Filters, Unit | None]:
     """Read the report filters from the query string, keeping them within scope."""
     args = request.args
     unit = None
     if args.get("unit", "").isdigit():
         unit = next((u for u in units if u.id == int(args["unit"])), None) or abort(404)
-        unit_ids = subtree_ids(units, unit)
+        unit_ids = organisation.subtree_ids(units, unit.id)
     category = args.get("category") or None
     if category not in {c.value for c in PersonnelCategory}:
         category = None
@@ -92,7 +82,7 @@ def index() -> str:
 def unit(unit_id: int) -> str:
     units, _ = scope()
     unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-    ids = subtree_ids(units, unit)
+    ids = organisation.subtree_ids(units, unit.id)
     filters, _ = read_filters(units, ids)
     filters = Filters(ids, filters.category, filters.module_id, filters.state)
     cells, page = reporting.report(filters, reporting.Cutoffs.at(), page_number(), PER_PAGE)

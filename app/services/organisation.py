@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,6 +28,16 @@ def units_in_scope(user: User) -> list[Unit]:
             seen[unit.id] = unit
             pending.extend(children.get(unit.id, []))
     return sorted(seen.values(), key=lambda unit: unit.name)
+
+
+def subtree_ids(units: Sequence[Unit], root_id: int) -> list[int]:
+    """Return a unit's id and those of the units below it, among the units given."""
+    ids, pending = [], [root_id]
+    while pending:
+        unit_id = pending.pop()
+        ids.append(unit_id)
+        pending.extend(unit.id for unit in units if unit.parent_id == unit_id)
+    return ids
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import rq
 import sqlalchemy as sa
 import weasyprint
 from flask import Flask, current_app, has_app_context
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import gettext, ngettext
 from pypdf import PdfReader, PdfWriter
 from redis import Redis
 from redis.exceptions import RedisError
@@ -98,7 +98,7 @@ def create_job(
     if unit_id is not None:
         if unit_id not in {unit.id for unit in units}:
             raise PrintError(gettext("This unit is not one of yours: nothing was printed."))
-        allowed = subtree_ids(units, unit_id)
+        allowed = organisation.subtree_ids(units, unit_id)
     else:
         allowed = [unit.id for unit in units]
     found = set(
@@ -152,16 +152,6 @@ def expire_stalled(job: PrintJob, now: datetime | None = None) -> bool:
         ),
     )
     return True
-
-
-def subtree_ids(units: Sequence[Unit], root_id: int) -> list[int]:
-    """Return a unit's id and those of the units below it, among the units given."""
-    ids, pending = [], [root_id]
-    while pending:
-        unit_id = pending.pop()
-        ids.append(unit_id)
-        pending.extend(unit.id for unit in units if unit.parent_id == unit_id)
-    return ids
 
 
 def print_order(user_ids: Sequence[int]) -> list[int]:
@@ -462,11 +452,7 @@ def chunk_people(user_ids: list[int], base_url: str) -> Iterator[list[User]]:
     In a context of its own, so its database session ends with the chunk.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with (
-        app.app_context(),
-        app.test_request_context(base_url=base_url),
-        force_locale(app.config["BABEL_DEFAULT_LOCALE"]),
-    ):
+    with app.app_context(), app.test_request_context(base_url=base_url):
         people = db.session.scalars(
             sa.select(User).where(User.id.in_(user_ids)).options(selectinload(User.unit))
         ).all()
