@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import downloads
 from app.commander import bp
 from app.extensions import db
-from app.models import AuditAction, Unit, User
+from app.models import Unit, User
 from app.models.types import utcnow
-from app.services import audit, certificates, exports, organisation, readiness
+from app.services import organisation, readiness
 from app.services.readiness import Readiness
 
 
@@ -64,16 +65,7 @@ def export(unit_id: int, fmt: str) -> Response:
          "; ".join(f"{title} ({day.isoformat()})" for title, day in p.expiring)]
         for p in readiness.board(ids)
     ]  # fmt: skip
-    if fmt == "csv":
-        body, mimetype = exports.to_csv(headers, rows), "text/csv"
-    else:
-        body = exports.to_xlsx(headers, rows, "readiness")
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    audit.record(AuditAction.EXPORT, request.full_path, {"rows": len(rows)})
-    db.session.commit()
-    response = current_app.response_class(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="readiness-{unit.code}.{fmt}"'
-    return response
+    return downloads.table(fmt, headers, rows, f"readiness-{unit.code}")
 
 
 @bp.route("/people/<int:user_id>/record.pdf")
@@ -82,13 +74,4 @@ def record(user_id: int) -> Response:
     if person is None or person.unit_id is None:
         abort(404)
     own_unit(person.unit_id)
-    pdf = certificates.render_pdf(
-        current_app.config["CERTIFICATES_DIR"],
-        certificates.consolidated_data(person),
-        certificates.CONSOLIDATED,
-    )
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="training-record-{person.service_number}.pdf"'
-    )
-    return response
+    return downloads.training_record(person)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from app import downloads
 from app.coordinator import bp
 from app.extensions import db
 from app.models import (
     Attestation,
-    AuditAction,
     Completion,
     PersonnelCategory,
     QuizAttempt,
@@ -20,7 +20,7 @@ from app.models import (
     Unit,
     User,
 )
-from app.services import audit, exports, organisation, reporting, training
+from app.services import organisation, reporting, training
 from app.services.reporting import Filters, State
 
 PER_PAGE = 50
@@ -154,17 +154,7 @@ def export(report: str, fmt: str) -> Response:
         headers, rows = matrix_table(units, filters, cutoffs)
     else:
         headers, rows = people_table(filters, cutoffs)
-    if fmt == "csv":
-        body, mimetype = exports.to_csv(headers, rows), "text/csv"
-    else:
-        body = exports.to_xlsx(headers, rows, report)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    audit.record(AuditAction.EXPORT, request.full_path, {"rows": len(rows)})
-    db.session.commit()
-    response = current_app.response_class(body, mimetype=mimetype)
-    stamp = cutoffs.now.date().isoformat()
-    response.headers["Content-Disposition"] = f'attachment; filename="{report}-{stamp}.{fmt}"'
-    return response
+    return downloads.table(fmt, headers, rows, f"{report}-{cutoffs.now.date().isoformat()}")
 
 
 def matrix_table(

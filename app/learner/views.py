@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import downloads
 from app.extensions import db
 from app.learner import bp
 from app.models import Certificate, Completion, QuizAttempt
@@ -125,25 +126,11 @@ def certificate_pdf(code: str) -> Response:
         )  # fmt: skip
         return redirect(url_for("learner.index"))
     pdf = certificates.render_pdf(
-        current_app.config["CERTIFICATES_DIR"],
-        certificates.document_data(certificate),
+        current_app.config["CERTIFICATES_DIR"], certificates.document_data(certificate)
     )
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="certificate-{certificate.code}.pdf"'
-    )
-    return response
+    return downloads.attachment(pdf, "application/pdf", f"certificate-{certificate.code}.pdf")
 
 
 @bp.route("/record.pdf")
 def record_pdf() -> Response:
-    pdf = certificates.render_pdf(
-        current_app.config["CERTIFICATES_DIR"],
-        certificates.consolidated_data(current_user),
-        certificates.CONSOLIDATED,
-    )
-    response = current_app.response_class(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="training-record-{current_user.service_number}.pdf"'
-    )
-    return response
+    return downloads.training_record(current_user)
