@@ -46,11 +46,22 @@ def upgrade():
         batch_op.add_column(sa.Column('totp_last_step', sa.BigInteger(), nullable=True))
 
     # ### end Alembic commands ###
-    from app.models.audit import APPEND_ONLY_POSTGRESQL, APPEND_ONLY_SQLITE
-
-    bind = op.get_bind()
-    for statement in APPEND_ONLY_POSTGRESQL if bind.dialect.name == "postgresql" else APPEND_ONLY_SQLITE:
-        bind.execute(statement)
+    # Entries may be added, never changed or removed (the same triggers as the model's).
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit entries are append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+            "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()"
+        )
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_entry_no_{event.lower()} BEFORE {event} ON audit_entry "
+                "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END"
+            )
 
 
 def downgrade():
