@@ -210,3 +210,18 @@ def test_exports_match_the_filtered_list(client, db, org, login):
     assert rows[0][:3] == ("unit", "country", "module")
     basics = [r for r in rows[1:] if r[0] == "Unit A" and r[2] == "Conduct basics"]
     assert basics and basics[0][4:9] == (5, 1, 1, 2, 1)
+
+
+def test_completions_per_month_count_each_month_of_the_last_year(app, db, org):
+    from app.services import reporting
+
+    completion = db.session.scalar(
+        sa.select(Completion).where(Completion.user_id == org["people"]["complete"].id)
+    )
+    completion.completed_at = utcnow().replace(day=1, hour=0) - timedelta(days=40)
+    db.session.commit()
+    trend = reporting.completions_by_month(None)
+    assert len(trend) == 12 and trend[-1][0] == utcnow().strftime("%Y-%m")
+    assert trend[-1][1] == 1  # the expiring person's completion, this month
+    assert trend[-3][1] == 1 and sum(n for _, n in trend) == 2
+    assert reporting.completions_by_month([org["other"].id]) == [(m, 0) for m, _ in trend]

@@ -122,7 +122,8 @@ class Completion(Model):
     module_version_id: Mapped[int] = mapped_column(sa.ForeignKey("module_version.id"), index=True)
     # One completion per passed attempt, whatever the number of submissions.
     attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_attempt.id"), unique=True)
-    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for the completions-per-month trend.
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

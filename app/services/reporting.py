@@ -445,31 +445,31 @@ def aware(moment: Any) -> datetime | None:
     return moment  # type: ignore[no-any-return]
 
 
-def month_label(column: Any) -> Any:
-    """Return an SQL expression for the year and month of a timestamp (YYYY-MM)."""
-    if db.engine.dialect.name == "postgresql":
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
-
-
 def completions_by_month(unit_ids: Sequence[int] | None, months: int = 12) -> list[tuple[str, int]]:
-    """Count completions per month over the last months, oldest first, zeros included."""
+    """Count completions per month over the last months, oldest first, zeros included.
+
+    Months are compared as ranges, newest first, rather than formatted row by row:
+    the same counts for a fraction of the work on millions of completions.
+    """
     now = utcnow()
-    labels = []
+    starts = []
     year, month = now.year, now.month
     for _ in range(months):
-        labels.append(f"{year:04d}-{month:02d}")
+        starts.append(datetime(year, month, 1, tzinfo=UTC))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    labels.reverse()
-    start = datetime(int(labels[0][:4]), int(labels[0][5:]), 1, tzinfo=now.tzinfo)
-    label = month_label(Completion.completed_at)
+    bucket = sa.case(
+        *((Completion.completed_at >= start, index) for index, start in enumerate(starts)),
+        else_=None,
+    )
     query = (
-        sa.select(label, sa.func.count())
-        .join(User, User.id == Completion.user_id)
-        .where(Completion.completed_at >= start)
-        .group_by(label)
+        sa.select(bucket, sa.func.count())
+        .where(Completion.completed_at >= starts[-1])
+        .group_by(bucket)
     )
     if unit_ids is not None:
-        query = query.where(User.unit_id.in_(unit_ids))
-    counts: dict[str, int] = {str(row[0]): int(row[1]) for row in db.session.execute(query)}
-    return [(item, int(counts.get(item, 0))) for item in labels]
+        query = query.join(User, User.id == Completion.user_id).where(User.unit_id.in_(unit_ids))
+    counts = {row[0]: int(row[1]) for row in db.session.execute(query)}
+    return [
+        (start.strftime("%Y-%m"), counts.get(index, 0))
+        for index, start in reversed(list(enumerate(starts)))
+    ]
