@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
@@ -21,6 +22,7 @@ from app.extensions import limiter
 from app.models import Mission, PersonnelCategory, Position, Role, Unit, User
 from app.services import content
 from config import TestConfig
+from tests.mail import Inbox, free_port
 
 DATA = Path(__file__).parent / "data"
 PASSWORD = "correct horse battery staple"
@@ -178,3 +180,22 @@ def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
 def count(model: Any) -> int:
     """Count the rows of a model's table."""
     return int(_db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def inbox(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A real SMTP server on localhost that the application sends to."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def mail_down(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mail server address where nothing listens."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -40,6 +39,7 @@ from flask import Flask
 
 from app.models import Role, RosterUpload, User
 from tests.conftest import DATA, PASSWORD, count
+from tests.mail import free_port
 from tests.test_roster import csv_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,12 +52,6 @@ WAIT_SECONDS = 120
 
 def postgresql(app: Flask) -> bool:
     return str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(condition: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:

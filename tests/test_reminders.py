@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from babel.dates import format_date
 from flask import render_template
 
@@ -19,47 +15,6 @@ from tests.conftest import count, post
 from tests.helpers import move_expiry, pass_module
 
 SIGN_IN = "https://training.example.org/training/"
-
-
-class Inbox:
-    """An SMTP handler that keeps every message it is given."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 Message accepted for delivery"
-
-    def to(self, address):
-        return [message for message in self.messages if message["To"] == address]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(app, monkeypatch):
-    """A real SMTP server on localhost that the application sends to."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
-    yield handler
-    controller.stop()
-
-
-@pytest.fixture
-def mail_down(app, monkeypatch):
-    """A mail server address where nothing listens."""
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())
 
 
 @pytest.fixture
