@@ -155,11 +155,13 @@ def test_second_factor_is_asked_at_sign_in_once_enrolled(app, client, db, make_u
     assert client.get("/training/").status_code == 302  # not signed in yet
     wrong = post(client, "/login/code", {"code": "000000"})
     assert wrong.status_code == 401 and "not right" in wrong.get_data(as_text=True)
-    # The enrolment code was already used: replaying it is refused.
-    code = pyotp.TOTP(secret).now()
+    # The enrolment code (its exact time step) was already used: replaying it is refused.
+    db.session.refresh(user)
+    enrolled_step = user.totp_last_step
+    code = pyotp.TOTP(secret).at(enrolled_step * 30)
     replay = post(client, "/login/code", {"code": code})
     assert replay.status_code == 401
-    user.totp_last_step = int(time.time() // 30) - 5
+    user.totp_last_step = enrolled_step - 5
     db.session.commit()
     assert post(client, "/login/code", {"code": code}).status_code == 302
     assert client.get("/training/").status_code == 200
