@@ -111,6 +111,15 @@ def unit(db: Any) -> Unit:
     return unit
 
 
+@pytest.fixture
+def other_unit(db: Any, unit: Unit) -> Unit:
+    """A second unit in the same mission, assigned to no one."""
+    other = Unit(mission_id=unit.mission_id, code="UNIT-B", name="Unit B", country="Peru")
+    db.session.add(other)
+    db.session.commit()
+    return other
+
+
 _numbers = itertools.count(1)
 
 

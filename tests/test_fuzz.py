@@ -16,7 +16,6 @@ from urllib.parse import quote_from_bytes
 import pytest
 import sqlalchemy as sa
 import yaml
-from flask_babel import force_locale
 from hypothesis import HealthCheck, currently_in_test_context, event, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
@@ -361,12 +360,6 @@ def test_the_right_answers_still_pass(client, db, learner):
 # Rosters: any file gets its problems located by row and column, or a file-level message
 
 
-@pytest.fixture
-def english(db):
-    with force_locale("en"):
-        yield
-
-
 def physical_lines(content: bytes) -> int:
     return len(re.split(rb"\r\n|\r|\n", content))
 
@@ -397,7 +390,7 @@ def check_roster(db, unit, content: bytes) -> roster.Preview:
 @example(content=b"\xef\xbb\xbf")
 @example(content=b"sep=;\n")
 @example(content=b'service_number,full_name,category,unit\n"unterminated')
-def test_any_roster_file_gets_a_clear_answer(db, unit, english, content):
+def test_any_roster_file_gets_a_clear_answer(db, unit, content):
     check_roster(db, unit, content)
 
 
@@ -459,7 +452,7 @@ def roster_files(draw: st.DrawFn) -> bytes:
 
 @FUZZ
 @given(content=roster_files())
-def test_any_roster_like_file_gets_its_problems_by_row_and_column(db, unit, english, content):
+def test_any_roster_like_file_gets_its_problems_by_row_and_column(db, unit, content):
     check_roster(db, unit, content)
 
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from app.models import PrintJob, PrintJobFile, PrintJobStatus, Role, Unit
+from app.models import PrintJob, PrintJobFile, PrintJobStatus, Role
 from app.models.types import utcnow
 from app.services import printing, training
 from tests.conftest import count, post
@@ -29,14 +29,6 @@ REFRESH = '<meta http-equiv="refresh" content="2">'
 @pytest.fixture
 def commander(make_user, unit):
     return make_user(Role.COMMANDER, unit=None, assigned_units=[unit], full_name="Rajan Thapa")
-
-
-@pytest.fixture
-def other_unit(db, unit):
-    other = Unit(mission_id=unit.mission_id, code="UNIT-B", name="Unit B", country="Peru")
-    db.session.add(other)
-    db.session.commit()
-    return other
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import itsdangerous
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
 
 from app.models import Mission, PersonnelCategory, Position, Role, RosterUpload, Unit, User
 from app.services import roster
@@ -40,21 +39,6 @@ def import_now(db, content, *scope):
     result = roster.apply(roster.preview(content, scope))
     db.session.commit()
     return result
-
-
-@pytest.fixture(autouse=True)
-def english(db):
-    """Speak the platform's language when calling services outside a request."""
-    with force_locale("en"):
-        yield
-
-
-@pytest.fixture
-def other_unit(db, unit):
-    other = Unit(mission_id=unit.mission_id, code="UNIT-B", name="Unit B", country="Peru")
-    db.session.add(other)
-    db.session.commit()
-    return other
 
 
 @pytest.fixture
