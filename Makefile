@@ -33,8 +33,9 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy app
 
+# PYTEST_ARGS passes options on, e.g. PYTEST_ARGS=--ignore=tests/browser.
 pytest: setup browser-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # axe-core for the accessibility tests, as pinned by tests/browser/package-lock.json.
 BROWSER_DEPS := tests/browser/node_modules/.installed

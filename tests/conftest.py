@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import re
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,8 @@ from app.models import Mission, PersonnelCategory, Position, Role, Unit, User
 from app.services import content
 from config import TestConfig
 from tests.mail import Inbox, free_port
+
+pytest_plugins = ["tests.skip_policy"]
 
 DATA = Path(__file__).parent / "data"
 PASSWORD = "correct horse battery staple"
@@ -201,6 +208,40 @@ def inbox(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
     yield handler
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a Redis server: REDIS_TEST_URL, the local one, or one started for the run."""
+    import redis
+
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pass
+    else:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    assert binary, "Redis is needed: install Debian's redis-server (scripts/system-packages)"
+    port = free_port()
+    directory = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/15"
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture

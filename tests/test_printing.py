@@ -371,15 +371,12 @@ def test_in_process_pool_runs_the_job_while_the_page_shows_progress(
 
 
 @pytest.fixture
-def redis_queue(app, monkeypatch):
-    """A real Redis on this machine (database 15, emptied), as REDIS_URL."""
-    redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/15"
+def redis_queue(app, monkeypatch, redis_server):
+    """A real Redis server (database 15, emptied), as REDIS_URL."""
+    import redis
+
+    url = redis_server
     connection = redis.Redis.from_url(url)
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
     connection.flushdb()
     monkeypatch.setitem(app.config, "REDIS_URL", url)
     queue = printing.queue(url)
