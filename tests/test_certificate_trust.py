@@ -547,6 +547,7 @@ def production(signing_key: str) -> type[ProductionConfig]:
     class Production(ProductionConfig):
         SECRET_KEY = "k" * 40
         MODULES_DIR = _Config.MODULES_DIR
+        AUDIT_KEY = "a" * 40
         CERTIFICATE_SIGNING_KEY = signing_key
 
     return Production
