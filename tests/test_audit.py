@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError
 
 from app import create_app
-from app.models import AuditAction, AuditEntry
+from app.models import AuditAction, AuditEntry, Role
 from app.services import audit, signing
 from config import ConfigError, ProductionConfig
-from tests.conftest import _Config, count
+from tests.conftest import _Config, count, post
 
 ENTRY_COLUMNS = "id, at, actor_id, actor, action, target, details, ip, previous_hash, hash, key_id"
 
@@ -271,3 +272,47 @@ def test_an_insert_only_database_role_can_append_but_not_change_the_trail(app, d
         with db.engine.begin() as connection:
             connection.execute(sa.text(f"DROP OWNED BY {role}"))
             connection.execute(sa.text(f"DROP ROLE {role}"))
+
+
+# What is recorded ----------------------------------------------------------------------
+
+
+def actions_of(db, action: str) -> list[AuditEntry]:
+    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_roster_uploads_and_reissued_set_password_links_are_audited(
+    client, db, unit, make_user, login
+):
+    waiting = make_user(service_number="SN-900", full_name="Kofi Boateng")
+    waiting.password_hash = None
+    db.session.commit()
+    coordinator = make_user(Role.COORDINATOR, unit=None, assigned_units=[unit])
+    login(coordinator)
+    content = (
+        b"service_number,full_name,category,unit,position,email,deployment_date\r\n"
+        b"SN-900,Kofi Boateng,military_contingent,UNIT-A,,,\r\n"
+    )
+    response = post(
+        client,
+        "/coordinator/roster",
+        {"file": (io.BytesIO(content), "june.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    (uploaded,) = actions_of(db, "roster_uploaded")
+    assert uploaded.target == "june.csv" and uploaded.actor == coordinator.username
+    assert uploaded.details["bytes"] == len(content)
+
+    post(client, response.headers["Location"], {"submit": "x"})
+    (reissued,) = actions_of(db, "set_password_links_reissued")
+    assert reissued.details == {"people": ["SN-900"]}
+    assert reissued.actor == coordinator.username
+
+
+def test_a_learner_downloading_their_record_is_audited(client, db, modules, make_user, login):
+    person = make_user()
+    login(person)
+    assert client.get("/training/record.pdf").status_code == 200
+    (entry,) = actions_of(db, "record_downloaded")
+    assert entry.target == person.service_number and entry.actor == person.username
