@@ -254,7 +254,8 @@ def enqueue(job: PrintJob, base_url: str) -> None:
     turn rather than first come, first served.
 
     `base_url` is where the certificates' verify links point when PUBLIC_BASE_URL is not
-    set. A queue that cannot be reached fails the job with a clear message (flushed).
+    set: the address of the request that queued the turn, the same site whichever job the
+    turn runs. A queue that cannot be reached fails the job with a clear message (flushed).
     """
     redis_url = current_app.config["REDIS_URL"]
     if not redis_url:
