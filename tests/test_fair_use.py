@@ -180,3 +180,14 @@ def test_the_next_job_goes_to_whoever_waited_without_being_served(
     waiting_bravo.status = PrintJobStatus.RUNNING
     db.session.commit()
     assert printing.next_job_id() == waiting_alpha.id
+
+
+def test_print_job_files_count_towards_the_pdf_limit(
+    client, db, modules, unit, make_user, commanders, login, two_pdfs_a_minute
+):
+    job = printing.create_job(commanders[0], [make_user().id], "pdf", unit.id)
+    db.session.commit()
+    job = printing.run_job(job.id, "http://localhost/")
+    login(commanders[0])
+    url = f"/commander/print/{job.token}/file"
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
