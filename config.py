@@ -10,6 +10,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 MIN_SECRET_KEY_LENGTH = 32
+MIN_AUDIT_KEY_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -79,9 +80,15 @@ class Config:
     # earlier public keys stay published so certificates signed before a rotation verify.
     CERTIFICATE_SIGNING_KEY = os.environ.get("CERTIFICATE_SIGNING_KEY", "")
     CERTIFICATE_PREVIOUS_PUBLIC_KEYS = os.environ.get("CERTIFICATE_PREVIOUS_PUBLIC_KEYS", "")
+    # The audit trail's hash chain is keyed with this secret, kept outside the database;
+    # earlier keys (comma-separated) keep entries written before a rotation verifiable.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+    AUDIT_PREVIOUS_KEYS = os.environ.get("AUDIT_PREVIOUS_KEYS", "")
     # Background jobs: a Redis queue (RQ, served by `flask worker`) when set, else in-process.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     PRINT_WORKERS = int(os.environ.get("PRINT_WORKERS", "2"))
+    # Print jobs one person may have waiting or running at once.
+    PRINT_JOBS_PER_PERSON = int(os.environ.get("PRINT_JOBS_PER_PERSON", "2"))
 
     # Sign-in attempts: per address and per account (Flask-Limiter notation). With several
     # instances, RATELIMIT_STORAGE_URI (e.g. redis://...) makes them share the counts.
@@ -90,6 +97,8 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
     VERIFY_LIMIT_PER_ADDRESS = os.environ.get("VERIFY_LIMIT_PER_ADDRESS", "60 per minute")
+    # PDFs rendered on request (certificates, training records), per signed-in person.
+    PDF_LIMIT_PER_USER = os.environ.get("PDF_LIMIT_PER_USER", "10 per minute; 100 per hour")
     # Second factor: required of administrators and coordinators when on.
     REQUIRE_MFA = env_flag("REQUIRE_MFA", default=False)
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
@@ -121,6 +130,8 @@ class TestConfig(Config):
     LOGIN_LIMIT_PER_ADDRESS = "10000 per minute"
     LOGIN_LIMIT_PER_ACCOUNT = "10000 per minute"
     VERIFY_LIMIT_PER_ADDRESS = "10000 per minute"
+    PDF_LIMIT_PER_USER = "10000 per minute"
+    AUDIT_KEY = "test-audit-key-" + "a" * 32
     DEMO_MODE = False
     SECRET_KEY = "test-secret-key-" + "x" * 32
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"))
@@ -136,7 +147,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start without a long random SECRET_KEY or with demo accounts."""
+        """Refuse to start without long random SECRET_KEY and AUDIT_KEY, or with demo accounts."""
         if len(cls.SECRET_KEY or "") < MIN_SECRET_KEY_LENGTH:
             raise ConfigError(
                 f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} random characters "
@@ -145,6 +156,14 @@ class ProductionConfig(Config):
             )
         if cls.DEMO_MODE:
             raise ConfigError("DEMO_MODE cannot be on in production: it creates known accounts.")
+        if len(cls.AUDIT_KEY or "") < MIN_AUDIT_KEY_LENGTH:
+            raise ConfigError(
+                f"AUDIT_KEY must be set to at least {MIN_AUDIT_KEY_LENGTH} random characters "
+                "in production: it keys the audit trail's hash chain, so that whoever controls "
+                "the database cannot rewrite the trail. Keep it outside the database (and out "
+                "of its backups). Generate one with: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
         key = (cls.CERTIFICATE_SIGNING_KEY or "").strip()
         if not key:
             raise ConfigError(

@@ -19,6 +19,7 @@ def production(secret: str | None) -> type[ProductionConfig]:
     class Production(ProductionConfig):
         SECRET_KEY = secret or ""
         MODULES_DIR = _Config.MODULES_DIR
+        AUDIT_KEY = "a" * 40
         CERTIFICATE_SIGNING_KEY = signing.generate_private_pem().decode()
 
     return Production

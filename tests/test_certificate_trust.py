@@ -341,7 +341,8 @@ def test_verify_command_checks_payload_url_and_pdf_without_any_database(
     try:
         for argument in (payload_of(url), url, str(pdf_path)):
             result = run_cli(app, "verify", argument, "--keys", str(jwks_path))
-            assert result.exit_code == 0, result.output
+            # Genuine and current, but no revocation list was given to check against.
+            assert result.exit_code == 3, result.output
             assert result.output.startswith(f"VALID (signed with key {key.kid})")
             assert all(text in result.output for text in expected), result.output
     finally:
@@ -358,8 +359,10 @@ def test_verify_command_checks_payload_url_and_pdf_without_any_database(
         "CERTIFICATE_PREVIOUS_PUBLIC_KEYS": "",
     }
     command = [sys.executable, "-m", "flask", "--app", "app", "certificates", "verify"]
+    revoked_path = tmp_path / "revoked.json"
+    revoked_path.write_bytes(client.get("/certificates/revoked.json").data)
     done = subprocess.run(
-        [*command, str(pdf_path), "--keys", str(jwks_path)],
+        [*command, str(pdf_path), "--keys", str(jwks_path), "--revoked", str(revoked_path)],
         capture_output=True, text=True, env=environment, cwd=Path(__file__).parent.parent,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -377,7 +380,7 @@ def test_verify_command_without_any_public_key_says_where_to_get_them(app, tmp_p
     monkeypatch.setitem(app.config, "CERTIFICATE_PREVIOUS_PUBLIC_KEYS", "")
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
     result = run_cli(app, "verify", "https://training.example.org/verify/X?s=abc.def")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "/.well-known/blue-beret-keys.json" in result.output and "--keys" in result.output
     assert not (tmp_path / "instance").exists(), "verifying must not create a key"
 
@@ -393,7 +396,7 @@ def test_verify_command_reads_the_signed_link_of_a_pdf_without_credential(
     assert PdfReader(io.BytesIO(pdf)).attachments == {}
     (tmp_path / "plain.pdf").write_bytes(pdf)
     result = run_cli(app, "verify", str(tmp_path / "plain.pdf"))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert "Aïcha Traoré" in result.output
 
 
@@ -444,7 +447,7 @@ def test_key_rotation_keeps_old_certificates_verifiable(
     page = client.get(path_of(old_url)).get_data(as_text=True)
     assert "genuine and matches this record" in page
     result = run_cli(app, "verify", old_url)
-    assert result.exit_code == 0 and f"signed with key {key.kid}" in result.output
+    assert result.exit_code == 3 and f"signed with key {key.kid}" in result.output
     kids = [k["kid"] for k in client.get("/.well-known/blue-beret-keys.json").json["keys"]]
     new_kid = signing.load_private_key(str(tmp_path / "new.pem")).kid
     assert kids == [new_kid, key.kid]
@@ -547,6 +550,7 @@ def production(signing_key: str) -> type[ProductionConfig]:
     class Production(ProductionConfig):
         SECRET_KEY = "k" * 40
         MODULES_DIR = _Config.MODULES_DIR
+        AUDIT_KEY = "a" * 40
         CERTIFICATE_SIGNING_KEY = signing_key
 
     return Production
@@ -739,7 +743,33 @@ def test_revocation_list_is_public_signed_and_names_no_one(
     result = run_cli(app, "verify", valid_url, "--revoked", str(tmp_path / "revoked.json"))
     assert result.exit_code == 0 and "status: valid" in result.output
     result = run_cli(app, "verify", revoked_url, "--revoked", str(tmp_path / "tampered.json"))
-    assert result.exit_code != 0 and "not signed by any of the public keys" in result.output
+    assert result.exit_code == 2 and "not signed by any of the public keys" in result.output
+
+
+def test_verify_command_does_not_count_a_stale_revocation_list_as_checked(
+    client, db, org, login, make_user, key, tmp_path
+):
+    login(make_user(Role.ADMIN))
+    post(client, f"/admin/certificates/{org['mine'].code}/revoke", {"reason": REASON})
+    app = client.application
+    with app.test_request_context():
+        old = certificates.revocation_list(now=utcnow() - timedelta(days=8))
+        revoked_url = certificates.signed_verify_url(org["mine"])
+        valid_url = certificates.signed_verify_url(org["theirs"])
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    result = run_cli(app, "verify", valid_url, "--revoked", str(tmp_path / "old.json"))
+    assert result.exit_code == 3, result.output
+    assert "status: valid" in result.output
+    assert "revocations: NOT CHECKED: the list was made on" in result.output
+    assert "8 days ago, more than --max-age 7" in result.output
+    # A longer --max-age accepts the same list; what it lists as revoked stays revoked.
+    longer = ("--revoked", str(tmp_path / "old.json"), "--max-age", "10")
+    assert run_cli(app, "verify", valid_url, *longer).exit_code == 0
+    assert (
+        run_cli(app, "verify", revoked_url, "--revoked", str(tmp_path / "old.json")).exit_code == 1
+    )
+    result = run_cli(app, "verify", valid_url)
+    assert result.exit_code == 3 and "revocations: NOT CHECKED" in result.output
 
 
 def test_learner_sees_revoked_and_can_no_longer_download_it(client, db, org, login, key):

@@ -70,12 +70,10 @@ def login_limit_key() -> str:
 
 
 def throttled(limit: RequestLimit) -> None:
-    """Log and record a sign-in refused for too many attempts."""
+    """Log a sign-in refused for too many attempts (the error handler records it once)."""
     current_app.logger.warning(
         "Sign-in throttled for %s from %s (%s)", login_limit_key(), request.remote_addr, limit.limit
     )
-    audit.record(AuditAction.SIGN_IN_THROTTLED, login_limit_key(), {"limit": str(limit.limit)})
-    db.session.commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])

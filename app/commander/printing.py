@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, RadioField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
+from app import downloads
 from app.commander import bp
 from app.extensions import db
 from app.models import AuditAction, PrintJobStatus, Unit
@@ -93,6 +94,7 @@ def print_status(token: str) -> str:
 
 
 @bp.route("/print/<token>/file")
+@downloads.pdf_limit
 def print_file(token: str) -> Response:
     """Hand over a finished job's file, and record the export."""
     job = printing.find_job(token, current_user) or abort(404)

@@ -69,6 +69,7 @@ def export(unit_id: int, fmt: str) -> Response:
 
 
 @bp.route("/people/<int:user_id>/record.pdf")
+@downloads.pdf_limit
 def record(user_id: int) -> Response:
     person = db.session.get(User, user_id)
     if person is None or person.unit_id is None:

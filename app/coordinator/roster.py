@@ -15,9 +15,9 @@ from wtforms import SubmitField
 
 from app.coordinator import bp
 from app.extensions import db
-from app.models import PersonnelCategory, RosterUpload
+from app.models import AuditAction, PersonnelCategory, RosterUpload
 from app.models.organisation import CATEGORY_LABELS
-from app.services import accounts, organisation, roster
+from app.services import accounts, audit, organisation, roster
 from config import ROOT
 
 EXAMPLE_FILE = ROOT / "docs" / "roster-example.csv"
@@ -44,6 +44,11 @@ def roster_upload() -> ResponseReturnValue:
         problem = roster.file_problem(content)
         if problem is None:
             upload = roster.store_upload(current_user, form.file.data.filename or "", content)
+            audit.record(
+                AuditAction.ROSTER_UPLOADED,
+                (form.file.data.filename or "-")[:200],
+                {"bytes": len(content), "upload_id": upload.id},
+            )
             db.session.commit()
             return redirect(url_for("coordinator.roster_preview", token=upload.token))
         form.file.errors = [str(problem)]
@@ -85,6 +90,13 @@ def roster_confirm(token: str) -> ResponseReturnValue:
         return redirect(url_for("coordinator.people"))
     try:
         result = roster.apply(checked)
+        if result.awaiting_password:
+            # Each new link opens the account: who was handed one, and by whom, is evidence.
+            audit.record(
+                AuditAction.SET_PASSWORD_LINKS_REISSUED,
+                f"{len(result.awaiting_password)} people",
+                {"people": [person.service_number for person in result.awaiting_password]},
+            )
         db.session.commit()
     except IntegrityError:
         # Someone else added one of these people between the check and the import.

@@ -116,6 +116,7 @@ def attempt_certificate(attempt: QuizAttempt) -> Certificate | None:
 
 
 @bp.route("/certificates/<code>.pdf")
+@downloads.pdf_limit
 def certificate_pdf(code: str) -> Response:
     certificate = certificates.find_for_user(code, current_user.id) or abort(404)
     if certificate.revoked_at is not None:
@@ -132,5 +133,6 @@ def certificate_pdf(code: str) -> Response:
 
 
 @bp.route("/record.pdf")
+@downloads.pdf_limit
 def record_pdf() -> Response:
     return downloads.training_record(current_user)
