@@ -196,3 +196,31 @@ def test_new_version_keeps_the_version_a_completion_was_earned_on(
     assert current is not None and "Accept no gift, ever." in current.body_html
     assert db.session.scalar(sa.select(Completion)).module_version_id == first
     assert "Accept no gift, ever." in client.get("/training/basics").get_data(as_text=True)
+
+
+def test_revoked_module_says_take_it_again_and_can_be_retaken(
+    client, db, modules, make_user, login
+):
+    from app.models import Role
+    from app.services import certificates
+
+    learner = make_user()
+    login(learner)
+    first = start(client)
+    post(client, f"/training/attempts/{first}", answers_for(db, first))
+    certificate = db.session.scalar(sa.select(Certificate))
+    certificates.revoke(certificate, make_user(Role.ADMIN), "Misconduct finding, case 2026-114.")
+    db.session.commit()
+    message = f"Revoked on {certificate.revoked_at.date().isoformat()}: take the module again."
+
+    index = client.get("/training/").get_data(as_text=True)
+    assert message in index and 'badge-revoked">Revoked<' in index
+    assert 'badge-passed">Passed<' not in index
+    page = client.get("/training/basics").get_data(as_text=True)
+    assert message in page and "Start the quiz" in page and "You passed this module" not in page
+
+    again = start(client)
+    assert again != first
+    post(client, f"/training/attempts/{again}", answers_for(db, again))
+    index = client.get("/training/").get_data(as_text=True)
+    assert 'badge-passed">Passed<' in index and message not in index
