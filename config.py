@@ -68,6 +68,9 @@ class Config:
     EXPIRING_WITHIN_DAYS = int(os.environ.get("EXPIRING_WITHIN_DAYS", "30"))
     REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
     SET_PASSWORD_LINK_DAYS = int(os.environ.get("SET_PASSWORD_LINK_DAYS", "14"))
+    # After two failed quiz attempts in a row, the next may start this many minutes later
+    # (0: at once), so that the feedback cannot be harvested attempt after attempt.
+    QUIZ_COOLDOWN_MINUTES = int(os.environ.get("QUIZ_COOLDOWN_MINUTES", "10"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

@@ -21,9 +21,18 @@ from flask_babel import format_date
 from pypdf import PdfReader
 
 from app import create_app
-from app.models import AuditAction, AuditEntry, Certificate, Completion, Mission, Role, Unit
+from app.models import (
+    AuditAction,
+    AuditEntry,
+    Certificate,
+    Completion,
+    Mission,
+    Role,
+    TrainingRecord,
+    Unit,
+)
 from app.models.types import utcnow
-from app.services import certificates, signing
+from app.services import certificates, reporting, signing, training
 from config import ConfigError, ProductionConfig
 from tests.conftest import _Config, count, post
 from tests.helpers import pass_module
@@ -811,3 +820,75 @@ def test_a_revoked_certificate_gives_way_to_a_newer_valid_one_on_the_record(
     org["mine"].expires_at = newer.expires_at + timedelta(days=30)
     db.session.commit()
     assert [c.code for c in certificates.current_certificates(holder)] == [newer.code]
+
+
+# What a revocation changes ---------------------------------------------------------------
+
+
+def revoke(db, certificate, by):
+    certificates.revoke(certificate, by, REASON)
+    db.session.commit()
+
+
+def record_of(db, user, certificate):
+    module_id = db.session.get(Completion, certificate.completion_id).module_id
+    return db.session.get(TrainingRecord, (user.id, module_id))
+
+
+def test_revoked_certificate_no_longer_counts_as_passed(client, db, org, login, key):
+    holder, certificate = org["holder"], org["mine"]
+    revoke(db, certificate, org["coordinator"])
+    revoked_on = certificate.revoked_at.date().isoformat()
+
+    [basics] = [s for s in training.module_statuses(holder) if s.version.slug == "basics"]
+    assert basics.status == training.Status.REVOKED
+    assert basics.completion is None and basics.can_start
+    assert basics.revoked_at == certificate.revoked_at
+
+    login(org["coordinator"])
+    page = client.get(f"/coordinator/people/{holder.id}").get_data(as_text=True)
+    modules_table = page.split('id="certificates"')[0]
+    assert 'badge-revoked">Revoked<' in modules_table
+    assert f"Revoked on {revoked_on}" in modules_table
+    assert "Passed" not in modules_table
+
+
+def test_revocation_recomputes_the_training_record_from_the_remaining_completions(
+    db, org, make_user
+):
+    holder, older = org["holder"], org["mine"]
+    newer = pass_module(holder)
+    older_expiry = utcnow() + timedelta(days=100)
+    db.session.get(Completion, older.completion_id).expires_at = older_expiry
+    db.session.commit()
+    assert record_of(db, holder, newer).valid_until == newer.expires_at
+
+    revoke(db, newer, org["coordinator"])
+    db.session.expire_all()
+    assert record_of(db, holder, newer).valid_until == older_expiry
+
+    revoke(db, older, org["coordinator"])
+    db.session.expire_all()
+    assert record_of(db, holder, older) is None
+    # Nobody else's record moves.
+    assert record_of(db, org["theirs"].completion.user, org["theirs"]) is not None
+
+
+def test_revoked_certificate_leaves_the_reports_and_matrix(db, org, unit):
+    holder = org["holder"]
+    module_id = db.session.get(Completion, org["mine"].completion_id).module_id
+    cutoffs = reporting.Cutoffs.at()
+
+    def complete_in_matrix():
+        cell = reporting.matrix([unit], reporting.Filters(unit_ids=[unit.id]), cutoffs)
+        return cell.cell(unit.id, module_id).count(reporting.State.COMPLETE)
+
+    def holder_state():
+        filters = reporting.Filters(user_id=holder.id, module_id=module_id)
+        [row] = reporting.people(filters, cutoffs).rows
+        return row.state
+
+    assert (complete_in_matrix(), holder_state()) == (1, reporting.State.COMPLETE)
+    revoke(db, org["mine"], org["coordinator"])
+    assert complete_in_matrix() == 0
+    assert holder_state() == reporting.State.IN_PROGRESS

@@ -138,3 +138,28 @@ def test_xlsx_sheet_named_after_anything_opens():
     )
     assert sheet.title == "Overdue Unit A B 2025 and more"
     assert [cell.value for cell in sheet[1]] == HEADERS
+
+
+def test_exports_no_longer_count_a_revoked_module_as_complete(
+    client, db, modules, unit, make_user, login
+):
+    from app.models import Role
+    from app.services import certificates
+    from tests.helpers import pass_module
+
+    coordinator = make_user(Role.COORDINATOR, assigned_units=[unit])
+    person = make_user(full_name="Amina Haddad")
+    certificate = pass_module(person, "basics")
+    login(coordinator)
+
+    def basics_rows():
+        people = read_csv(client.get("/coordinator/export/people.csv").data)
+        matrix = read_csv(client.get("/coordinator/export/matrix.csv").data)
+        mine = [r for r in people if r[0] == "Amina Haddad" and r[4] == "Conduct basics"]
+        [unit_basics] = [r for r in matrix if r[0] == unit.name and r[2] == "Conduct basics"]
+        return [row[5] for row in mine], unit_basics[5]
+
+    assert basics_rows() == (["complete"], "1")
+    certificates.revoke(certificate, coordinator, "Misconduct finding, case 2026-114.")
+    db.session.commit()
+    assert basics_rows() == (["in_progress"], "0")

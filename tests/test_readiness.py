@@ -8,7 +8,7 @@ import pytest
 
 from app.models import Mission, PersonnelCategory, Position, Role, Unit
 from app.models.types import utcnow
-from app.services import readiness, training
+from app.services import certificates, readiness, training
 from tests.helpers import move_expiry, pass_module
 
 FAR = 200  # days: beyond the 30-day expiring window
@@ -61,6 +61,18 @@ def test_expired_module_blocks(db, modules, make_user):
     result = verdict(person)
     assert result.status == readiness.Readiness.BLOCKED
     assert result.missing == ["Conduct basics"]
+
+
+def test_revoked_module_blocks_and_is_named(db, modules, make_user):
+    person = make_user(deployment_date=date.today() + timedelta(days=FAR))
+    pass_module(person, "basics")
+    pledge = pass_module(person, "pledge")
+    assert verdict(person).status == readiness.Readiness.READY
+    certificates.revoke(pledge, make_user(Role.ADMIN), "Misconduct finding, case 2026-114.")
+    db.session.commit()
+    result = verdict(person)
+    assert result.status == readiness.Readiness.BLOCKED
+    assert result.missing == ["A module with an undertaking"]
 
 
 def test_expiry_on_deployment_day_is_expiring_not_ready(db, modules, make_user):

@@ -10,7 +10,7 @@ from babel.dates import format_date
 from flask import render_template
 
 from app.models import Mission, Position, Reminder, Role, TrainingModule, Unit
-from app.services import reminders
+from app.services import certificates, reminders
 from tests.conftest import count, post
 from tests.helpers import move_expiry, pass_module
 
@@ -91,6 +91,22 @@ def test_nobody_with_valid_training_or_not_yet_due_or_inactive_is_reminded(
     assert inbox.messages == []
     assert "0 reminders sent." in result.output
     assert count(Reminder) == 0
+
+
+def test_revoked_module_is_named_in_the_reminder(db, modules, inbox, overdue, make_user, run):
+    person = overdue(email="revoked@example.org")
+    basics = pass_module(person, "basics")
+    pass_module(person, "pledge")
+    certificates.revoke(basics, make_user(Role.ADMIN), "Misconduct finding, case 2026-114.")
+    db.session.commit()
+    result = run()
+    assert result.exit_code == 0, result.output
+    [message] = inbox.messages
+    body = message.get_content()
+    due_on = long_date(today() + timedelta(days=3 - 14))
+    assert f"Conduct basics: overdue. It was due by {due_on}." in body
+    assert "A module with an undertaking" not in body
+    assert db.session.scalar(sa.select(Reminder)).modules == ["Conduct basics"]
 
 
 def test_completion_expiring_soon_gets_one_email_with_its_expiry(db, modules, inbox, overdue, run):

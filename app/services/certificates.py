@@ -27,7 +27,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from app.extensions import db
 from app.models import AuditAction, Certificate, Completion, PersonnelCategory, User
 from app.models.types import utcnow
-from app.services import attestation, audit, signing, training
+from app.services import attestation, audit, records, signing, training
 
 # A design folder holds one HTML template and one stylesheet per kind of document.
 MODULE_CERTIFICATE = "certificate"
@@ -126,6 +126,10 @@ def revoke(
     certificate.revoked_by_id = by.id
     certificate.revocation_reason = reason
     db.session.flush()
+    # Reports, readiness and reminders read the training record: it must stop counting
+    # this completion at once.
+    completion = certificate.completion
+    records.recompute(completion.user_id, completion.module_id)
     audit.record(
         AuditAction.CERTIFICATE_REVOKED,
         certificate.code,
