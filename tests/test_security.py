@@ -11,7 +11,7 @@ from sqlalchemy.exc import DatabaseError
 
 from app.extensions import limiter
 from app.models import AuditAction, AuditEntry, Role
-from app.services import audit
+from app.services import audit, mfa
 from tests.conftest import PASSWORD, count, post
 from tests.helpers import pass_module
 
@@ -82,30 +82,134 @@ def test_wrong_current_password_changes_nothing(client, make_user, login):
     assert user.check_password(PASSWORD)
 
 
+def test_current_password_guesses_on_my_account_are_slowed_and_audited(
+    app, client, db, make_user, login, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 2)
+    user = make_user()
+    login(user)
+    change = {"password": STRONG, "confirm": STRONG}
+    for _ in range(2):
+        response = post(client, "/account", {"current": "guess", **change})
+        assert response.status_code == 422
+    assert actions(db).count(AuditAction.REAUTHENTICATION_FAILED) == 2
+    response = post(client, "/account", {"current": PASSWORD, **change})
+    assert response.status_code == 429
+    assert "Wait 1 seconds" in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.check_password(PASSWORD)
+
+
 # Brute force -----------------------------------------------------------------------------
 
 
-def test_too_many_attempts_on_one_account_are_refused_and_recorded(
-    app, client, db, make_user, monkeypatch, caplog
+@pytest.fixture
+def clock(monkeypatch):
+    """A clock the test moves forward; the rate limiter's storage reads it too."""
+    real = time.time
+    offset = [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+
+    def forward(seconds: float) -> None:
+        offset[0] += seconds
+
+    return forward
+
+
+def sign_in(client, name, password=PASSWORD):
+    return post(client, "/login", {"username": name, "password": password})
+
+
+def test_wrong_passwords_slow_the_account_down_without_locking_its_owner_out(
+    app, client, db, make_user, monkeypatch, caplog, clock
 ):
-    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
-    limiter.reset()
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 3)
     user = make_user()
     for _ in range(3):
-        assert (
-            post(client, "/login", {"username": user.username, "password": "bad"}).status_code
-            == 401
-        )
-    response = post(client, "/login", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 429
-    assert "Too many attempts" in response.get_data(as_text=True)
-    assert "Sign-in throttled" in caplog.text
+        assert sign_in(client, user.username, "bad").status_code == 401
+    # Past the free attempts the next one waits, even with the right password...
+    response = sign_in(client, user.username)
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert "Wait 1 seconds, then try again." in response.get_data(as_text=True)
+    assert "Sign-in slowed down" in caplog.text
     assert AuditAction.SIGN_IN_THROTTLED in actions(db)
-    # Another account from the same address is not locked out by this one.
-    assert (
-        post(client, "/login", {"username": make_user().username, "password": PASSWORD}).status_code
-        == 302
+    # ...another account from the same address is not slowed by this one...
+    assert sign_in(client, make_user().username).status_code == 302
+    post(client, "/logout")
+    # ...each further failure doubles the wait...
+    clock(2)
+    assert sign_in(client, user.username, "bad").status_code == 401
+    assert "Wait 2 seconds" in sign_in(client, user.username).get_data(as_text=True)
+    # ...and once it has passed, the owner's right password is accepted.
+    clock(3)
+    assert sign_in(client, user.username).status_code == 302
+
+
+def test_the_wait_never_grows_past_its_cap(app, client, make_user, monkeypatch, clock):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 1)
+    monkeypatch.setitem(app.config, "LOGIN_MAX_WAIT_SECONDS", 5)
+    user = make_user()
+    for _ in range(6):
+        assert sign_in(client, user.username, "bad").status_code == 401
+        clock(6)
+    assert sign_in(client, user.username, "bad").status_code == 401
+    assert "Wait 5 seconds" in sign_in(client, user.username).get_data(as_text=True)
+    clock(6)
+    assert sign_in(client, user.username).status_code == 302
+
+
+def test_username_and_service_number_count_as_one_account(app, client, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 3)
+    user = make_user(service_number="GH-1234")
+    assert sign_in(client, user.username, "bad").status_code == 401
+    assert sign_in(client, "gh-1234", "bad").status_code == 401
+    assert sign_in(client, user.username.upper(), "bad").status_code == 401
+    assert sign_in(client, "GH-1234", "bad").status_code == 429
+
+
+def test_unknown_names_are_slowed_down_like_accounts(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 2)
+    assert sign_in(client, "nobody-here", "bad").status_code == 401
+    assert sign_in(client, "nobody-here", "bad").status_code == 401
+    assert sign_in(client, "nobody-here", "bad").status_code == 429
+
+
+def without_password(db, user):
+    user.password_hash = None
+    db.session.commit()
+    return user
+
+
+@pytest.mark.parametrize("who", ["unknown", "without password", "wrong password", "disabled"])
+def test_every_refused_sign_in_checks_a_password_hash(client, db, make_user, monkeypatch, who):
+    from app.services import passwords
+
+    checked = []
+    real = passwords.check_password_hash
+    monkeypatch.setattr(
+        passwords, "check_password_hash", lambda *args: checked.append(1) or real(*args)
     )
+    name = {
+        "unknown": lambda: "nobody-at-all",
+        "without password": lambda: without_password(db, make_user()).username,
+        "wrong password": lambda: make_user().username,
+        "disabled": lambda: make_user(is_active=False).username,
+    }[who]()
+    assert sign_in(client, name, "guess").status_code == 401
+    # The same work as for a real account: the answer's timing does not tell them apart.
+    assert len(checked) == 1
+
+
+def test_a_line_break_in_a_username_cannot_forge_a_log_line(app, client, monkeypatch, caplog):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "1 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 1)
+    limiter.reset()
+    forged = "x\nINFO Sign-in succeeded for admin"
+    sign_in(client, forged, "bad")
+    assert sign_in(client, forged, "bad").status_code == 429
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("Sign-in throttled" in message for message in messages)
+    assert not any("\n" in message for message in messages)
 
 
 def test_too_many_attempts_from_one_address_are_refused(app, client, make_user, monkeypatch):
@@ -141,7 +245,7 @@ def enrol(client, db, user) -> str:
     response = post(client, "/account/second-factor", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302
     db.session.refresh(user)
-    assert user.totp_secret == secret
+    assert mfa.secret_of(user) == secret
     return secret
 
 
