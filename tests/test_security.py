@@ -96,7 +96,7 @@ def test_current_password_guesses_on_my_account_are_slowed_and_audited(
     assert actions(db).count(AuditAction.REAUTHENTICATION_FAILED) == 2
     response = post(client, "/account", {"current": PASSWORD, **change})
     assert response.status_code == 429
-    assert "Wait 1 seconds" in response.get_data(as_text=True)
+    assert "Wait 1 second," in response.get_data(as_text=True)
     db.session.refresh(user)
     assert user.check_password(PASSWORD)
 
@@ -131,7 +131,7 @@ def test_wrong_passwords_slow_the_account_down_without_locking_its_owner_out(
     # Past the free attempts the next one waits, even with the right password...
     response = sign_in(client, user.username)
     assert response.status_code == 429 and "Retry-After" in response.headers
-    assert "Wait 1 seconds, then try again." in response.get_data(as_text=True)
+    assert "Wait 1 second, then try again." in response.get_data(as_text=True)
     assert "Sign-in slowed down" in caplog.text
     assert AuditAction.SIGN_IN_THROTTLED in actions(db)
     # ...another account from the same address is not slowed by this one...
@@ -326,7 +326,7 @@ def test_wrong_codes_across_sign_ins_slow_the_account_down(app, db, make_user, m
         assert post(other, "/login/code", {"code": "000000"}).status_code == 401
     response = post(client, "/login/code", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 429
-    assert "Wait 1 seconds" in response.get_data(as_text=True)
+    assert "Wait 1 second," in response.get_data(as_text=True)
     assert AuditAction.SIGN_IN_THROTTLED in actions(db)
 
 

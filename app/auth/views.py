@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 from werkzeug.wrappers import Response
@@ -97,15 +98,20 @@ def throttled(limit: RequestLimit) -> None:
     db.session.commit()
 
 
+def wait_message(seconds: int) -> str:
+    """Say how long to wait before the next attempt on an account."""
+    return str(
+        ngettext(
+            "Too many wrong attempts on this account. Wait %(num)s second, then try again.",
+            "Too many wrong attempts on this account. Wait %(num)s seconds, then try again.",
+            seconds,
+        )
+    )
+
+
 def wait_page(template: str, seconds: int, **context: Any) -> Response:
     """Answer 429 with the page again and how long to wait: slowed down, not locked out."""
-    flash(
-        _(
-            "Too many wrong attempts on this account. Wait %(seconds)s seconds, then try again.",
-            seconds=seconds,
-        ),
-        "error",
-    )
+    flash(wait_message(seconds), "error")
     response = make_response(render_template(template, **context), 429)
     response.headers["Retry-After"] = str(seconds)
     return response
@@ -261,11 +267,7 @@ def reauthenticate(
     keys = [password_key(user)] + ([code_key(user)] if code is not None else [])
     wait = max(throttle.wait_seconds(key) for key in keys)
     if wait:
-        message = _(
-            "Too many wrong attempts on this account. Wait %(seconds)s seconds, then try again.",
-            seconds=wait,
-        )
-        return "current", message, 429
+        return "current", wait_message(wait), 429
     if not passwords.verify(user.password_hash, password):
         throttle.record_failure(password_key(user))
         audit.record(AuditAction.REAUTHENTICATION_FAILED, user.username, {"reason": "bad password"})
