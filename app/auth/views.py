@@ -257,9 +257,7 @@ def absolute_seconds() -> int:
     return int(current_app.config["SESSION_ABSOLUTE_HOURS"]) * 3600
 
 
-def reauthenticate(
-    user: User, password: str, code: str | None = None
-) -> tuple[str, str, int] | None:
+def reauthenticate(user: User, password: str, code: str | None = None) -> Refused | None:
     """Check the password (and code) confirming a change; (field, message, status) if refused.
 
     The same counts and waits as at sign-in: an open session is no way around them.
@@ -434,7 +432,8 @@ def enforce_session_rules() -> Response | None:
         # A remember-me cookie opens one session, once; this browser gets a new one.
         if not throttle.spend_once("remember:" + parsed.nonce, absolute_seconds()):
             return session_expired()
-        session["signed_in_at"], session["remember"] = parsed.signed_in_at, True
+        session["signed_in_at"], session["seen_at"] = parsed.signed_in_at, parsed.seen_at
+        session["remember"] = True
         nonce = None
     signed_in = session.setdefault("signed_in_at", parsed.signed_in_at)
     seen = session.get("seen_at", now)
