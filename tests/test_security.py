@@ -146,6 +146,28 @@ def test_wrong_passwords_slow_the_account_down_without_locking_its_owner_out(
     assert sign_in(client, user.username).status_code == 302
 
 
+def test_owner_signs_in_from_a_known_browser_while_others_guess(
+    app, client, make_user, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 3)
+    user = make_user()
+    assert sign_in(client, user.username).status_code == 302
+    post(client, "/logout")
+    attacker = app.test_client()
+    for _ in range(3):
+        assert sign_in(attacker, user.username, "bad").status_code == 401
+    assert sign_in(attacker, user.username).status_code == 429
+    # The browser the owner signed in with before is not slowed by the attacker's guesses.
+    assert sign_in(client, user.username).status_code == 302
+    # A copied device cookie names one account only.
+    other = make_user()
+    thief = app.test_client()
+    thief.set_cookie("known_device", client.get_cookie("known_device").value)
+    for _ in range(3):
+        assert sign_in(thief, other.username, "bad").status_code == 401
+    assert sign_in(thief, other.username).status_code == 429
+
+
 def test_the_wait_never_grows_past_its_cap(app, client, make_user, monkeypatch, clock):
     monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 1)
     monkeypatch.setitem(app.config, "LOGIN_MAX_WAIT_SECONDS", 5)

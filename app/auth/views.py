@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from app.auth import bp, load_account, parse_session_id, session_id, throttle
@@ -39,6 +40,8 @@ from app.models import AuditAction, Role, User
 from app.services import accounts, audit, mfa, passwords
 
 MFA_ROLES = {Role.ADMIN, Role.COORDINATOR}
+DEVICE_COOKIE = "known_device"
+DEVICE_DAYS = 90
 MFA_WINDOW_SECONDS = 300
 MFA_ENROLMENT_ENDPOINTS = {
     "auth.enrol_second_factor",
@@ -136,7 +139,7 @@ def login() -> Response | str | tuple[str, int]:
         )
         # One count per account, whether it was named by username or service number; a
         # name that matches no account is counted alike, so the wait reveals nothing.
-        key = password_key(user) if user is not None else "password:name:" + name
+        key = sign_in_key(user, name)
         wait = throttle.wait_seconds(key)
         if wait:
             current_app.logger.warning(
@@ -186,7 +189,52 @@ def complete_sign_in(user: User, remember: bool, target: str | None) -> Response
     start_session(user, remember)
     audit.record(AuditAction.SIGN_IN, user.username, actor=user)
     db.session.commit()
-    return redirect(target or home_url(user))
+    response = redirect(target or home_url(user))
+    remember_device(response, user)
+    return response
+
+
+def sign_in_key(user: User | None, name: str) -> str:
+    """Name the count of wrong passwords this attempt adds to.
+
+    A browser in which the person signed in before counts apart (OWASP's device cookie):
+    someone guessing elsewhere slows the account down everywhere but there, so the owner
+    is not kept out by another's guesses.
+    """
+    if user is None:
+        return "password:name:" + name
+    device = device_of(user)
+    return password_key(user) + (":device:" + device if device else "")
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def device_of(user: User) -> str | None:
+    """Return the id of this browser if the person signed in with it before."""
+    try:
+        data = _devices().loads(
+            request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 24 * 3600
+        )
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id:
+        return None
+    return str(data.get("d"))
+
+
+def remember_device(response: Response, user: User) -> None:
+    """Mark this browser as one in which the person signed in."""
+    device = device_of(user) or secrets.token_urlsafe(12)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices().dumps({"u": user.id, "d": device}),
+        max_age=DEVICE_DAYS * 24 * 3600,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -262,12 +310,12 @@ def reauthenticate(user: User, password: str, code: str | None = None) -> Refuse
 
     The same counts and waits as at sign-in: an open session is no way around them.
     """
-    keys = [password_key(user)] + ([code_key(user)] if code is not None else [])
+    keys = [sign_in_key(user, user.username)] + ([code_key(user)] if code is not None else [])
     wait = max(throttle.wait_seconds(key) for key in keys)
     if wait:
         return "current", wait_message(wait), 429
     if not passwords.verify(user.password_hash, password):
-        throttle.record_failure(password_key(user))
+        throttle.record_failure(keys[0])
         audit.record(AuditAction.REAUTHENTICATION_FAILED, user.username, {"reason": "bad password"})
         db.session.commit()
         return "current", _("Your current password is not right."), 422
@@ -276,9 +324,8 @@ def reauthenticate(user: User, password: str, code: str | None = None) -> Refuse
         audit.record(AuditAction.REAUTHENTICATION_FAILED, user.username, {"reason": "bad code"})
         db.session.commit()
         return "current_code", _("The code from your current authenticator app is not right."), 422
-    throttle.forget(password_key(user))
-    if code is not None:
-        throttle.forget(code_key(user))
+    for key in keys:
+        throttle.forget(key)
     return None
 
 
