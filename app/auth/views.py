@@ -241,7 +241,7 @@ def remember_device(response: Response, user: User) -> None:
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
 def second_factor() -> Response | str | tuple[str, int]:
     pending: dict[str, Any] = session.get("mfa") or {}
-    user = load_account(pending["user"]) if pending else None
+    user = load_account(pending["user"]) if "id" in pending else None
     if user is None or time.time() - pending["at"] > MFA_WINDOW_SECONDS:
         session.pop("mfa", None)
         flash(_("Sign in again, then enter your code."), "error")
@@ -249,7 +249,7 @@ def second_factor() -> Response | str | tuple[str, int]:
     form = CodeForm()
     if form.validate_on_submit():
         # Counted on the server: the session cookie could be replayed with a lower count.
-        pending_key = "pending:" + str(pending.get("id"))
+        pending_key = "pending:" + str(pending["id"])
         if throttle.failures(pending_key) >= current_app.config["MFA_CODE_ATTEMPTS"]:
             session.pop("mfa", None)
             audit.record(AuditAction.SIGN_IN_THROTTLED, user.username, {"reason": "codes"}, user)
