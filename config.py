@@ -98,7 +98,15 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    # Wrong passwords (or codes) per account before each further attempt must wait: 1 s,
+    # then twice as long each time, up to LOGIN_MAX_WAIT_SECONDS. Slowed down, never locked.
+    LOGIN_FREE_ATTEMPTS = int(os.environ.get("LOGIN_FREE_ATTEMPTS", "5"))
+    LOGIN_MAX_WAIT_SECONDS = int(os.environ.get("LOGIN_MAX_WAIT_SECONDS", "300"))
+    # Wrong codes after which a pending sign-in ends and the password is asked again.
+    MFA_CODE_ATTEMPTS = int(os.environ.get("MFA_CODE_ATTEMPTS", "5"))
+    # Fernet key(s) sealing the second-factor secrets, newest first, comma-separated;
+    # derived from SECRET_KEY when empty.
+    MFA_ENCRYPTION_KEY = os.environ.get("MFA_ENCRYPTION_KEY", "")
     VERIFY_LIMIT_PER_ADDRESS = os.environ.get("VERIFY_LIMIT_PER_ADDRESS", "60 per minute")
     # PDFs rendered on request (certificates, training records), per signed-in person.
     PDF_LIMIT_PER_USER = os.environ.get("PDF_LIMIT_PER_USER", "10 per minute; 100 per hour")
@@ -131,7 +139,6 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     # Tests sign in hundreds of times a minute; the rate-limit tests lower these.
     LOGIN_LIMIT_PER_ADDRESS = "10000 per minute"
-    LOGIN_LIMIT_PER_ACCOUNT = "10000 per minute"
     VERIFY_LIMIT_PER_ADDRESS = "10000 per minute"
     PDF_LIMIT_PER_USER = "10000 per minute"
     AUDIT_KEY = "test-audit-key-" + "a" * 32

@@ -17,7 +17,7 @@ from tests.conftest import PASSWORD, count, post
 
 HEADER = "service_number,full_name,category,unit,position,email,deployment_date"
 PREVIEW_URL = re.compile(r"/coordinator/roster/([\w-]+)$")
-LINK = re.compile(r"https://training\.example\.org(/set-password/[\w.\-]+)")
+LINK = re.compile(r"https://training\.example\.org(/set-password#[\w.\-]+)")
 ROOT = "https://training.example.org"
 
 
@@ -459,21 +459,35 @@ def test_example_file_is_served_and_imports_cleanly(client, db, coordinator, log
 def newcomer_link(db, unit):
     result = import_now(db, csv_file("SN-1,Kofi Boateng,civilian,UNIT-A,,,"), unit)
     link = result.created[0].link
-    assert link.startswith(ROOT + "/set-password/")
-    return urlsplit(link).path
+    assert link.startswith(ROOT + "/set-password#")
+    return link
+
+
+def open_link(client, link):
+    """Open a set-password link as a browser does: its page posts the token after the #."""
+    return post(client, "/set-password", {"token": urlsplit(link).fragment})
+
+
+def submit_link(client, link, data):
+    """Submit the set-password form that a link opened."""
+    return post(client, "/set-password", {"token": urlsplit(link).fragment, **data})
 
 
 def test_set_password_link_works_once_then_sign_in(client, db, newcomer_link):
-    page = client.get(newcomer_link).get_data(as_text=True)
+    page = open_link(client, newcomer_link).get_data(as_text=True)
     assert "Kofi Boateng" in page and "SN-1" in page
-    response = post(client, newcomer_link, {"password": "blue helmets", "confirm": "blue helmets"})
+    response = submit_link(
+        client, newcomer_link, {"password": "blue helmets", "confirm": "blue helmets"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "Your password is set." in client.get("/login").get_data(as_text=True)
 
-    again = client.get(newcomer_link)
+    again = open_link(client, newcomer_link)
     assert again.status_code == 400
     assert "Ask your training coordinator for a new link." in again.get_data(as_text=True)
-    replay = post(client, newcomer_link, {"password": "taken over!", "confirm": "taken over!"})
+    replay = submit_link(
+        client, newcomer_link, {"password": "taken over!", "confirm": "taken over!"}
+    )
     assert replay.status_code == 400
 
     signed_in = post(client, "/login", {"username": "SN-1", "password": "blue helmets"})
@@ -482,13 +496,15 @@ def test_set_password_link_works_once_then_sign_in(client, db, newcomer_link):
 
 
 def test_set_password_form_explains_what_is_wrong(client, db, newcomer_link):
-    short = post(client, newcomer_link, {"password": "short", "confirm": "short"})
+    short = submit_link(client, newcomer_link, {"password": "short", "confirm": "short"})
     assert short.status_code == 422
     assert "Use at least 8 characters." in short.get_data(as_text=True)
-    different = post(client, newcomer_link, {"password": "blue helmets", "confirm": "blue helmet"})
+    different = submit_link(
+        client, newcomer_link, {"password": "blue helmets", "confirm": "blue helmet"}
+    )
     assert "The two passwords are not the same." in different.get_data(as_text=True)
     assert person(db, "SN-1").password_hash is None
-    assert client.get(newcomer_link).status_code == 200
+    assert open_link(client, newcomer_link).status_code == 200
 
 
 def test_set_password_link_expires(client, newcomer_link, monkeypatch):
@@ -502,15 +518,15 @@ def test_set_password_link_expires(client, newcomer_link, monkeypatch):
         )
 
     days_later(13)
-    assert client.get(newcomer_link).status_code == 200
+    assert open_link(client, newcomer_link).status_code == 200
     days_later(15)
-    response = client.get(newcomer_link)
+    response = open_link(client, newcomer_link)
     assert response.status_code == 400
     assert "it has expired" in response.get_data(as_text=True)
 
 
 def test_tampered_link_is_refused(client, newcomer_link):
-    response = client.get(newcomer_link[:-3] + "abc")
+    response = open_link(client, newcomer_link[:-3] + "abc")
     assert response.status_code == 400
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -533,7 +549,7 @@ def test_reimport_gives_new_links_only_to_peacekeepers_without_password(
         unit,
     )
     assert [account.service_number for account in result.awaiting_password] == ["SN-1"]
-    page = client.get(urlsplit(result.awaiting_password[0].link).path).get_data(as_text=True)
+    page = open_link(client, result.awaiting_password[0].link).get_data(as_text=True)
     assert "This sets the password of Kofi Boateng, service number SN-1." in page
 
 
@@ -558,7 +574,7 @@ def test_new_people_with_an_address_get_their_link_by_email(client, db, coordina
     assert message["Subject"] == "Set your Blue Beret password" and "Анна Кузнецова" in body
     emailed_link = LINK.search(body).group(1)
     assert emailed_link in page
-    assert client.get(emailed_link).status_code == 200
+    assert open_link(client, emailed_link).status_code == 200
 
 
 def test_mail_failure_keeps_the_import_and_says_who_to_tell(
@@ -641,7 +657,7 @@ def test_cli_dry_run_then_import_prints_links(app, db, unit, tmp_path):
     done = runner.invoke(args=["roster", "import", str(path)])
     assert done.exit_code == 0, done.output
     assert "Imported: 2 created, 0 updated, 0 unchanged." in done.output
-    assert "SN-2\t王芳\thttps://training.example.org/set-password/" in done.output
+    assert "SN-2\t王芳\thttps://training.example.org/set-password#" in done.output
     assert count(User) == 2
 
 

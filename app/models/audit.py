@@ -21,6 +21,10 @@ class AuditAction(StrEnum):
     PASSWORD_SET = "password_set"  # noqa: S105 (an event name)
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name)
     MFA_ENABLED = "mfa_enabled"
+    MFA_REPLACED = "mfa_replaced"
+    MFA_REMOVED = "mfa_removed"
+    # A wrong password or code given to confirm a change on an open session.
+    REAUTHENTICATION_FAILED = "reauthentication_failed"
     ACCOUNT_CHANGED = "account_changed"
     ROSTER_IMPORTED = "roster_imported"
     COMPLETION_RECORDED = "completion_recorded"

@@ -128,15 +128,22 @@ def set_password_token(site: Site) -> tuple[Person, str]:
         return person, accounts.set_password_token(user.id, user.session_token)
 
 
+def open_set_password_link(page: Page, token: str) -> None:
+    """Open the set-password page and give it the code after the link's #, as without script."""
+    page.goto("/set-password")
+    page.get_by_label("Code from your link").fill(token)
+    page.get_by_role("button", name="Continue").click()
+
+
 def set_password(page: Page, site: Site) -> None:
     person, token = set_password_token(site)
-    page.goto(f"/set-password/{token}")
+    open_set_password_link(page, token)
     expect(page.get_by_text(person.service_number)).to_be_visible()
 
 
 def set_password_with_errors(page: Page, site: Site) -> None:
     _person, token = set_password_token(site)
-    page.goto(f"/set-password/{token}")
+    open_set_password_link(page, token)
     page.get_by_label("New password", exact=True).fill("short")
     page.get_by_label("New password again").fill("different")
     page.get_by_role("button", name="Set my password").click()
@@ -145,7 +152,7 @@ def set_password_with_errors(page: Page, site: Site) -> None:
 
 
 def set_password_bad_link(page: Page, site: Site) -> None:
-    page.goto("/set-password/not-a-real-link")
+    open_set_password_link(page, "not-a-real-link")
     expect(page.get_by_role("alert")).to_contain_text("This link cannot be used")
 
 
@@ -156,6 +163,29 @@ def sign_in_code(page: Page, site: Site) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_label("Six-digit code from your authenticator app")).to_be_visible()
+
+
+def signed_in_with_code(page: Page, site: Site) -> None:
+    """Sign in a new person who has a second factor, code included."""
+    secret = pyotp.random_base32()
+    person = site.make_person(totp_secret=secret)
+    page.goto("/login")
+    page.get_by_label("Username or service number").fill(person.username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Six-digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My training")
+
+
+def second_factor_replace(page: Page, site: Site) -> None:
+    signed_in_with_code(page, site)
+    page.goto("/account/second-factor")
+
+
+def second_factor_off(page: Page, site: Site) -> None:
+    signed_in_with_code(page, site)
+    page.goto("/account/second-factor/remove")
 
 
 def sign_in_code_refused(page: Page, site: Site) -> None:
@@ -312,6 +342,8 @@ VISITS = [
     Visit("set password bad link", None, set_password_bad_link, "Set your password"),
     Visit("sign-in code", None, sign_in_code, "Enter your code"),
     Visit("sign-in code refused", None, sign_in_code_refused, "Enter your code"),
+    Visit("second factor replace", None, second_factor_replace, "Replace my second factor"),
+    Visit("second factor off", None, second_factor_off, "Turn off my second factor"),
     Visit("my training", "learner", goto("/training/"), "My training"),
     Visit("account", "learner", goto("/account"), "My account"),
     Visit("account with errors", "learner", account_with_errors, "My account"),

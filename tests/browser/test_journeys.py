@@ -167,7 +167,7 @@ def test_coordinator_imports_a_roster_and_sees_the_new_people(
     first = links.locator("tbody tr").first
     expect(first).to_contain_text(people[0]["full_name"])
     link = first.locator("code.link").inner_text()
-    assert link.startswith(f"{live_server.url}/set-password/")
+    assert link.startswith(f"{live_server.url}/set-password#")
 
     # The printed link works: the person sets a password and signs in with their number.
     newcomer = new_context().new_page()
