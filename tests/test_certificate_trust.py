@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -502,6 +503,66 @@ def test_verify_set_page_checks_the_record_signature(
     # Dropping a module from the list the signature covers is noticed.
     page = client.get(f"/verify/set?codes={codes[0]}&s={payload_of(url)}").get_data(as_text=True)
     assert "genuine but does not match these records" in page
+
+
+def verdicts_of(page: str) -> list[str]:
+    """Return the class of every verdict box, in the order the page shows them."""
+    return re.findall(r'class="verdict ([^"]*)"', page)
+
+
+def test_forged_qr_code_shows_the_forgery_first_and_no_valid_box(
+    app, client, db, modules, make_user, key
+):
+    first = pass_module(make_user(full_name="Amina Haddad"))
+    second = pass_module(make_user(full_name="Ivan Petrov"))
+    payload = signing.sign(certificates.certificate_claim(first), key)
+
+    forged = client.get(f"/verify/{first.code}?s={forge(payload, _changed_date)}")
+    page = forged.get_data(as_text=True)
+    assert verdicts_of(page) == ["signature-failed"]
+    assert page.index("Forged or damaged QR code") < page.index("Amina Haddad")
+    assert "<dt>Status</dt><dd>Valid</dd>" in page
+
+    copied = client.get(f"/verify/{second.code}?s={payload}").get_data(as_text=True)
+    assert verdicts_of(copied) == ["signature-failed"] and "Altered document" in copied
+
+    genuine = client.get(f"/verify/{first.code}?s={payload}").get_data(as_text=True)
+    assert verdicts_of(genuine) == ["valid"]
+
+    user = make_user(full_name="Chen Wei")
+    pass_module(user, "basics")
+    pass_module(user, "pledge")
+    with app.test_request_context():
+        url = certificates.consolidated_data(user)["signed_verify_url"]
+    forged_record = forge(payload_of(url), _changed_name)
+    record = client.get(path_of(url).replace(payload_of(url), forged_record))
+    record = record.get_data(as_text=True)
+    assert verdicts_of(record) == ["signature-failed"]
+    assert "Forged or damaged QR code" in record and "Training complete" not in record
+
+
+def test_training_record_verify_page_names_missing_and_expired_modules(
+    app, client, db, modules, make_user, key
+):
+    user = make_user(full_name="Chen Wei")
+    basics = pass_module(user, "basics")
+    basics.expires_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    with app.test_request_context():
+        data = certificates.consolidated_data(user)
+    [missing] = data["missing"]
+    page = client.get(path_of(data["signed_verify_url"])).get_data(as_text=True)
+    assert verdicts_of(page)[0] == "expired" and "Training incomplete" in page
+    assert "2 mandatory modules are missing or no longer valid" in page
+    assert f"{missing}: not completed" in page
+    assert f"{basics.module_title}: expired on {basics.expires_at.date().isoformat()}" in page
+
+    pass_module(user, "basics")
+    pass_module(user, "pledge")
+    with app.test_request_context():
+        url = certificates.consolidated_data(user)["signed_verify_url"]
+    page = client.get(path_of(url)).get_data(as_text=True)
+    assert verdicts_of(page) == ["valid"] and "Training complete" in page
 
 
 # Keys: generation, configuration, production ------------------------------------------

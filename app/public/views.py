@@ -39,13 +39,15 @@ def verify_set() -> tuple[str, int]:
     """Show the status of several certificates at once, as a training record's QR code asks."""
     codes = [c for c in request.args.get("codes", "").split(",") if c.strip()][:50]
     found = [(code, certificates.find(code)) for code in codes]
+    held = [certificate for _, certificate in found if certificate is not None]
     return render_template(
         "public/verify_set.html",
         results=[
             (code, certificate, certificates.status(certificate) if certificate else None)
             for code, certificate in found
         ],
-        signature=signature_check([certificate for _, certificate in found]),
+        signature=signature_check(held),
+        gaps=certificates.record_gaps(held) if held else None,
     ), 200 if found and all(certificate for _, certificate in found) else 404
 
 
