@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 MIN_SECRET_KEY_LENGTH = 32
@@ -40,6 +43,22 @@ def engine_options(url: str) -> dict[str, Any]:
     return options
 
 
+def development_secret_key(path: Path) -> str:
+    """Return the development SECRET_KEY kept in `path`, creating it once."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside (mode 600) then linked, so a concurrent start never reads half a key.
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-key-")
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()
+
+
 def env_flag(name: str, default: bool) -> bool:
     """Read a yes/no environment variable."""
     value = os.environ.get(name)
@@ -49,7 +68,10 @@ def env_flag(name: str, default: bool) -> bool:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    # Unset in development, a key kept under instance/ (git-ignored) is used, so sessions
+    # and set-password links outlive a restart; production requires SECRET_KEY.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    DEVELOPMENT_SECRET_KEY_FILE = ROOT / "instance" / "secret-key"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     # Demo accounts exist only for the embedded SQLite run unless asked for.
     DEMO_MODE = env_flag("DEMO_MODE", default=not os.environ.get("DATABASE_URL"))
@@ -57,7 +79,8 @@ class Config:
 
     MODULES_DIR = Path(os.environ.get("MODULES_DIR", ROOT / "modules"))
     CERTIFICATES_DIR = Path(os.environ.get("CERTIFICATES_DIR", ROOT / "certificates"))
-    # Absolute base of the verify links printed in QR codes; the request's host otherwise.
+    # Absolute base of the links in QR codes, e-mails and revoked.json. Required in
+    # production; in development the request's host stands in when it is unset.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
     # Curriculum: training is due this many days before deployment, or this many
@@ -111,7 +134,9 @@ class Config:
 
     @classmethod
     def check(cls) -> None:
-        """Refuse a configuration that cannot run safely."""
+        """Refuse a configuration that cannot run safely; give development a lasting key."""
+        if not cls.SECRET_KEY:
+            cls.SECRET_KEY = development_secret_key(cls.DEVELOPMENT_SECRET_KEY_FILE)
 
 
 class TestConfig(Config):
@@ -136,7 +161,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start without a long random SECRET_KEY or with demo accounts."""
+        """Refuse to start with demo accounts or without a secret, signing key or public URL."""
         if len(cls.SECRET_KEY or "") < MIN_SECRET_KEY_LENGTH:
             raise ConfigError(
                 f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} random characters "
@@ -157,6 +182,20 @@ class ProductionConfig(Config):
                 f"CERTIFICATE_SIGNING_KEY names {key}, which is not a readable file. "
                 "Set it to the path of the signing key's PEM file, or to the PEM text itself."
             )
+        check_public_base_url(cls.PUBLIC_BASE_URL)
+
+
+def check_public_base_url(value: str) -> None:
+    """Refuse a PUBLIC_BASE_URL that is not an absolute https address."""
+    parts = urlsplit((value or "").strip())
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        shown = f'"{value}"' if value else "not set"
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be the site's absolute https address in production, "
+            f"for example https://training.example.org (it is {shown}). The links in "
+            "certificate QR codes, e-mails and revoked.json are built from it, never from "
+            "the Host header a request claims."
+        )
 
 
 def config_from_environment() -> type[Config]:

@@ -353,6 +353,8 @@ def test_verify_command_checks_payload_url_and_pdf_without_any_database(
     environment = {
         **os.environ,
         "APP_CONFIG": "development",
+        # Set, so that the command writes no development key into the worktree's instance/.
+        "SECRET_KEY": "verify-test-secret-" + "k" * 32,
         "DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/blue-beret.db",
         "MODULES_DIR": str(_Config.MODULES_DIR),
         "CERTIFICATE_SIGNING_KEY": "",
@@ -565,6 +567,22 @@ def test_training_record_verify_page_names_missing_and_expired_modules(
     assert verdicts_of(page) == ["valid"] and "Training complete" in page
 
 
+def test_verify_pages_are_never_cached_so_a_revocation_shows_at_once(app, client, db, org, key):
+    certificate = org["mine"]
+    for path in (
+        f"/verify/{certificate.code}",
+        f"/verify/set?codes={certificate.code}",
+        "/verify/ABCD-EFGH-IJKL-MNOP",
+    ):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    with app.test_request_context():
+        certificates.revoke(certificate, org["coordinator"], REASON)
+    db.session.commit()
+    assert "Revoked</strong>" in client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    # The published lists may be cached a while: offline verifiers fetch them in bulk.
+    assert client.get("/certificates/revoked.json").headers["Cache-Control"].startswith("public")
+
+
 # Keys: generation, configuration, production ------------------------------------------
 
 
@@ -608,6 +626,7 @@ def production(signing_key: str) -> type[ProductionConfig]:
     class Production(ProductionConfig):
         SECRET_KEY = "k" * 40
         MODULES_DIR = _Config.MODULES_DIR
+        PUBLIC_BASE_URL = "https://training.example.org"
         CERTIFICATE_SIGNING_KEY = signing_key
 
     return Production

@@ -125,7 +125,11 @@ def test_invalid_module_prints_only_its_problems_without_traceback(tmp_path, com
     folder = write(tmp_path, VALID, "a.md")
     write(tmp_path, VALID.replace("individual_police]", "soldier]"), "b.md")
     env = {key: value for key, value in os.environ.items() if key not in {"APP_CONFIG"}}
-    env |= {"MODULES_DIR": str(folder), "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    env |= {
+        "MODULES_DIR": str(folder),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SECRET_KEY": "cli-test-secret-" + "k" * 32,
+    }
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *command],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,

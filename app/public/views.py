@@ -15,6 +15,17 @@ from app.services import certificates, signing
 # Offline verifiers fetch these now and then; a short cache spares the database.
 KEYS_MAX_AGE = 3600
 REVOKED_MAX_AGE = 300
+# A verdict must change the moment a certificate is revoked, and it names a person: no
+# cache, shared or the browser's own (back button included), may keep one.
+VERDICT_ENDPOINTS = {"public.verify", "public.verify_set"}
+
+
+@bp.after_request
+def never_store_verdicts(response: Response) -> Response:
+    """Forbid every cache to keep a verify page."""
+    if request.endpoint in VERDICT_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/verify", methods=["GET"])
