@@ -166,7 +166,7 @@ def test_training_record_table_keeps_to_the_headers_margins(
     side = float(re.search(r"@page \{[^}]*margin: [\d.]+mm ([\d.]+)mm", css)[1])
     width, words = words_in_mm(pdf, tmp_path)
     codes = [(left, right) for left, right, word in words if word in {c.code for c in held}]
-    assert len(codes) == 2
+    assert len(codes) >= len(held)
     # The certificate code is the table's last column, the word nearest the right edge.
     assert all(right <= width - side for _, right in codes), (width - side, codes)
     assert all(right <= width - side for _, right, _ in words)
