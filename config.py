@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
+
 ROOT = Path(__file__).resolve().parent
 MIN_SECRET_KEY_LENGTH = 32
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot run the application; the message says what to fix."""
+class ConfigError(click.ClickException, RuntimeError):
+    """The configuration cannot run the application; the message says what to fix.
+
+    A click exception, so that the flask command prints it as one line, no traceback.
+    """
 
 
 def database_url(value: str | None) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,24 @@ def test_development_secret_key_survives_a_restart(app, db, make_user, tmp_path)
 def test_production_refuses_a_missing_or_insecure_public_base_url(base_url):
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL must be the site's absolute https"):
         create_app(production("k" * 40, base_url))
+
+
+def test_production_without_public_base_url_says_so_without_traceback(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "PUBLIC_BASE_URL"}
+    env |= {
+        "APP_CONFIG": "production",
+        "SECRET_KEY": "k" * 40,
+        "CERTIFICATE_SIGNING_KEY": signing.generate_private_pem().decode(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}",
+        "MODULES_DIR": str(_Config.MODULES_DIR),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "run", "--port", "0"],
+        cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: PUBLIC_BASE_URL must be the site's absolute https")
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 def test_production_starts_with_a_long_secret_key_and_no_demo_mode():
