@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import click
 
 ROOT = Path(__file__).resolve().parent
 MIN_SECRET_KEY_LENGTH = 32
 MIN_AUDIT_KEY_LENGTH = 32
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot run the application; the message says what to fix."""
+class ConfigError(click.ClickException, RuntimeError):
+    """The configuration cannot run the application; the message says what to fix.
+
+    A click exception, so that the flask command prints it as one line, no traceback.
+    """
 
 
 def database_url(value: str | None) -> str:
@@ -41,6 +50,27 @@ def engine_options(url: str) -> dict[str, Any]:
     return options
 
 
+def create_once(path: Path, make: Callable[[], bytes]) -> bytes:
+    """Return a development secret kept in `path` (mode 600), creating it once."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside (mode 600) then linked, so a concurrent start never reads half a key.
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(make())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    return path.read_bytes()
+
+
+def development_secret_key(path: Path) -> str:
+    """Return the development SECRET_KEY kept in `path`, creating it once."""
+    return create_once(path, lambda: secrets.token_hex(32).encode()).decode().strip()
+
+
 def env_flag(name: str, default: bool) -> bool:
     """Read a yes/no environment variable."""
     value = os.environ.get(name)
@@ -50,7 +80,10 @@ def env_flag(name: str, default: bool) -> bool:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    # Unset in development, a key kept under instance/ (git-ignored) is used, so sessions
+    # and set-password links outlive a restart; production requires SECRET_KEY.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    DEVELOPMENT_SECRET_KEY_FILE = ROOT / "instance" / "secret-key"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     # Demo accounts exist only for the embedded SQLite run unless asked for.
     DEMO_MODE = env_flag("DEMO_MODE", default=not os.environ.get("DATABASE_URL"))
@@ -58,7 +91,8 @@ class Config:
 
     MODULES_DIR = Path(os.environ.get("MODULES_DIR", ROOT / "modules"))
     CERTIFICATES_DIR = Path(os.environ.get("CERTIFICATES_DIR", ROOT / "certificates"))
-    # Absolute base of the verify links printed in QR codes; the request's host otherwise.
+    # Absolute base of the links in QR codes, e-mails and revoked.json. Required in
+    # production; in development the request's host stands in when it is unset.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
     # Curriculum: training is due this many days before deployment, or this many
@@ -131,7 +165,9 @@ class Config:
 
     @classmethod
     def check(cls) -> None:
-        """Refuse a configuration that cannot run safely."""
+        """Refuse a configuration that cannot run safely; give development a lasting key."""
+        if not cls.SECRET_KEY:
+            cls.SECRET_KEY = development_secret_key(cls.DEVELOPMENT_SECRET_KEY_FILE)
 
 
 class TestConfig(Config):
@@ -157,7 +193,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start without long random SECRET_KEY and AUDIT_KEY, or with demo accounts."""
+        """Refuse to start with demo accounts, or without the keys or the public URL."""
         if len(cls.SECRET_KEY or "") < MIN_SECRET_KEY_LENGTH:
             raise ConfigError(
                 f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} random characters "
@@ -186,6 +222,20 @@ class ProductionConfig(Config):
                 f"CERTIFICATE_SIGNING_KEY names {key}, which is not a readable file. "
                 "Set it to the path of the signing key's PEM file, or to the PEM text itself."
             )
+        check_public_base_url(cls.PUBLIC_BASE_URL)
+
+
+def check_public_base_url(value: str) -> None:
+    """Refuse a PUBLIC_BASE_URL that is not an absolute https address."""
+    parts = urlsplit((value or "").strip())
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        shown = f'"{value}"' if value else "not set"
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be the site's absolute https address in production, "
+            f"for example https://training.example.org (it is {shown}). The links in "
+            "certificate QR codes, e-mails and revoked.json are built from it, never from "
+            "the Host header a request claims."
+        )
 
 
 def config_from_environment() -> type[Config]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -362,6 +363,8 @@ def test_verify_command_checks_payload_url_and_pdf_without_any_database(
     environment = {
         **os.environ,
         "APP_CONFIG": "development",
+        # Set, so that the command writes no development key into the worktree's instance/.
+        "SECRET_KEY": "verify-test-secret-" + "k" * 32,
         "DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/blue-beret.db",
         "MODULES_DIR": str(_Config.MODULES_DIR),
         "CERTIFICATE_SIGNING_KEY": "",
@@ -516,6 +519,82 @@ def test_verify_set_page_checks_the_record_signature(
     assert "genuine but does not match these records" in page
 
 
+def verdicts_of(page: str) -> list[str]:
+    """Return the class of every verdict box, in the order the page shows them."""
+    return re.findall(r'class="verdict ([^"]*)"', page)
+
+
+def test_forged_qr_code_shows_the_forgery_first_and_no_valid_box(
+    app, client, db, modules, make_user, key
+):
+    first = pass_module(make_user(full_name="Amina Haddad"))
+    second = pass_module(make_user(full_name="Ivan Petrov"))
+    payload = signing.sign(certificates.certificate_claim(first), key)
+
+    forged = client.get(f"/verify/{first.code}?s={forge(payload, _changed_date)}")
+    page = forged.get_data(as_text=True)
+    assert verdicts_of(page) == ["signature-failed"]
+    assert page.index("Forged or damaged QR code") < page.index("Amina Haddad")
+    assert "<dt>Status</dt><dd>Valid</dd>" in page
+
+    copied = client.get(f"/verify/{second.code}?s={payload}").get_data(as_text=True)
+    assert verdicts_of(copied) == ["signature-failed"] and "Altered document" in copied
+
+    genuine = client.get(f"/verify/{first.code}?s={payload}").get_data(as_text=True)
+    assert verdicts_of(genuine) == ["valid"]
+
+    user = make_user(full_name="Chen Wei")
+    pass_module(user, "basics")
+    pass_module(user, "pledge")
+    with app.test_request_context():
+        url = certificates.consolidated_data(user)["signed_verify_url"]
+    forged_record = forge(payload_of(url), _changed_name)
+    record = client.get(path_of(url).replace(payload_of(url), forged_record))
+    record = record.get_data(as_text=True)
+    assert verdicts_of(record) == ["signature-failed"]
+    assert "Forged or damaged QR code" in record and "Training complete" not in record
+
+
+def test_training_record_verify_page_names_missing_and_expired_modules(
+    app, client, db, modules, make_user, key
+):
+    user = make_user(full_name="Chen Wei")
+    basics = pass_module(user, "basics")
+    basics.expires_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    with app.test_request_context():
+        data = certificates.consolidated_data(user)
+    [missing] = data["missing"]
+    page = client.get(path_of(data["signed_verify_url"])).get_data(as_text=True)
+    assert verdicts_of(page)[0] == "expired" and "Training incomplete" in page
+    assert "2 mandatory modules are missing or no longer valid" in page
+    assert f"{missing}: not completed" in page
+    assert f"{basics.module_title}: expired on {basics.expires_at.date().isoformat()}" in page
+
+    pass_module(user, "basics")
+    pass_module(user, "pledge")
+    with app.test_request_context():
+        url = certificates.consolidated_data(user)["signed_verify_url"]
+    page = client.get(path_of(url)).get_data(as_text=True)
+    assert verdicts_of(page) == ["valid"] and "Training complete" in page
+
+
+def test_verify_pages_are_never_cached_so_a_revocation_shows_at_once(app, client, db, org, key):
+    certificate = org["mine"]
+    for path in (
+        f"/verify/{certificate.code}",
+        f"/verify/set?codes={certificate.code}",
+        "/verify/ABCD-EFGH-IJKL-MNOP",
+    ):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    with app.test_request_context():
+        certificates.revoke(certificate, org["coordinator"], REASON)
+    db.session.commit()
+    assert "Revoked</strong>" in client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    # The published lists may be cached a while: offline verifiers fetch them in bulk.
+    assert client.get("/certificates/revoked.json").headers["Cache-Control"].startswith("public")
+
+
 # Keys: generation, configuration, production ------------------------------------------
 
 
@@ -560,6 +639,7 @@ def production(signing_key: str) -> type[ProductionConfig]:
         SECRET_KEY = "k" * 40
         MODULES_DIR = _Config.MODULES_DIR
         AUDIT_KEY = "a" * 40
+        PUBLIC_BASE_URL = "https://training.example.org"
         CERTIFICATE_SIGNING_KEY = signing_key
 
     return Production

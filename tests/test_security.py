@@ -618,6 +618,7 @@ def test_production_sends_hsts_and_secure_cookies(tmp_path):
         SECRET_KEY = "k" * 40
         MODULES_DIR = _Config.MODULES_DIR
         AUDIT_KEY = "a" * 40
+        PUBLIC_BASE_URL = "https://training.example.org"
         SQLALCHEMY_DATABASE_URI = _Config.SQLALCHEMY_DATABASE_URI
         CERTIFICATE_SIGNING_KEY = (
             Ed25519PrivateKey.generate()

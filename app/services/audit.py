@@ -10,14 +10,11 @@ longer holds the hash a checkpoint names.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -33,6 +30,7 @@ from app.extensions import db
 from app.models import AuditAction, AuditEntry, User
 from app.models.types import utcnow
 from app.services import signing
+from config import create_once
 
 GENESIS = "0" * 64
 ATTEMPTS = 5
@@ -57,18 +55,7 @@ def key_id(secret: bytes) -> str:
 def development_key(instance_path: str) -> bytes:
     """Return the development audit key under instance/, creating it once."""
     path = Path(instance_path) / DEV_KEY_FILENAME
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside then linked, so a concurrent process never reads half a key.
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".audit-key-")
-        try:
-            with os.fdopen(descriptor, "w") as file:
-                file.write(secrets.token_hex(32))
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            os.unlink(temporary)
-    return path.read_text().strip().encode()
+    return create_once(path, lambda: secrets.token_hex(32).encode()).strip()
 
 
 @lru_cache(maxsize=8)

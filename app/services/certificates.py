@@ -240,6 +240,35 @@ def consolidated_data(user: User, now: datetime | None = None) -> dict[str, Any]
     }
 
 
+@dataclass(frozen=True)
+class RecordGap:
+    """A mandatory module a training record does not show as valid, and since when."""
+
+    title: str
+    status: str  # "missing", "expired" or "revoked"
+    since: datetime | None = None
+
+
+def record_gaps(held: list[Certificate], now: datetime | None = None) -> list[RecordGap] | None:
+    """Return the holder's mandatory modules these certificates leave missing or lapsed.
+
+    None when the certificates are not all one person's: there is no record to judge.
+    """
+    holders = {certificate.completion.user for certificate in held}
+    if len(holders) != 1:
+        return None
+    by_module = {certificate.completion.module_id: certificate for certificate in held}
+    gaps = []
+    for version in training.required_versions(holders.pop()):
+        certificate = by_module.get(version.module_id)
+        if certificate is None:
+            gaps.append(RecordGap(version.title, "missing"))
+        elif (state := status(certificate, now)) != VerifyStatus.VALID:
+            since = certificate.revoked_at if certificate.revoked_at else certificate.expires_at
+            gaps.append(RecordGap(version.title, state.value, since))
+    return gaps
+
+
 def find_for_user(code: str, user_id: int) -> Certificate | None:
     """Return the certificate with this code only if it belongs to the person."""
     return db.session.scalar(

@@ -85,6 +85,14 @@ class Question:
     line: int
 
 
+@dataclass(frozen=True)
+class FieldPlace:
+    """Where a front-matter field is written: its own line and the lines of its list items."""
+
+    line: int
+    item_lines: tuple[int, ...] = ()
+
+
 @dataclass
 class ModuleSource:
     """A module as its author wrote it, checked but not yet rendered."""
@@ -95,6 +103,7 @@ class ModuleSource:
     questions: list[Question]
     content_hash: str
     problems: list[Problem] = field(default_factory=list)
+    places: dict[str, FieldPlace] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -163,6 +172,7 @@ def read_module(path: Path) -> ModuleSource:
         shown, meta, "\n".join(_without_title(lesson_lines)), questions, content_hash
     )
     if meta:
+        module.places = _field_places(lines[1 : body_start - 1])
         _check_meta(module, lines, problems)
     module.problems = problems
     return module
@@ -301,22 +311,34 @@ def _finish_question(
             )  # fmt: skip
 
 
-def _field_line(lines: list[str], name: object) -> int:
-    pattern = re.compile(rf"^{re.escape(str(name))}\s*:")
-    for index, line in enumerate(lines):
-        if pattern.match(line):
-            return index + 1
-        if index > 0 and line.strip() == "---":
-            break
-    return 1
+def _field_places(front_matter: list[str]) -> dict[str, FieldPlace]:
+    """Locate each top-level field of front matter that parsed, and its list items."""
+    root = yaml.compose("\n".join(front_matter), Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    # The front matter starts on the file's second line; marks count from zero.
+    first = 2
+    places = {}
+    for key, value in root.value:
+        if isinstance(value, yaml.SequenceNode):
+            items = tuple(item.start_mark.line + first for item in value.value)
+        else:
+            items = (value.start_mark.line + first,)
+        places[str(key.value)] = FieldPlace(key.start_mark.line + first, items)
+    return places
 
 
 def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem]) -> None:
     meta, path = module.meta, module.path
 
-    def report(name: object, message: str) -> None:
+    def report(name: object, message: str, item: int | None = None) -> None:
+        """Record a problem at a field's line, or at the line of its list item `item`."""
+        place = module.places.get(str(name), FieldPlace(1))
+        line = place.line
+        if item is not None and item < len(place.item_lines):
+            line = place.item_lines[item]
         # One line per problem, whatever the values quoted in it contain.
-        problems.append(Problem(path, _field_line(lines, name), " ".join(message.split())))
+        problems.append(Problem(path, line, " ".join(message.split())))
 
     for name in REQUIRED_FIELDS:
         if meta.get(name) in (None, ""):
@@ -350,23 +372,25 @@ def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem])
         if not isinstance(categories, list):
             report("mandatory_for", "mandatory_for must be `all` or a list of categories")
         else:
-            for category in categories:
+            for index, category in enumerate(categories):
                 if category not in CATEGORIES:
                     report(
                         "mandatory_for",
                         f'unknown personnel category "{category}"; use one of: '
                         + ", ".join(CATEGORIES),
+                        item=index,
                     )
     roles = meta.get("roles")
     if roles is not None:
         if not isinstance(roles, list) or not roles:
             report("roles", "roles must be a list, for example [commander, manager]")
         else:
-            for role in roles:
+            for index, role in enumerate(roles):
                 if role not in LEADERSHIP_POSITIONS:
                     report(
                         "roles",
                         f'unknown role "{role}"; use one of: ' + ", ".join(LEADERSHIP_POSITIONS),
+                        item=index,
                     )
     for name in ("attestation",):
         if name in meta and not (isinstance(meta[name], str) and meta[name].strip()):
@@ -399,9 +423,12 @@ def read_modules(directory: Path) -> list[ModuleSource]:
     seen: dict[str, str] = {}
     for module in modules:
         if module.slug and module.slug in seen:
+            line = module.places.get("slug", FieldPlace(1)).line
             module.problems.append(
                 Problem(
-                    module.path, 1, f'slug "{module.slug}" is already used by {seen[module.slug]}'
+                    module.path,
+                    line,
+                    f'slug "{module.slug}" is already used by {seen[module.slug]}',
                 )
             )
         seen.setdefault(module.slug, module.path)
@@ -409,12 +436,17 @@ def read_modules(directory: Path) -> list[ModuleSource]:
 
 
 def check_modules(directory: Path) -> list[Problem]:
-    """Return every problem in a modules directory; an empty list means all are valid."""
+    """Return every problem in a modules directory, in file and line order."""
     try:
         modules = read_modules(directory)
     except ModuleError as error:
         return error.problems
-    return [problem for module in modules for problem in module.problems]
+    return _in_order(problem for module in modules for problem in module.problems)
+
+
+def _in_order(problems: Iterable[Problem]) -> list[Problem]:
+    """Sort problems by file, then line, keeping the order of those on one line."""
+    return sorted(problems, key=lambda problem: (problem.path, problem.line))
 
 
 def _categories(meta: dict[str, Any]) -> list[str]:
@@ -456,7 +488,7 @@ class SyncResult:
 def sync_modules(directory: Path) -> list[SyncResult]:
     """Load every module, adding a version only where the content changed."""
     sources = read_modules(directory)
-    problems = [problem for source in sources for problem in source.problems]
+    problems = _in_order(problem for source in sources for problem in source.problems)
     if problems:
         raise ModuleError(problems)
 
