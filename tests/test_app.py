@@ -88,6 +88,7 @@ def test_production_without_public_base_url_says_so_without_traceback(tmp_path):
     env |= {
         "APP_CONFIG": "production",
         "SECRET_KEY": "k" * 40,
+        "AUDIT_KEY": "a" * 40,
         "CERTIFICATE_SIGNING_KEY": signing.generate_private_pem().decode(),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}",
         "MODULES_DIR": str(_Config.MODULES_DIR),

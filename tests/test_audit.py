@@ -201,6 +201,7 @@ def test_production_refuses_to_start_without_an_audit_key():
         SECRET_KEY = "k" * 40
         MODULES_DIR = _Config.MODULES_DIR
         CERTIFICATE_SIGNING_KEY = signing.generate_private_pem().decode()
+        PUBLIC_BASE_URL = "https://training.example.org"
         AUDIT_KEY = ""
 
     with pytest.raises(ConfigError, match="AUDIT_KEY must be set to at least 32"):

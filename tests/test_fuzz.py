@@ -39,7 +39,7 @@ def check_module_file(path: Path, raw: bytes) -> content.ModuleSource:
     """Read a module file the way `flask modules check` does and check what it reports."""
     path.write_bytes(raw)
     module = content.read_module(path)
-    assert content.check_modules(path.parent) == module.problems
+    assert content.check_modules(path.parent) == sorted(module.problems, key=lambda p: p.line)
     try:
         lines = len(raw.decode("utf-8-sig").splitlines())
     except UnicodeDecodeError:
