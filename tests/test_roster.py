@@ -554,7 +554,7 @@ def test_new_people_with_an_address_get_their_link_by_email(client, db, coordina
 
     assert [message["To"] for message in inbox.messages] == ["anna@example.org"]
     message = inbox.messages[0]
-    body = message.get_content()
+    body = message.get_body(("plain",)).get_content()
     assert message["Subject"] == "Set your Blue Beret password" and "Анна Кузнецова" in body
     emailed_link = LINK.search(body).group(1)
     assert emailed_link in page
