@@ -11,7 +11,17 @@ import itsdangerous
 import pytest
 import sqlalchemy as sa
 
-from app.models import Mission, PersonnelCategory, Position, Role, RosterUpload, Unit, User
+from app.models import (
+    AuditAction,
+    AuditEntry,
+    Mission,
+    PersonnelCategory,
+    Position,
+    Role,
+    RosterUpload,
+    Unit,
+    User,
+)
 from app.services import roster
 from tests.conftest import PASSWORD, count, post
 
@@ -519,15 +529,13 @@ def test_reimport_gives_new_links_only_to_peacekeepers_without_password(
     client, db, unit, make_user
 ):
     waiting = make_user(service_number="SN-1", full_name="Kofi Boateng")
-    commander = make_user(Role.COMMANDER, service_number="SN-2", full_name="Ama Mensah")
     make_user(service_number="SN-3", full_name="Yaw Owusu")
-    waiting.password_hash = commander.password_hash = None
+    waiting.password_hash = None
     db.session.commit()
     result = import_now(
         db,
         csv_file(
             "SN-1,Kofi Boateng,military_contingent,UNIT-A,,,",
-            "SN-2,Ama Mensah,military_contingent,UNIT-A,,,",
             "SN-3,Yaw Owusu,military_contingent,UNIT-A,,,",
         ),
         unit,
@@ -535,6 +543,85 @@ def test_reimport_gives_new_links_only_to_peacekeepers_without_password(
     assert [account.service_number for account in result.awaiting_password] == ["SN-1"]
     page = client.get(urlsplit(result.awaiting_password[0].link).path).get_data(as_text=True)
     assert "This sets the password of Kofi Boateng, service number SN-1." in page
+
+
+# Peacekeepers only
+
+
+@pytest.mark.parametrize(
+    ("role", "name"),
+    [
+        (Role.COMMANDER, "commander"),
+        (Role.COORDINATOR, "coordinator"),
+        (Role.ADMIN, "administrator"),
+    ],
+)
+def test_import_cannot_rewrite_commanders_coordinators_or_admins(
+    client, db, unit, coordinator, make_user, login, role, name
+):
+    officer = make_user(
+        role,
+        service_number="SN-9",
+        full_name="Ama Mensah",
+        email="ama@example.org",
+        position=Position.COMMANDER,
+    )
+    officer.password_hash = None
+    db.session.commit()
+    row = "SN-9,Someone Else,civilian,UNIT-A,member,attacker@example.org,"
+    message = (
+        f"row 2, column service_number: service number SN-9 belongs to a {name} account. "
+        "A roster import creates and updates peacekeepers only: remove this row, and ask "
+        "an administrator to change that account."
+    )
+    assert problems(csv_file(row), unit) == [message]
+    with pytest.raises(roster.RosterError):
+        roster.apply(roster.preview(csv_file(row), [unit]))
+
+    login(coordinator)
+    url, page = upload_and_preview(client, csv_file(row))
+    assert message in page and "Confirm import" not in page
+    post(client, url)
+    kept = person(db, "SN-9")
+    assert (kept.full_name, kept.email, kept.position) == (
+        "Ama Mensah",
+        "ama@example.org",
+        Position.COMMANDER,
+    )
+    assert kept.category == PersonnelCategory.MILITARY_CONTINGENT
+    assert "/set-password/" not in page
+
+
+def test_import_audit_records_each_changed_field_before_and_after(db, unit, make_user):
+    make_user(
+        service_number="SN-1",
+        full_name="Kofi Boateng",
+        email="kofi@example.org",
+        deployment_date=date(2026, 3, 1),
+    )
+    make_user(service_number="SN-2", full_name="Yaw Owusu")
+    import_now(
+        db,
+        csv_file(
+            "SN-1,Kofi A. Boateng,military_contingent,UNIT-A,manager,,2026-04-15",
+            "SN-2,Yaw Owusu,military_contingent,UNIT-A,,,",
+            "SN-3,Ama Mensah,civilian,UNIT-A,,,",
+        ),
+        unit,
+    )
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.ROSTER_IMPORTED)
+    )
+    assert entry.details["created"] == ["SN-3"]
+    assert entry.details["updated"] == {
+        "SN-1": {
+            "full_name": ["Kofi Boateng", "Kofi A. Boateng"],
+            "position": ["member", "manager"],
+            "email": ["kofi@example.org", None],
+            "deployment_date": ["2026-03-01", "2026-04-15"],
+        }
+    }
+    assert entry.details["unchanged"] == 1
 
 
 # E-mail

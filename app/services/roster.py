@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import AuditAction, PersonnelCategory, Position, Role, RosterUpload, Unit, User
@@ -51,6 +52,11 @@ BINARY_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Excel may write this first line to name the delimiter, and does not show it as a row.
 SEP_LINE_RE = re.compile(r"^sep=([,;])\r?\n", re.IGNORECASE)
 HEADER_SPACING_RE = re.compile(r"[\s_\-]+")
+ROLE_NAMES: dict[str, Any] = {
+    Role.COORDINATOR: _l("coordinator"),
+    Role.COMMANDER: _l("commander"),
+    Role.ADMIN: _l("administrator"),
+}
 
 T = TypeVar("T")
 
@@ -131,6 +137,8 @@ class RosterRow:
     # None while the row has a problem.
     action: Action | None = None
     changes: tuple[str, ...] = ()
+    # What each changed field held before the import, for the audit trail.
+    before: tuple[Any, ...] = ()
     user_id: int | None = None
     # Set for an existing peacekeeper who has not chosen a password yet.
     pending_session_token: str | None = None
@@ -297,11 +305,25 @@ def apply(checked: Preview) -> ImportResult:
         f"{len(checked.rows)} rows",
         {
             "created": [person.service_number for _row, person in creates if person],
-            "updated": [update["id"] for update in updates],
+            "updated": {
+                row.service_number: _changed_fields(row, checked.columns)
+                for row in checked.rows
+                if row.action == Action.UPDATE
+            },
             "unchanged": result.unchanged,
         },
     )
     return result
+
+
+def _changed_fields(row: RosterRow, columns: frozenset[str]) -> dict[str, list[Any]]:
+    """Return {field: [before, after]} for each field an update changes."""
+    assert row.person is not None  # an update has checked values
+    after = row.person.fields(columns)
+    return {
+        column: [before, after[column]]
+        for column, before in zip(row.changes, row.before, strict=True)
+    }
 
 
 def email_links(people: Sequence[LinkedAccount]) -> Delivery:
@@ -637,7 +659,17 @@ def _compare_with_database(
         number = draft.raw["service_number"]
         unit: Unit | None = draft.values.get("unit")
         existing = by_number.get(number.lower())
-        if existing is not None and unit is not None and existing.unit_id != unit.id:
+        if existing is not None and existing.role != Role.PEACEKEEPER:
+            # Accounts that coordinate, command or administer are managed by an
+            # administrator; a roster must not rename them or redirect their e-mail.
+            message = _(
+                "service number %(number)s belongs to a %(role)s account. A roster import "
+                "creates and updates peacekeepers only: remove this row, and ask an "
+                "administrator to change that account.",
+                number=number,
+                role=ROLE_NAMES.get(existing.role, existing.role),
+            )
+        elif existing is not None and unit is not None and existing.unit_id != unit.id:
             message = _(
                 "service number %(number)s already belongs to a person who is not in "
                 "unit %(unit)s. Ask an administrator to move them, or remove this row.",
@@ -689,12 +721,8 @@ def _row(draft: _Draft, existing: _Existing | None, columns: frozenset[str]) -> 
     changes = tuple(
         column for column, value in person.fields(columns).items() if stored[column] != value
     )
-    # Peacekeepers only: a coordinator must never hold a link into a commander's account.
-    pending = (
-        existing.session_token
-        if existing.role == Role.PEACEKEEPER and existing.is_active and not existing.has_password
-        else None
-    )
+    # Only peacekeepers get this far: a coordinator never holds a link into another account.
+    pending = existing.session_token if existing.is_active and not existing.has_password else None
     return RosterRow(
         draft.number,
         number,
@@ -703,6 +731,7 @@ def _row(draft: _Draft, existing: _Existing | None, columns: frozenset[str]) -> 
         person,
         Action.UPDATE if changes else Action.UNCHANGED,
         changes,
+        tuple(stored[column] for column in changes),
         existing.id,
         pending,
     )
