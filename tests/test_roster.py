@@ -614,7 +614,7 @@ def test_spreadsheet_that_unpacks_to_gigabytes_is_refused(client, db, coordinato
     login(coordinator)
     response = upload(client, buffer.getvalue(), "roster.xlsx")
     assert response.status_code == 422
-    assert "The spreadsheet unpacks to more than 64 MB" in response.get_data(as_text=True)
+    assert "The spreadsheet unpacks to more than 32 MB" in response.get_data(as_text=True)
     assert count(RosterUpload) == 0
 
 
@@ -1007,6 +1007,17 @@ def test_cli_dry_run_then_import_prints_links(app, db, unit, tmp_path):
     assert "Imported: 2 created, 0 updated, 0 unchanged." in done.output
     assert "SN-2\t王芳\thttps://training.example.org/set-password/" in done.output
     assert count(User) == 2
+
+
+def test_cli_imports_an_ods_roster_with_date_cells(app, db, unit, tmp_path):
+    path = tmp_path / "roster.ods"
+    path.write_bytes(
+        ods_file(("SN-1", "Kofi Boateng", "civilian", "UNIT-A", "", "", date(2026, 5, 2)))
+    )
+    done = app.test_cli_runner().invoke(args=["roster", "import", str(path)])
+    assert done.exit_code == 0, done.output
+    assert "Imported: 1 created, 0 updated, 0 unchanged." in done.output
+    assert person(db, "SN-1").deployment_date == date(2026, 5, 2)
 
 
 # Scale

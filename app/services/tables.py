@@ -27,8 +27,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 from flask_babel import gettext as _
 
-# An XLSX or ODS upload of a few megabytes unpacks to a few tens at most.
-MAX_UNCOMPRESSED = 64 * 1024 * 1024
+# A 20,000-person XLSX unpacks to about 10 MB; the shared strings are held in memory.
+MAX_UNCOMPRESSED = 32 * 1024 * 1024
 MAX_MEMBERS = 2000
 # Far more than a roster needs (20,000 people of 7 columns), far less than a bomb.
 MAX_ROWS = 100_000
