@@ -6,6 +6,7 @@ import io
 import re
 import zipfile
 from datetime import date, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -32,6 +33,7 @@ HEADER = "service_number,full_name,category,unit,position,email,deployment_date"
 PREVIEW_URL = re.compile(r"/coordinator/roster/([\w-]+)$")
 LINK = re.compile(r"https://training\.example\.org(/set-password/[\w.\-]+)")
 ROOT = "https://training.example.org"
+EXAMPLE = Path(__file__).parents[1] / "docs" / "roster-example.csv"
 
 
 def csv_file(*rows: str, header: str = HEADER, newline: str = "\r\n", bom: bool = False) -> bytes:
@@ -737,6 +739,37 @@ def test_example_file_is_served_and_imports_cleanly(client, db, coordinator, log
     _, page = upload_and_preview(client, response.data)
     assert "ليلى حداد" in page and "Diop, Aïssatou" in page
     assert "Confirm import" in page and "problem" not in page
+
+
+SAVED_BY_LIBREOFFICE = Path(__file__).parent / "data" / "rosters"
+
+
+@pytest.fixture
+def demo_units(db, unit):
+    mission = db.session.get(Mission, unit.mission_id)
+    units = [
+        Unit(mission=mission, code="DEMO-INF-1", name="Infantry Battalion 1", country="Nepal"),
+        Unit(mission=mission, code="DEMO-FPU-2", name="Formed Police Unit 2", country="Senegal"),
+    ]
+    db.session.add_all(units)
+    db.session.commit()
+    return units
+
+
+@pytest.mark.parametrize("name", ["roster-example.ods", "roster-example.xlsx"])
+def test_example_saved_by_libreoffice_as_a_spreadsheet_reads_like_the_csv(db, demo_units, name):
+    # LibreOffice Calc opened docs/roster-example.csv and saved it in each format.
+    saved = roster.preview((SAVED_BY_LIBREOFFICE / name).read_bytes(), demo_units)
+    expected = roster.preview(EXAMPLE.read_bytes(), demo_units)
+    assert saved.is_valid, saved.problems
+    assert [row.person for row in saved.rows] == [row.person for row in expected.rows]
+    assert any(row.person.deployment_date for row in saved.rows)
+
+
+def test_example_saved_by_libreoffice_in_windows_1252_says_how_to_save_utf8(db, demo_units):
+    content = (SAVED_BY_LIBREOFFICE / "roster-example-windows-1252.csv").read_bytes()
+    [problem] = problems(content, *demo_units)
+    assert problem.startswith("The file is saved in an 8-bit encoding")
 
 
 # Set-password links
