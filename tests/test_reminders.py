@@ -395,3 +395,20 @@ def test_person_who_never_set_a_password_gets_a_set_password_link(
     page = client.get(link.group(1))
     assert page.status_code == 200
     assert "password" in page.get_data(as_text=True).lower()
+
+
+def test_non_ascii_sender_name_is_encoded_in_the_header(
+    app, db, modules, inbox, overdue, run, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAIL_FROM", '"Bérets bleus, formation" <no-reply@example.org>')
+    overdue(email="amina@example.org")
+    assert run().exit_code == 0
+    [raw] = inbox.raw
+    raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    [message] = inbox.messages
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (
+        "Bérets bleus, formation",
+        "no-reply@example.org",
+    )
+    assert message["Message-ID"].endswith("@example.org>")

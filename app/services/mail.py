@@ -38,7 +38,11 @@ def send(to: str, subject: str, body: str, name: str | None = None) -> None:
     sender = config["MAIL_FROM"]
     sender_name, sender_address = parseaddr(sender)
     message = EmailMessage(policy=POLICY)
-    message.set_raw("From", mailbox(sender_address or sender, sender_name))
+    if "@" in sender_address:
+        message.set_raw("From", mailbox(sender_address, sender_name))
+    else:
+        # Not a mailbox parseaddr understands (say, a comma outside quotes): as configured.
+        message["From"] = sender
     message.set_raw("To", mailbox(to, name))
     message["Subject"] = LINE_BREAKS.sub(" ", subject)
     # RFC 5322 requires Date; Message-ID lets mail programs thread and deduplicate.
