@@ -136,6 +136,13 @@ def test_names_in_any_script_are_stored_and_shown_exactly(client, db, coordinato
         assert person(db, service_number).full_name == name
 
 
+def test_bidirectional_controls_are_removed_from_imported_names(db, unit):
+    import_now(
+        db, csv_file("SN-1,Amina\u202e Diallo\u202c \u2067Haddad\u2069,civilian,UNIT-A,,,"), unit
+    )
+    assert person(db, "SN-1").full_name == "Amina Diallo Haddad"
+
+
 # Every problem, located as `row N, column X`
 
 

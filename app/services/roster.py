@@ -28,7 +28,7 @@ from app.extensions import db
 from app.models import AuditAction, PersonnelCategory, Position, Role, RosterUpload, Unit, User
 from app.models.organisation import CATEGORY_LABELS, new_session_token
 from app.models.types import utcnow
-from app.services import accounts, audit, mail, tables
+from app.services import accounts, audit, exports, mail, tables
 
 COLUMNS = (
     "service_number",
@@ -949,7 +949,8 @@ def _parse_date(value: str) -> date | None:
 
 def _clean(value: str) -> str:
     """Strip a value and turn each run of spaces or line breaks inside it into one space."""
-    return " ".join(value.split())
+    # Bidirectional controls would make a stored name display as something else.
+    return " ".join(exports.plain_text(value).split())
 
 
 def _normalise_word(value: str) -> str:
