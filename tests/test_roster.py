@@ -598,6 +598,22 @@ def test_xlsx_datetime_cells_and_text_dates_are_told_apart(db, unit):
     ]
 
 
+def test_xlsx_declaring_a_smaller_size_than_it_has_is_read_to_the_end(db, unit):
+    content = xlsx_file(*[(f"SN-{n}", "Kofi Boateng", "civilian", "UNIT-A") for n in range(5)])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                data, replaced = re.subn(
+                    rb'<dimension ref="[^"]+"', b'<dimension ref="A1:B2"', data
+                )
+                assert replaced == 1
+            target.writestr(info, data)
+    checked = roster.preview(buffer.getvalue(), [unit])
+    assert checked.is_valid and checked.count(roster.Action.CREATE) == 5
+
+
 def test_only_the_first_sheet_of_an_ods_is_read(db, unit):
     content = ods_file(("SN-1", "Kofi Boateng", "civilian", "UNIT-A"), sheets_after=2)
     checked = roster.preview(content, [unit])

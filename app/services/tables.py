@@ -182,6 +182,8 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
         if not workbook.worksheets:
             return
         sheet = workbook.worksheets[0]
+        # The size a file declares may be stale, and openpyxl would stop reading there.
+        sheet.reset_dimensions()
         for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
             yield [cell_text(value) for value in values]
     finally:
