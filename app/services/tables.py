@@ -192,20 +192,17 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
 
 def _ods_rows(content: bytes) -> Iterator[list[str]]:
     with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open("content.xml") as stream:
-        depth = 0  # inside the first table when 1 or more
-        tables = 0
+        in_table = False
         # Empty rows are only counted, and produced only when a row with values follows:
         # LibreOffice ends every sheet with a million repeated empty rows.
         empty_rows = 0
         for event, element in iterparse(stream, events=("start", "end")):
             if element.tag == ODS_TABLE:
-                if event == "start":
-                    tables += 1
-                    depth += tables == 1
-                    continue
-                if tables == 1:
-                    return
-            if event != "end" or element.tag != ODS_ROW or depth == 0:
+                if event == "end":
+                    return  # the first sheet is the roster
+                in_table = True
+                continue
+            if event != "end" or element.tag != ODS_ROW or not in_table:
                 continue
             values = _ods_cells(element)
             repeat = _repeat(element, "number-rows-repeated")
