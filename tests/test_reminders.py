@@ -397,6 +397,23 @@ def test_person_who_never_set_a_password_gets_a_set_password_link(
     assert "password" in page.get_data(as_text=True).lower()
 
 
+def test_coordinator_is_told_who_got_a_set_password_link(
+    client, db, modules, inbox, unit, overdue, make_user, login
+):
+    newcomer = overdue(email="newcomer@example.org")
+    newcomer.password_hash = None
+    overdue(email="amina@example.org")
+    db.session.commit()
+    login(make_user(Role.COORDINATOR, assigned_units=[unit]))
+    post(client, "/coordinator/reminders")
+    [message] = flashes(client)
+    assert "2 reminders sent." in message
+    assert (
+        "1 of them has never set a password, so the reminder carries a set-password link "
+        "instead of the sign-in link."
+    ) in message
+
+
 def test_non_ascii_sender_name_is_encoded_in_the_header(
     app, db, modules, inbox, overdue, run, monkeypatch
 ):

@@ -86,6 +86,11 @@ class Outcome:
     sent: list[Due] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
+    @property
+    def with_set_password_link(self) -> int:
+        """Return how many of the reminders sent carry a set-password link."""
+        return sum(1 for item in self.sent if item.user.password_hash is None)
+
 
 def due(unit_ids: Sequence[int] | None, within_days: int, now: datetime | None = None) -> DueList:
     """Return the people in the units to remind, in one query whatever their number."""
@@ -281,6 +286,16 @@ def summary(outcome: Outcome) -> str:
         ]
     else:
         parts = [ngettext("%(num)d reminder sent.", "%(num)d reminders sent.", sent)]
+    if outcome.with_set_password_link:
+        parts.append(
+            ngettext(
+                "%(num)d of them has never set a password, so the reminder carries a "
+                "set-password link instead of the sign-in link.",
+                "%(num)d of them have never set a password, so their reminders carry a "
+                "set-password link instead of the sign-in link.",
+                outcome.with_set_password_link,
+            )
+        )
     if outcome.reminded_recently:
         days = ngettext("%(num)d day", "%(num)d days", outcome.interval_days)
         parts.append(
