@@ -151,8 +151,8 @@ def test_board_exports(client, battalion, login):
     login(battalion["commander"])
     csv = client.get(f"/commander/units/{battalion['unit'].id}/readiness.csv")
     text = csv.data.decode("utf-8-sig")
-    assert csv.status_code == 200 and text.splitlines()[0].startswith("full_name,")
-    assert "Blocked Boris" in text and ",blocked," in text and "Other Olga" not in text
+    assert csv.status_code == 200 and text.splitlines()[0].startswith('"full_name",')
+    assert "Blocked Boris" in text and ',"blocked",' in text and "Other Olga" not in text
 
 
 def test_commander_prints_a_record_for_someone_in_the_unit(client, battalion, login):

@@ -21,13 +21,26 @@ from app.services import accounts, audit, organisation, roster
 from config import ROOT
 
 EXAMPLE_FILE = ROOT / "docs" / "roster-example.csv"
+# A hint for the browser's file picker only: the content decides what the file is.
+ACCEPTED_FILES = ",".join(
+    [
+        ".xlsx",
+        ".ods",
+        ".csv",
+        ".txt",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "text/csv",
+        "text/plain",
+    ]
+)
 
 
 class RosterUploadForm(FlaskForm):
     file = FileField(
-        _l("Roster file (CSV)"),
+        _l("Roster file (XLSX, ODS or CSV)"),
         validators=[FileRequired(_l("Choose the roster file to upload."))],
-        render_kw={"accept": ".csv,text/csv,text/plain"},
+        render_kw={"accept": ACCEPTED_FILES},
     )
     submit = SubmitField(_l("Upload and preview"))
 

@@ -247,7 +247,7 @@ def coordinator_person(page: Page, site: Site) -> None:
 def upload(page: Page, path: Path) -> None:
     """Upload a roster file through the import form."""
     page.goto("/coordinator/roster")
-    page.get_by_label("Roster file (CSV)").set_input_files(path)
+    page.get_by_label("Roster file (XLSX, ODS or CSV)").set_input_files(path)
     page.get_by_role("button", name="Upload and preview").click()
 
 

@@ -147,7 +147,7 @@ def test_coordinator_imports_a_roster_and_sees_the_new_people(
     page.get_by_role("link", name="Units").click()
     page.get_by_role("link", name="Import a roster").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Import a roster")
-    page.get_by_label("Roster file (CSV)").set_input_files(ROSTER_EXAMPLE)
+    page.get_by_label("Roster file (XLSX, ODS or CSV)").set_input_files(ROSTER_EXAMPLE)
     page.get_by_role("button", name="Upload and preview").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Roster preview")
