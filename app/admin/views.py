@@ -53,9 +53,12 @@ def audit_trail() -> tuple[str, int]:
     actor = params.query_text("actor").lower()
     if actor:
         query = query.where(AuditEntry.actor == actor)
+    # What the form shows again: the filters as typed.
+    shown = {"action": action or "", "actor": actor}
     errors: dict[str, str] = {}
+    # Both days are included: from the first moment of one to the last of the other.
     for name, bound in (("from", time.min), ("to", time.max)):
-        text = params.query_text(name)
+        text = shown[name] = params.query_text(name)
         if not text:
             continue
         try:
@@ -70,8 +73,6 @@ def audit_trail() -> tuple[str, int]:
         query.limit(AUDIT_PER_PAGE + 1).offset((page - 1) * AUDIT_PER_PAGE)
     ).all()
     chain = audit.verify() if request.args.get("verify") else None
-    shown = {"action": action or "", "actor": actor, "from": "", "to": ""}
-    shown.update({name: params.query_text(name) for name in ("from", "to")})
     return render_template(
         "admin/audit.html",
         lines=[trail.describe(entry) for entry in entries[:AUDIT_PER_PAGE]],
