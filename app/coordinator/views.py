@@ -61,6 +61,7 @@ def filter_args(filters: Filters, unit: Unit | None) -> dict[str, str]:
 
 
 def filter_context(units: list[Unit], filters: Filters, unit: Unit | None) -> dict[str, object]:
+    """Give a report page its filter form: the choices, the filters in force and their keys."""
     return {
         "units": units,
         "categories": list(PersonnelCategory),
