@@ -101,7 +101,10 @@ def select_locale() -> str | None:
 
 def register_blueprints(app: Flask) -> None:
     from app import admin, auth, commander, coordinator, learner, public
+    from app.params import IdConverter
 
+    # Before any route is added: every `<int:...>` in an address is a bounded id.
+    app.url_map.converters["int"] = IdConverter
     for module in (auth, learner, coordinator, commander, admin, public):
         app.register_blueprint(module.bp)
 

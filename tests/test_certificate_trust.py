@@ -757,7 +757,9 @@ def test_admin_looks_a_certificate_up_and_revokes_it(client, db, org, login, mak
     db.session.expire_all()
     assert db.session.get(Certificate, org["theirs"].id).revoked_at is None
 
-    response = post(client, f"/admin/certificates/{code}/revoke", {"reason": REASON})
+    response = post(
+        client, f"/admin/certificates/{code}/revoke", {"reason": REASON, "confirm": "yes"}
+    )
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Revoked" in page and REASON in page
@@ -768,7 +770,7 @@ def test_admin_looks_a_certificate_up_and_revokes_it(client, db, org, login, mak
 def test_a_revoked_certificate_cannot_be_revoked_again(client, db, org, login, make_user, key):
     login(make_user(Role.ADMIN))
     code = org["mine"].code
-    post(client, f"/admin/certificates/{code}/revoke", {"reason": REASON})
+    post(client, f"/admin/certificates/{code}/revoke", {"reason": REASON, "confirm": "yes"})
     db.session.expire_all()
     first = db.session.get(Certificate, org["mine"].id).revoked_at
 
@@ -804,7 +806,11 @@ def test_revocation_list_is_public_signed_and_names_no_one(
     client, db, org, login, make_user, key, tmp_path
 ):
     login(make_user(Role.ADMIN))
-    post(client, f"/admin/certificates/{org['mine'].code}/revoke", {"reason": REASON})
+    post(
+        client,
+        f"/admin/certificates/{org['mine'].code}/revoke",
+        {"reason": REASON, "confirm": "yes"},
+    )
     response = client.get("/certificates/revoked.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     document = response.json

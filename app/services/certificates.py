@@ -99,13 +99,11 @@ def status(certificate: Certificate, now: datetime | None = None) -> VerifyStatu
     )
 
 
-def revoke(
-    certificate: Certificate, by: User, reason: str, now: datetime | None = None
-) -> Certificate:
-    """Revoke a certificate for a stated reason, keeping it and recording who did it."""
+def revocation_problem(certificate: Certificate, reason: str) -> str | None:
+    """Say why the certificate cannot be revoked for this reason, or None when it can."""
     reason = reason.strip()
     if certificate.revoked_at is not None:
-        raise RevocationError(
+        return str(
             gettext(
                 "Certificate %(code)s was already revoked on %(date)s. Nothing was changed.",
                 code=certificate.code,
@@ -113,7 +111,7 @@ def revoke(
             )
         )
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
-        raise RevocationError(
+        return str(
             gettext(
                 "Give the reason for revoking in %(min)s to %(max)s characters "
                 "(you wrote %(count)s).",
@@ -122,6 +120,41 @@ def revoke(
                 count=len(reason),
             )
         )
+    return None
+
+
+def search(text: str, limit: int = 50) -> list[Certificate]:
+    """Find certificates by their holder's name (any part) or exact service number."""
+    text = text.strip().lower()
+    if not text:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .join(Completion)
+            .join(User, User.id == Completion.user_id)
+            .where(
+                sa.or_(
+                    sa.func.lower(User.service_number) == text,
+                    sa.func.lower(User.full_name).contains(text, autoescape=True),
+                    # As printed on the certificate, should the person have been renamed since.
+                    sa.func.lower(Certificate.holder_name).contains(text, autoescape=True),
+                )
+            )
+            .order_by(Certificate.holder_name, Certificate.completed_at.desc(), Certificate.id)
+            .limit(limit)
+        )
+    )
+
+
+def revoke(
+    certificate: Certificate, by: User, reason: str, now: datetime | None = None
+) -> Certificate:
+    """Revoke a certificate for a stated reason, keeping it and recording who did it."""
+    reason = reason.strip()
+    problem = revocation_problem(certificate, reason)
+    if problem:
+        raise RevocationError(problem)
     certificate.revoked_at = now or utcnow()
     certificate.revoked_by_id = by.id
     certificate.revocation_reason = reason

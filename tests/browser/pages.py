@@ -301,6 +301,21 @@ def admin_certificate(page: Page, site: Site) -> None:
     expect(page.get_by_role("button", name=re.compile(r"^Revoke certificate"))).to_be_visible()
 
 
+def admin_certificate_search(page: Page, site: Site) -> None:
+    page.goto("/admin/certificates")
+    page.get_by_label("Certificate code, holder's name or service number").fill("Ibrahima Faye")
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("link", name=re.compile(r"^[A-Z0-9]{4}-")).first).to_be_visible()
+
+
+def admin_revoke_confirmation(page: Page, site: Site) -> None:
+    admin_certificate(page, site)
+    page.get_by_label(re.compile(r"^Reason")).fill("Recorded in error by the training cell.")
+    page.get_by_role("button", name=re.compile(r"^Revoke certificate")).click()
+    # Asked, not done: the demo certificate stays valid.
+    expect(page.get_by_role("button", name=re.compile(r"^Yes, revoke"))).to_be_visible()
+
+
 # Commanders -----------------------------------------------------------------------------
 
 
@@ -310,6 +325,16 @@ def commander_unit(page: Page, site: Site) -> None:
 
 def print_page(page: Page, site: Site) -> None:
     page.goto(f"/commander/print?unit={unit_id(site.server, 'DEMO-INF-1')}")
+
+
+def print_ready_ticked(page: Page, site: Site) -> None:
+    print_page(page, site)
+    page.get_by_label("Show").select_option("ready")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^Tick everyone listed")).click()
+    expect(
+        page.get_by_role("button", name=re.compile(r"^Print all Ready \(\d+ people\)"))
+    ).to_be_visible()
 
 
 def print_with_errors(page: Page, site: Site) -> None:
@@ -387,6 +412,12 @@ VISITS = [
     Visit("print units", "commander", goto("/commander/print"), "Print training records"),
     Visit("print", "commander", print_page, "Print training records: Infantry Battalion 1"),
     Visit(
+        "print ready ticked",
+        "commander",
+        print_ready_ticked,
+        "Print training records: Infantry Battalion 1",
+    ),
+    Visit(
         "print with errors",
         "commander",
         print_with_errors,
@@ -400,4 +431,11 @@ VISITS = [
     Visit("admin account", "admin", admin_account, "Kiran Gurung"),
     Visit("admin audit trail", "admin", goto("/admin/audit"), "Audit trail"),
     Visit("admin certificate", "admin", admin_certificate, "Look up a certificate"),
+    Visit("admin certificate search", "admin", admin_certificate_search, "Look up a certificate"),
+    Visit(
+        "admin revoke confirmation",
+        "admin",
+        admin_revoke_confirmation,
+        re.compile(r"^Revoke certificate [A-Z0-9-]+\?$"),
+    ),
 ]
