@@ -89,3 +89,29 @@ def test_revoking_asks_for_confirmation_first_and_changes_nothing_until_then(
     db.session.expire_all()
     assert db.session.get(Certificate, certificate.id).revocation_reason == REASON
     assert client.get(url).status_code == 405
+
+
+def test_every_kind_of_audit_event_is_named_in_words():
+    from app.admin.trail import action_label
+    from app.models import AuditAction
+
+    for action in AuditAction:
+        assert action_label(action.value) != action.value, action
+
+
+def test_audit_trail_shows_a_roster_imports_changes_as_before_and_after(
+    client, db, make_user, login
+):
+    admin = make_user(Role.ADMIN, unit=None)
+    details = {
+        "created": ["SN-1", "SN-2"],
+        "updated": {"SN-3": {"full_name": ["Ana Diaz", "Ana Díaz"]}},
+        "unchanged": 4,
+    }
+    audit.record(AuditAction.ROSTER_IMPORTED, "7 rows", details, admin)
+    db.session.commit()
+    login(admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Roster imported" in page
+    assert "SN-1, SN-2" in page
+    assert "SN-3: Full name: Ana Diaz → Ana Díaz" in page

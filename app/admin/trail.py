@@ -25,6 +25,15 @@ ACTION_LABELS = {
     AuditAction.CERTIFICATE_ISSUED: _l("Certificate issued"),
     AuditAction.CERTIFICATE_REVOKED: _l("Certificate revoked"),
     AuditAction.EXPORT: _l("Exported or downloaded"),
+    AuditAction.MFA_REPLACED: _l("Second factor replaced"),
+    AuditAction.MFA_REMOVED: _l("Second factor turned off"),
+    AuditAction.REAUTHENTICATION_FAILED: _l("Wrong password or code to confirm a change"),
+    AuditAction.RECORD_DOWNLOADED: _l("Training record downloaded"),
+    AuditAction.ROSTER_UPLOADED: _l("Roster uploaded for preview"),
+    AuditAction.PRINT_JOB_CREATED: _l("Certificates sent to print"),
+    AuditAction.SET_PASSWORD_LINKS_REISSUED: _l("Set-password links issued again"),
+    AuditAction.RATE_LIMITED: _l("Requests refused: too many"),
+    AuditAction.AUDIT_CHECKPOINT: _l("Audit trail checkpoint signed"),
 }
 
 DETAIL_LABELS = {
@@ -64,7 +73,7 @@ def action_label(action: str) -> str:
     """Name an event in words; an event unknown to this version keeps its code."""
     try:
         return str(ACTION_LABELS[AuditAction(action)])
-    except ValueError:
+    except (ValueError, KeyError):
         return action
 
 
@@ -72,17 +81,25 @@ def describe(entry: AuditEntry) -> Line:
     """Put an entry into words for the audit trail page."""
     details = entry.details if isinstance(entry.details, dict) else {"": entry.details}
     changes = entry.action == AuditAction.ACCOUNT_CHANGED
+    # A roster import lists, per person updated, each field as [before, after].
+    changed_people = entry.action == AuditAction.ROSTER_IMPORTED
     return Line(
         entry,
         action_label(entry.action),
-        [(detail_label(key), show(value, changes)) for key, value in details.items()],
+        [
+            (detail_label(key), show(value, changes or (changed_people and key == "updated")))
+            for key, value in details.items()
+        ],
     )
 
 
 def detail_label(key: str) -> str:
     """Name a detail in words; unknown keys read as words too."""
     label = DETAIL_LABELS.get(key)
-    return str(label) if label else key.replace("_", " ").capitalize()
+    if label:
+        return str(label)
+    # A field name reads as words; a value used as a key (a service number) stays as it is.
+    return key.replace("_", " ").capitalize() if key.isidentifier() and key.islower() else key
 
 
 def show(value: Any, change: bool = False) -> str:
@@ -96,7 +113,7 @@ def show(value: Any, change: bool = False) -> str:
     if isinstance(value, list):
         return ", ".join(show(item) for item in value) if value else str(_("none"))
     if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)}: {show(v)}" for k, v in value.items())
+        return "; ".join(f"{detail_label(k)}: {show(v, change)}" for k, v in value.items())
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
