@@ -664,8 +664,15 @@ def test_coordinator_revokes_a_certificate_in_their_unit(client, db, org, login,
     assert f"/coordinator/certificates/{certificate.code}/revoke" in person_page
     before = (count(Certificate), count(Completion))
 
-    response = post(client, f"/coordinator/certificates/{certificate.code}/revoke",
-                    {"reason": REASON})  # fmt: skip
+    url = f"/coordinator/certificates/{certificate.code}/revoke"
+    asked = post(client, url, {"reason": REASON})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and f"Revoke certificate {certificate.code}?" in page
+    assert 'name="confirm" value="yes"' in page and REASON in page
+    db.session.expire_all()
+    assert db.session.get(Certificate, certificate.id).revoked_at is None, "not until confirmed"
+
+    response = post(client, url, {"reason": REASON, "confirm": "yes"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(
         f"/coordinator/people/{org['holder'].id}#certificates"
@@ -845,7 +852,11 @@ def test_verify_command_does_not_count_a_stale_revocation_list_as_checked(
     client, db, org, login, make_user, key, tmp_path
 ):
     login(make_user(Role.ADMIN))
-    post(client, f"/admin/certificates/{org['mine'].code}/revoke", {"reason": REASON})
+    post(
+        client,
+        f"/admin/certificates/{org['mine'].code}/revoke",
+        {"reason": REASON, "confirm": "yes"},
+    )
     app = client.application
     with app.test_request_context():
         old = certificates.revocation_list(now=utcnow() - timedelta(days=8))

@@ -62,7 +62,11 @@ def revoke_certificate(code: str) -> Response | tuple[str, int]:
         return certificate_page(certificate.code, certificate, problem, reason), 422
     if request.form.get("confirm") != "yes":
         return render_template(
-            "admin/revoke_confirm.html", certificate=certificate, reason=reason
+            "revoke_confirm.html",
+            certificate=certificate,
+            reason=reason,
+            action=url_for("admin.revoke_certificate", code=certificate.code),
+            cancel=url_for("admin.certificates_lookup", code=certificate.code),
         ), 200
     try:
         certificates.revoke(certificate, current_user, reason)
