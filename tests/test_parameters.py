@@ -154,7 +154,8 @@ def valid_path_values(site) -> dict[str, object]:
 
 
 def get_routes(app):
-    return [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods]
+    # A rule without methods (a redirect) answers every method, GET included.
+    return [rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or {"GET"})]
 
 
 def build(rule, values: dict[str, object]) -> str:

@@ -738,7 +738,8 @@ def test_revocation_is_in_the_audit_trail(client, db, modules, make_user, login)
     url = (
         revoke_urls[0].replace("<code>", certificate.code).replace("<int:user_id>", str(person.id))
     )
-    post(client, url, {"reason": "Misconduct finding confirmed by the investigation."})
+    reason = "Misconduct finding confirmed by the investigation."
+    post(client, url, {"reason": reason, "confirm": "yes"})
     entry = db.session.scalar(
         sa.select(AuditEntry).where(AuditEntry.action == "certificate_revoked")
     )

@@ -822,13 +822,7 @@ def _row(draft: _Draft, existing: _Existing | None, columns: frozenset[str]) -> 
     )
     if existing is None:
         return RosterRow(draft.number, number, name, unit.code, person, Action.CREATE)
-    stored = {
-        "full_name": existing.full_name,
-        "category": existing.category,
-        "position": existing.position,
-        "email": existing.email,
-        "deployment_date": existing.deployment_date,
-    }
+    stored = _stored(existing)
     changes = tuple(
         column for column, value in person.fields(columns).items() if stored[column] != value
     )
@@ -848,6 +842,17 @@ def _row(draft: _Draft, existing: _Existing | None, columns: frozenset[str]) -> 
     )
 
 
+def _stored(existing: _Existing) -> dict[str, Any]:
+    """Return what is stored of a person, by the roster column that would change it."""
+    return {
+        "full_name": existing.full_name,
+        "category": existing.category,
+        "position": existing.position,
+        "email": existing.email,
+        "deployment_date": existing.deployment_date,
+    }
+
+
 def _row_with_problems(
     draft: _Draft, existing: _Existing | None, columns: frozenset[str]
 ) -> RosterRow:
@@ -865,13 +870,7 @@ def _row_with_problems(
         "email": draft.values.get("email"),
         "deployment_date": draft.values.get("deployment_date"),
     }
-    stored = {
-        "full_name": existing.full_name,
-        "category": existing.category,
-        "position": existing.position,
-        "email": existing.email,
-        "deployment_date": existing.deployment_date,
-    }
+    stored = _stored(existing)
     # A value still to fix will change what is stored; the others are compared.
     changes = tuple(
         column
