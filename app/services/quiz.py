@@ -18,9 +18,32 @@ from app.services import audit, certificates, records, training
 _random = random.SystemRandom()
 
 
+# Of the questions drawn, at least this many are written for the learner's own category
+# when the pool has them, so a police officer meets police situations every time.
+OWN_CATEGORY_MINIMUM = 3
+
+
+def draw_questions(
+    pool: list[dict[str, Any]], count: int, category: str, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Draw questions for a learner: untagged ones and those tagged for their category.
+
+    Questions tagged only for other categories are used only if the pool runs short.
+    """
+    own = [q for q in pool if category in q.get("categories", [])]
+    general = [q for q in pool if not q.get("categories")]
+    others = [q for q in pool if q.get("categories") and category not in q["categories"]]
+    drawn = rng.sample(own, min(len(own), OWN_CATEGORY_MINIMUM, count))
+    rest = [q for q in own + general if q not in drawn]
+    drawn += rng.sample(rest, min(len(rest), count - len(drawn)))
+    drawn += rng.sample(others, min(len(others), count - len(drawn)))
+    rng.shuffle(drawn)
+    return drawn
+
+
 def start_attempt(user: User, version: ModuleVersion, rng: random.Random = _random) -> QuizAttempt:
     """Draw this attempt's questions from the pool, in random order, options shuffled."""
-    drawn = rng.sample(version.quiz, version.questions_per_attempt)
+    drawn = draw_questions(version.quiz, version.questions_per_attempt, user.category, rng)
     questions = []
     for question in drawn:
         order = [option["id"] for option in question["options"]]
