@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import MissionAnnex
+from app.models import Mission, MissionAnnex, Unit, User
 from app.services import markdown
 from app.services.frontmatter import Problem, display_path, field_line, read_front_matter
 
@@ -169,4 +169,16 @@ def annex_for(mission_code: str | None) -> MissionAnnex | None:
         return None
     return db.session.scalar(
         sa.select(MissionAnnex).where(MissionAnnex.mission_code == mission_code)
+    )
+
+
+def annex_for_person(user: User) -> MissionAnnex | None:
+    """Return the annex of the mission a person's unit serves in, if it has one."""
+    if user.unit_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(MissionAnnex)
+        .join(Mission, Mission.code == MissionAnnex.mission_code)
+        .join(Unit, Unit.mission_id == Mission.id)
+        .where(Unit.id == user.unit_id)
     )

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
-from app.services.content import ModuleSource, Question
+from app.services.content import ModuleSource, Question, read_modules
 from app.services.frontmatter import Problem
 
 LONGEST_CORRECT_LIMIT = 0.4
@@ -23,6 +24,11 @@ ABSOLUTE_WORDS = ("only", "never", "always", "wait", "ignore", "nothing", "just"
 ABSOLUTE_RE = re.compile(r"\b(" + "|".join(ABSOLUTE_WORDS) + r")\b", re.IGNORECASE)
 ABOVE_RE = re.compile(r"\b(all|none|both|neither)\s+of\s+the\s+(above|options|answers)\b", re.I)
 SOURCE_RE = re.compile(r"\[@[A-Za-z0-9-]+")
+
+
+def lint_modules(directory: Path) -> list[Problem]:
+    """Return the warnings for every module of a directory."""
+    return [warning for module in read_modules(directory) for warning in lint(module)]
 
 
 def lint(module: ModuleSource) -> list[Problem]:
