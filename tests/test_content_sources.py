@@ -49,8 +49,12 @@ Exchanging money or help for sex is prohibited [@sgb-2003-13, section 3.2 (c)].
 """
 
 
-def question(title: str, tags: str = "", section: str = "The rule", right: int = 1,
-             options: tuple[str, ...] = ("Pay for it", "Accept it", "Take it home")) -> str:  # fmt: skip
+OPTIONS = ("Pay for it", "Accept it", "Take it home")
+
+
+def question(
+    title: str, tags: str = "", section: str = "The rule", right: int = 1, options=OPTIONS
+) -> str:
     lines = [f"## {title} {tags}".rstrip()]
     if section:
         lines.append(f"Section: {section}")

@@ -33,6 +33,9 @@ Curfew at 22:00 for uniformed personnel.
 """
 
 
+FLAG = "mission_annex: true\n"
+
+
 @pytest.fixture
 def modules_dir(tmp_path: Path) -> Path:
     """The test modules, with the Test Mission's annex beside them."""
@@ -41,8 +44,8 @@ def modules_dir(tmp_path: Path) -> Path:
     (directory / "missions").mkdir()
     (directory / "missions" / "test.md").write_text(ANNEX)
     basics = directory / "basics.md"
-    basics.write_text(basics.read_text().replace("validity_months: 12\n",
-                                                  "validity_months: 12\nmission_annex: true\n"))  # fmt: skip
+    text = basics.read_text().replace("validity_months: 12\n", "validity_months: 12\n" + FLAG)
+    basics.write_text(text)
     return directory
 
 
