@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import click
 
 ROOT = Path(__file__).resolve().parent
 MIN_SECRET_KEY_LENGTH = 32
+MIN_AUDIT_KEY_LENGTH = 32
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot run the application; the message says what to fix."""
+class ConfigError(click.ClickException, RuntimeError):
+    """The configuration cannot run the application; the message says what to fix.
+
+    A click exception, so that the flask command prints it as one line, no traceback.
+    """
 
 
 def database_url(value: str | None) -> str:
@@ -40,6 +50,27 @@ def engine_options(url: str) -> dict[str, Any]:
     return options
 
 
+def create_once(path: Path, make: Callable[[], bytes]) -> bytes:
+    """Return a development secret kept in `path` (mode 600), creating it once."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside (mode 600) then linked, so a concurrent start never reads half a key.
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(make())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    return path.read_bytes()
+
+
+def development_secret_key(path: Path) -> str:
+    """Return the development SECRET_KEY kept in `path`, creating it once."""
+    return create_once(path, lambda: secrets.token_hex(32).encode()).decode().strip()
+
+
 def env_flag(name: str, default: bool) -> bool:
     """Read a yes/no environment variable."""
     value = os.environ.get(name)
@@ -49,7 +80,10 @@ def env_flag(name: str, default: bool) -> bool:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    # Unset in development, a key kept under instance/ (git-ignored) is used, so sessions
+    # and set-password links outlive a restart; production requires SECRET_KEY.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    DEVELOPMENT_SECRET_KEY_FILE = ROOT / "instance" / "secret-key"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     # Demo accounts exist only for the embedded SQLite run unless asked for.
     DEMO_MODE = env_flag("DEMO_MODE", default=not os.environ.get("DATABASE_URL"))
@@ -57,7 +91,8 @@ class Config:
 
     MODULES_DIR = Path(os.environ.get("MODULES_DIR", ROOT / "modules"))
     CERTIFICATES_DIR = Path(os.environ.get("CERTIFICATES_DIR", ROOT / "certificates"))
-    # Absolute base of the verify links printed in QR codes; the request's host otherwise.
+    # Absolute base of the links in QR codes, e-mails and revoked.json. Required in
+    # production; in development the request's host stands in when it is unset.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
     # Curriculum: training is due this many days before deployment, or this many
@@ -67,6 +102,9 @@ class Config:
     EXPIRING_WITHIN_DAYS = int(os.environ.get("EXPIRING_WITHIN_DAYS", "30"))
     REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
     SET_PASSWORD_LINK_DAYS = int(os.environ.get("SET_PASSWORD_LINK_DAYS", "14"))
+    # After two failed quiz attempts in a row, the next may start this many minutes later
+    # (0: at once), so that the feedback cannot be harvested attempt after attempt.
+    QUIZ_COOLDOWN_MINUTES = int(os.environ.get("QUIZ_COOLDOWN_MINUTES", "10"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -79,17 +117,33 @@ class Config:
     # earlier public keys stay published so certificates signed before a rotation verify.
     CERTIFICATE_SIGNING_KEY = os.environ.get("CERTIFICATE_SIGNING_KEY", "")
     CERTIFICATE_PREVIOUS_PUBLIC_KEYS = os.environ.get("CERTIFICATE_PREVIOUS_PUBLIC_KEYS", "")
+    # The audit trail's hash chain is keyed with this secret, kept outside the database;
+    # earlier keys (comma-separated) keep entries written before a rotation verifiable.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+    AUDIT_PREVIOUS_KEYS = os.environ.get("AUDIT_PREVIOUS_KEYS", "")
     # Background jobs: a Redis queue (RQ, served by `flask worker`) when set, else in-process.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     PRINT_WORKERS = int(os.environ.get("PRINT_WORKERS", "2"))
+    # Print jobs one person may have waiting or running at once.
+    PRINT_JOBS_PER_PERSON = int(os.environ.get("PRINT_JOBS_PER_PERSON", "2"))
 
     # Sign-in attempts: per address and per account (Flask-Limiter notation). With several
     # instances, RATELIMIT_STORAGE_URI (e.g. redis://...) makes them share the counts.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    # Wrong passwords (or codes) per account before each further attempt must wait: 1 s,
+    # then twice as long each time, up to LOGIN_MAX_WAIT_SECONDS. Slowed down, never locked.
+    LOGIN_FREE_ATTEMPTS = int(os.environ.get("LOGIN_FREE_ATTEMPTS", "5"))
+    LOGIN_MAX_WAIT_SECONDS = int(os.environ.get("LOGIN_MAX_WAIT_SECONDS", "300"))
+    # Wrong codes after which a pending sign-in ends and the password is asked again.
+    MFA_CODE_ATTEMPTS = int(os.environ.get("MFA_CODE_ATTEMPTS", "5"))
+    # Fernet key(s) sealing the second-factor secrets, newest first, comma-separated;
+    # derived from SECRET_KEY when empty.
+    MFA_ENCRYPTION_KEY = os.environ.get("MFA_ENCRYPTION_KEY", "")
     VERIFY_LIMIT_PER_ADDRESS = os.environ.get("VERIFY_LIMIT_PER_ADDRESS", "60 per minute")
+    # PDFs rendered on request (certificates, training records), per signed-in person.
+    PDF_LIMIT_PER_USER = os.environ.get("PDF_LIMIT_PER_USER", "10 per minute; 100 per hour")
     # Second factor: required of administrators and coordinators when on.
     REQUIRE_MFA = env_flag("REQUIRE_MFA", default=False)
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
@@ -111,7 +165,9 @@ class Config:
 
     @classmethod
     def check(cls) -> None:
-        """Refuse a configuration that cannot run safely."""
+        """Refuse a configuration that cannot run safely; give development a lasting key."""
+        if not cls.SECRET_KEY:
+            cls.SECRET_KEY = development_secret_key(cls.DEVELOPMENT_SECRET_KEY_FILE)
 
 
 class TestConfig(Config):
@@ -119,8 +175,9 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     # Tests sign in hundreds of times a minute; the rate-limit tests lower these.
     LOGIN_LIMIT_PER_ADDRESS = "10000 per minute"
-    LOGIN_LIMIT_PER_ACCOUNT = "10000 per minute"
     VERIFY_LIMIT_PER_ADDRESS = "10000 per minute"
+    PDF_LIMIT_PER_USER = "10000 per minute"
+    AUDIT_KEY = "test-audit-key-" + "a" * 32
     DEMO_MODE = False
     SECRET_KEY = "test-secret-key-" + "x" * 32
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"))
@@ -136,7 +193,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start without a long random SECRET_KEY or with demo accounts."""
+        """Refuse to start with demo accounts, or without the keys or the public URL."""
         if len(cls.SECRET_KEY or "") < MIN_SECRET_KEY_LENGTH:
             raise ConfigError(
                 f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} random characters "
@@ -145,6 +202,14 @@ class ProductionConfig(Config):
             )
         if cls.DEMO_MODE:
             raise ConfigError("DEMO_MODE cannot be on in production: it creates known accounts.")
+        if len(cls.AUDIT_KEY or "") < MIN_AUDIT_KEY_LENGTH:
+            raise ConfigError(
+                f"AUDIT_KEY must be set to at least {MIN_AUDIT_KEY_LENGTH} random characters "
+                "in production: it keys the audit trail's hash chain, so that whoever controls "
+                "the database cannot rewrite the trail. Keep it outside the database (and out "
+                "of its backups). Generate one with: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
         key = (cls.CERTIFICATE_SIGNING_KEY or "").strip()
         if not key:
             raise ConfigError(
@@ -157,6 +222,20 @@ class ProductionConfig(Config):
                 f"CERTIFICATE_SIGNING_KEY names {key}, which is not a readable file. "
                 "Set it to the path of the signing key's PEM file, or to the PEM text itself."
             )
+        check_public_base_url(cls.PUBLIC_BASE_URL)
+
+
+def check_public_base_url(value: str) -> None:
+    """Refuse a PUBLIC_BASE_URL that is not an absolute https address."""
+    parts = urlsplit((value or "").strip())
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        shown = f'"{value}"' if value else "not set"
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be the site's absolute https address in production, "
+            f"for example https://training.example.org (it is {shown}). The links in "
+            "certificate QR codes, e-mails and revoked.json are built from it, never from "
+            "the Host header a request claims."
+        )
 
 
 def config_from_environment() -> type[Config]:

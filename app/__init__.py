@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import IO, Any
+
+import click
 from flask import Flask, request
 
+from app.services.content import ModuleError
 from config import Config, config_from_environment, engine_options
 
 
@@ -34,11 +38,24 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 def check_modules(app: Flask) -> None:
     """Refuse to start while a training module is invalid, saying which and why."""
-    from app.services.content import ModuleError, check_modules
+    from app.services.content import check_modules
 
     problems = check_modules(app.config["MODULES_DIR"])
     if problems:
-        raise ModuleError(problems)
+        raise InvalidModules(problems)
+
+
+class InvalidModules(ModuleError, click.ClickException):
+    """The modules stop the application starting; commands print their problems and exit 1.
+
+    The flask command builds the application before it runs any command, even
+    `modules check`, so this error is what its author sees: one `path:line: message`
+    line per problem, as `modules check` prints them, and no traceback.
+    """
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the problems alone, without click's "Error:" prefix."""
+        click.echo(self.message, file=file, err=True)
 
 
 def register_extensions(app: Flask) -> None:
@@ -84,7 +101,10 @@ def select_locale() -> str | None:
 
 def register_blueprints(app: Flask) -> None:
     from app import admin, auth, commander, coordinator, learner, public
+    from app.params import IdConverter
 
+    # Before any route is added: every `<int:...>` in an address is a bounded id.
+    app.url_map.converters["int"] = IdConverter
     for module in (auth, learner, coordinator, commander, admin, public):
         app.register_blueprint(module.bp)
 

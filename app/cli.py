@@ -5,17 +5,16 @@ from __future__ import annotations
 import time
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.audit_cli import audit_cli
 from app.certificates_cli import certificates_cli
 from app.extensions import db
-from app.models import AuditEntry
 from app.printing_cli import worker_command
 from app.reminders_cli import reminders_cli
 from app.roster_cli import roster_cli
-from app.services import audit, content, content_lint, demo
+from app.services import content, content_lint, demo
 
 modules_cli = AppGroup("modules", help="Check and load the training modules.")
 demo_cli = AppGroup("demo", help="Demonstration data (demo mode only).")
@@ -92,24 +91,6 @@ def demo_scale(users: int, units: int, modules: int) -> None:
         f"Created {counts['people']:,} people in {counts['units']} units with "
         f"{counts['completions']:,} completions in {time.perf_counter() - started:.0f} s."
     )
-
-
-audit_cli = AppGroup("audit", help="The audit trail.")
-
-
-@audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 at the first changed or missing entry."""
-    checked, broken = audit.verify()
-    if broken is not None:
-        click.echo(
-            f"Audit trail broken at entry {broken.entry_id}: {broken.reason} "
-            f"({checked} entries before it are intact).",
-            err=True,
-        )
-        raise click.exceptions.Exit(1)
-    last = db.session.scalar(sa.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
-    click.echo(f"Audit trail intact: {checked} entries. Last hash: {last or '-'}")
 
 
 def register(app: Flask) -> None:

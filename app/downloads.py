@@ -6,13 +6,30 @@ import io
 from collections.abc import Sequence
 
 from flask import current_app, request, send_file
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.errors import PDF_SCOPE
+from app.extensions import db, limiter
 from app.models import AuditAction, User
 from app.services import audit, certificates, exports
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def person_key() -> str:
+    """Count requests per signed-in person, whatever address they come from."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+# Rendering a PDF takes a worker for tens of milliseconds: one person downloading many at
+# once would slow everyone's pages. One count for all of a person's PDFs.
+pdf_limit = limiter.shared_limit(
+    lambda: current_app.config["PDF_LIMIT_PER_USER"], scope=PDF_SCOPE, key_func=person_key
+)
 
 
 def attachment(body: bytes, mimetype: str, filename: str) -> Response:
@@ -22,12 +39,14 @@ def attachment(body: bytes, mimetype: str, filename: str) -> Response:
 
 
 def training_record(person: User) -> Response:
-    """Render and send a person's consolidated training record."""
+    """Render and send a person's consolidated training record, recording the download."""
     pdf = certificates.render_pdf(
         current_app.config["CERTIFICATES_DIR"],
         certificates.consolidated_data(person),
         certificates.CONSOLIDATED,
     )
+    audit.record(AuditAction.RECORD_DOWNLOADED, person.service_number, {"path": request.path})
+    db.session.commit()
     return attachment(pdf, "application/pdf", f"training-record-{person.service_number}.pdf")
 
 

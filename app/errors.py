@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
+from limits import RateLimitItemPerSecond
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import db
+from app.extensions import db, limiter
+from app.models import AuditAction
 
 
 def register(app: Flask) -> None:
@@ -15,6 +19,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
+        if isinstance(error, RateLimitExceeded):
+            record_refusal(error)
         return render_error(error.code or 500, error.name, error_message(error)), error.code or 500
 
     @app.errorhandler(Exception)
@@ -24,6 +30,9 @@ def register(app: Flask) -> None:
         server_error = InternalServerError()
         return render_error(500, server_error.name, error_message(server_error)), 500
 
+
+# The scope of the shared limit on PDFs rendered on request (app.downloads.pdf_limit).
+PDF_SCOPE = "pdf"
 
 MESSAGES = {
     400: _l("The request could not be understood. Go back and try again."),
@@ -41,6 +50,14 @@ def error_message(error: HTTPException) -> str:
     code = error.code or 500
     if code == 400 and error.description and "CSRF" in error.description:
         return str(_("This form has expired. Go back, reload the page and submit it again."))
+    if isinstance(error, RateLimitExceeded) and error.limit.scope == PDF_SCOPE:
+        return str(
+            _(
+                "You have downloaded many PDFs in a short time (at most %(limit)s). Wait a "
+                "few minutes and try again; the other pages work meanwhile.",
+                limit=str(error.limit.limit),
+            )
+        )
     if code == 413:
         return str(_("The file is too large. The limit is %(mb)s MB.", mb=max_upload_mb()))
     return str(MESSAGES.get(code, MESSAGES[500]))
@@ -54,3 +71,29 @@ def max_upload_mb() -> int:
 
 def render_error(code: int, name: str, message: str) -> str:
     return render_template("errors/error.html", code=code, name=name, message=message)
+
+
+def record_refusal(error: RateLimitExceeded) -> None:
+    """Record a request refused by a rate limit: the first per key and window, once.
+
+    A flood of refused requests would otherwise flood the trail too. The marker lives in
+    the limiter's storage, so instances sharing it (Redis) record it once between them.
+    """
+    limit = error.limit
+    key = limit.key_func()
+    window = RateLimitItemPerSecond(1, limit.limit.get_expiry())
+    scope = limit.scope if isinstance(limit.scope, str) else request.endpoint or "-"
+    if not limiter.limiter.hit(window, "audit-refusal", scope, key, str(limit.limit)):
+        return
+    from app.services import audit
+
+    action = AuditAction.RATE_LIMITED
+    if request.endpoint in {"auth.login", "auth.second_factor"}:
+        action = AuditAction.SIGN_IN_THROTTLED
+    try:
+        audit.record(action, key, {"limit": str(limit.limit), "path": request.path})
+        db.session.commit()
+    except SQLAlchemyError:
+        # The refusal stands even when it cannot be recorded.
+        db.session.rollback()
+        current_app.logger.exception("Could not record a refused request")

@@ -20,7 +20,7 @@ roster_cli = AppGroup("roster", help="Import personnel rosters.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and show what it would change.")
 def roster_import(file: Path, dry_run: bool) -> None:
-    """Import a roster CSV into any unit and print the new people's set-password links."""
+    """Import a roster (XLSX, ODS or CSV) into any unit and print the set-password links."""
     # The command line acts as an administrator: every unit is in scope.
     units = db.session.scalars(sa.select(Unit)).all()
     checked = roster.preview(file.read_bytes(), units)

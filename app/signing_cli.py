@@ -2,6 +2,11 @@
 
 `verify` needs nothing but public keys: it never opens the database, so it works on a
 laptop at a checkpoint with a copy of the published keys and revocation list.
+
+Its exit status: 0 genuine and valid, revocation checked against a recent list;
+1 not valid (forged, altered, expired or revoked); 2 nothing could be checked (a key
+or list file that cannot be read or whose signature does not hold); 3 genuine and not
+expired, but revocation was not checked (no list, or one older than --max-age).
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ import io
 import json
 import os
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +30,9 @@ from app.certificates_cli import certificates_cli
 from app.services import signing
 
 CREDENTIAL_FILENAME = "credential.json"
+EXIT_NOT_VALID = 1
+EXIT_CANNOT_CHECK = 2
+EXIT_REVOCATION_NOT_CHECKED = 3
 _SIGNED_URL = re.compile(r"[?&]s=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)")
 
 PROBLEMS = {
@@ -31,6 +40,20 @@ PROBLEMS = {
     signing.Problem.UNKNOWN_KEY: "it was signed with a key that is not among the public keys",
     signing.Problem.BAD_SIGNATURE: "the signature does not match the contents: they were altered",
 }
+
+
+class CannotCheck(click.ClickException):
+    """A file verification needs cannot be used: nothing was checked."""
+
+    exit_code = EXIT_CANNOT_CHECK
+
+
+@dataclass(frozen=True)
+class RevocationList:
+    """A downloaded revocation list whose signature holds: code -> time, and its age."""
+
+    revoked: dict[str, str]
+    generated_at: datetime | None
 
 
 @certificates_cli.command("keygen")
@@ -111,7 +134,7 @@ def read_payload(argument: str) -> str:
         if data.startswith(b"%PDF"):
             payload = payload_from_pdf(data)
             if payload is None:
-                raise click.ClickException(f"{argument} holds no Blue Beret signature.")
+                raise CannotCheck(f"{argument} holds no Blue Beret signature.")
             return payload
         argument = data.decode("utf-8", "replace")
     argument = argument.strip()
@@ -133,27 +156,47 @@ def keys_for_verification(
         if not keys:
             keys = signing.public_keys(create=False)
     except signing.SigningKeyError as error:
-        raise click.ClickException(str(error)) from None
+        raise CannotCheck(str(error)) from None
     if not keys:
-        raise click.ClickException(
+        raise CannotCheck(
             "No public key to check against. Pass --keys with the file downloaded from "
             "/.well-known/blue-beret-keys.json, or --public-key with a PEM file."
         )
     return keys
 
 
-def read_revocation_list(path: Path, keys: signing.PublicKeys) -> dict[str, str]:
-    """Return code -> revocation time from a downloaded list whose signature holds."""
+def read_revocation_list(path: Path, keys: signing.PublicKeys) -> RevocationList:
+    """Read a downloaded revocation list whose signature holds, with when it was made."""
     try:
         document: Any = json.loads(path.read_bytes())
     except (OSError, ValueError) as error:
-        raise click.ClickException(f"Cannot read the revocation list {path}: {error}") from None
+        raise CannotCheck(f"Cannot read the revocation list {path}: {error}") from None
     if not signing.verify_document(document, keys):
-        raise click.ClickException(
+        raise CannotCheck(
             f"The revocation list {path} is not signed by any of the public keys: "
             "download it again from /certificates/revoked.json."
         )
-    return {str(item["code"]): str(item["revoked_at"]) for item in document.get("revoked", [])}
+    try:
+        generated_at: datetime | None = datetime.strptime(
+            str(document.get("generated_at")), "%Y-%m-%dT%H:%M:%SZ"
+        ).replace(tzinfo=UTC)
+    except ValueError:
+        generated_at = None
+    revoked = {str(item["code"]): str(item["revoked_at"]) for item in document.get("revoked", [])}
+    return RevocationList(revoked, generated_at)
+
+
+def stale_reason(listed: RevocationList, max_age_days: int, now: datetime) -> str | None:
+    """Say why a revocation list is too old to trust, or None if it is recent enough."""
+    if listed.generated_at is None:
+        return "the list does not say when it was made"
+    age = now - listed.generated_at
+    if age > timedelta(days=max_age_days):
+        return (
+            f"the list was made on {listed.generated_at:%Y-%m-%d %H:%M} UTC, "
+            f"{age.days} days ago, more than --max-age {max_age_days}"
+        )
+    return None
 
 
 @certificates_cli.command("verify")
@@ -178,20 +221,37 @@ def read_revocation_list(path: Path, keys: signing.PublicKeys) -> dict[str, str]
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A revocation list downloaded from /certificates/revoked.json.",
 )
+@click.option(
+    "--max-age",
+    "max_age_days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    metavar="DAYS",
+    help="A revocation list older than this does not count as checking revocation.",
+)
 def verify(
     argument: str,
     public_key_files: tuple[Path, ...],
     jwks_files: tuple[Path, ...],
     revoked_file: Path | None,
+    max_age_days: int,
 ) -> None:
-    """Check a certificate's signature offline; exit 1 unless it is genuine and valid."""
+    """Check a certificate's signature offline.
+
+    Exit 0 if genuine and valid with revocation checked, 1 if not valid, 2 if nothing
+    could be checked, 3 if genuine and unexpired but revocation was not checked.
+    """
     keys = keys_for_verification(public_key_files, jwks_files)
-    revoked = read_revocation_list(revoked_file, keys) if revoked_file else None
+    listed = read_revocation_list(revoked_file, keys) if revoked_file else None
+    # A stale list still shows what it lists as revoked, but cannot vouch for the rest.
+    revoked = listed.revoked if listed is not None else None
+    stale = stale_reason(listed, max_age_days, datetime.now(UTC)) if listed else None
     verification = signing.verify(read_payload(argument), keys)
     if verification.claim is None:
         assert verification.problem is not None
         click.echo(f"INVALID: {PROBLEMS[verification.problem]}.")
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_NOT_VALID)
     claim, today = verification.claim, date.today()
     lapsed = False
     lines = [f"  name: {claim.name}"]
@@ -213,6 +273,12 @@ def verify(
     click.echo(f"{verdict} (signed with key {verification.kid})")
     click.echo("\n".join(lines))
     if revoked is None:
-        click.echo("  revocations: not checked (pass --revoked with a recent list)")
+        click.echo("  revocations: NOT CHECKED (pass --revoked with a recent list)")
+    elif stale is not None:
+        click.echo(
+            f"  revocations: NOT CHECKED: {stale}; download /certificates/revoked.json again"
+        )
     if lapsed:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_NOT_VALID)
+    if revoked is None or stale is not None:
+        raise click.exceptions.Exit(EXIT_REVOCATION_NOT_CHECKED)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -10,24 +16,90 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db as _db
-from app.services import signing
-from config import ConfigError, ProductionConfig, database_url
+from app.services import accounts, signing
+from config import Config, ConfigError, ProductionConfig, database_url
 from tests.conftest import _Config
 
 
-def production(secret: str | None) -> type[ProductionConfig]:
+def production(
+    secret: str | None, base_url: str = "https://training.example.org"
+) -> type[ProductionConfig]:
     class Production(ProductionConfig):
         SECRET_KEY = secret or ""
         MODULES_DIR = _Config.MODULES_DIR
+        AUDIT_KEY = "a" * 40
         CERTIFICATE_SIGNING_KEY = signing.generate_private_pem().decode()
+        PUBLIC_BASE_URL = base_url
+        DEVELOPMENT_SECRET_KEY_FILE = _Config.MODULES_DIR / "never-written"
 
     return Production
+
+
+def development(instance: Path) -> type[Config]:
+    """Return the development configuration as a new process reads it, SECRET_KEY unset."""
+
+    class Development(Config):
+        SECRET_KEY = ""
+        DEVELOPMENT_SECRET_KEY_FILE = instance / "secret-key"
+        MODULES_DIR = _Config.MODULES_DIR
+        SQLALCHEMY_DATABASE_URI = _Config.SQLALCHEMY_DATABASE_URI
+
+    return Development
 
 
 @pytest.mark.parametrize("secret", [None, "", "short-secret"])
 def test_production_refuses_missing_or_short_secret_key(secret):
     with pytest.raises(ConfigError, match="SECRET_KEY must be set to at least 32"):
         create_app(production(secret))
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_production_never_writes_a_development_secret_key(secret):
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        create_app(production(secret))
+    assert not (_Config.MODULES_DIR / "never-written").exists()
+
+
+def test_development_secret_key_survives_a_restart(app, db, make_user, tmp_path):
+    user = make_user()
+    first = create_app(development(tmp_path / "instance"))
+    with first.app_context():
+        token = accounts.set_password_token(user.id, user.session_token)
+    restarted = create_app(development(tmp_path / "instance"))
+    assert len(restarted.config["SECRET_KEY"]) >= 32
+    with restarted.app_context():
+        assert accounts.user_for_token(token) is not None
+    key_file = tmp_path / "instance" / "secret-key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert restarted.config["SECRET_KEY"] == key_file.read_text().strip()
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["", "training.example.org", "http://training.example.org", "https://", "https://x.org/?a=1"],
+)
+def test_production_refuses_a_missing_or_insecure_public_base_url(base_url):
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL must be the site's absolute https"):
+        create_app(production("k" * 40, base_url))
+
+
+def test_production_without_public_base_url_says_so_without_traceback(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "PUBLIC_BASE_URL"}
+    env |= {
+        "APP_CONFIG": "production",
+        "SECRET_KEY": "k" * 40,
+        "AUDIT_KEY": "a" * 40,
+        "CERTIFICATE_SIGNING_KEY": signing.generate_private_pem().decode(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}",
+        "MODULES_DIR": str(_Config.MODULES_DIR),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "run", "--port", "0"],
+        cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: PUBLIC_BASE_URL must be the site's absolute https")
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 def test_production_starts_with_a_long_secret_key_and_no_demo_mode():

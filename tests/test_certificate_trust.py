@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -21,9 +22,18 @@ from flask_babel import format_date
 from pypdf import PdfReader
 
 from app import create_app
-from app.models import AuditAction, AuditEntry, Certificate, Completion, Mission, Role, Unit
+from app.models import (
+    AuditAction,
+    AuditEntry,
+    Certificate,
+    Completion,
+    Mission,
+    Role,
+    TrainingRecord,
+    Unit,
+)
 from app.models.types import utcnow
-from app.services import certificates, signing
+from app.services import certificates, reporting, signing, training
 from config import ConfigError, ProductionConfig
 from tests.conftest import _Config, count, post
 from tests.helpers import pass_module
@@ -341,7 +351,8 @@ def test_verify_command_checks_payload_url_and_pdf_without_any_database(
     try:
         for argument in (payload_of(url), url, str(pdf_path)):
             result = run_cli(app, "verify", argument, "--keys", str(jwks_path))
-            assert result.exit_code == 0, result.output
+            # Genuine and current, but no revocation list was given to check against.
+            assert result.exit_code == 3, result.output
             assert result.output.startswith(f"VALID (signed with key {key.kid})")
             assert all(text in result.output for text in expected), result.output
     finally:
@@ -352,14 +363,18 @@ def test_verify_command_checks_payload_url_and_pdf_without_any_database(
     environment = {
         **os.environ,
         "APP_CONFIG": "development",
+        # Set, so that the command writes no development key into the worktree's instance/.
+        "SECRET_KEY": "verify-test-secret-" + "k" * 32,
         "DATABASE_URL": f"sqlite:///{tmp_path}/no/such/dir/blue-beret.db",
         "MODULES_DIR": str(_Config.MODULES_DIR),
         "CERTIFICATE_SIGNING_KEY": "",
         "CERTIFICATE_PREVIOUS_PUBLIC_KEYS": "",
     }
     command = [sys.executable, "-m", "flask", "--app", "app", "certificates", "verify"]
+    revoked_path = tmp_path / "revoked.json"
+    revoked_path.write_bytes(client.get("/certificates/revoked.json").data)
     done = subprocess.run(
-        [*command, str(pdf_path), "--keys", str(jwks_path)],
+        [*command, str(pdf_path), "--keys", str(jwks_path), "--revoked", str(revoked_path)],
         capture_output=True, text=True, env=environment, cwd=Path(__file__).parent.parent,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -377,7 +392,7 @@ def test_verify_command_without_any_public_key_says_where_to_get_them(app, tmp_p
     monkeypatch.setitem(app.config, "CERTIFICATE_PREVIOUS_PUBLIC_KEYS", "")
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
     result = run_cli(app, "verify", "https://training.example.org/verify/X?s=abc.def")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "/.well-known/blue-beret-keys.json" in result.output and "--keys" in result.output
     assert not (tmp_path / "instance").exists(), "verifying must not create a key"
 
@@ -393,7 +408,7 @@ def test_verify_command_reads_the_signed_link_of_a_pdf_without_credential(
     assert PdfReader(io.BytesIO(pdf)).attachments == {}
     (tmp_path / "plain.pdf").write_bytes(pdf)
     result = run_cli(app, "verify", str(tmp_path / "plain.pdf"))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert "Aïcha Traoré" in result.output
 
 
@@ -444,7 +459,7 @@ def test_key_rotation_keeps_old_certificates_verifiable(
     page = client.get(path_of(old_url)).get_data(as_text=True)
     assert "genuine and matches this record" in page
     result = run_cli(app, "verify", old_url)
-    assert result.exit_code == 0 and f"signed with key {key.kid}" in result.output
+    assert result.exit_code == 3 and f"signed with key {key.kid}" in result.output
     kids = [k["kid"] for k in client.get("/.well-known/blue-beret-keys.json").json["keys"]]
     new_kid = signing.load_private_key(str(tmp_path / "new.pem")).kid
     assert kids == [new_kid, key.kid]
@@ -504,6 +519,82 @@ def test_verify_set_page_checks_the_record_signature(
     assert "genuine but does not match these records" in page
 
 
+def verdicts_of(page: str) -> list[str]:
+    """Return the class of every verdict box, in the order the page shows them."""
+    return re.findall(r'class="verdict ([^"]*)"', page)
+
+
+def test_forged_qr_code_shows_the_forgery_first_and_no_valid_box(
+    app, client, db, modules, make_user, key
+):
+    first = pass_module(make_user(full_name="Amina Haddad"))
+    second = pass_module(make_user(full_name="Ivan Petrov"))
+    payload = signing.sign(certificates.certificate_claim(first), key)
+
+    forged = client.get(f"/verify/{first.code}?s={forge(payload, _changed_date)}")
+    page = forged.get_data(as_text=True)
+    assert verdicts_of(page) == ["signature-failed"]
+    assert page.index("Forged or damaged QR code") < page.index("Amina Haddad")
+    assert "<dt>Status</dt><dd>Valid</dd>" in page
+
+    copied = client.get(f"/verify/{second.code}?s={payload}").get_data(as_text=True)
+    assert verdicts_of(copied) == ["signature-failed"] and "Altered document" in copied
+
+    genuine = client.get(f"/verify/{first.code}?s={payload}").get_data(as_text=True)
+    assert verdicts_of(genuine) == ["valid"]
+
+    user = make_user(full_name="Chen Wei")
+    pass_module(user, "basics")
+    pass_module(user, "pledge")
+    with app.test_request_context():
+        url = certificates.consolidated_data(user)["signed_verify_url"]
+    forged_record = forge(payload_of(url), _changed_name)
+    record = client.get(path_of(url).replace(payload_of(url), forged_record))
+    record = record.get_data(as_text=True)
+    assert verdicts_of(record) == ["signature-failed"]
+    assert "Forged or damaged QR code" in record and "Training complete" not in record
+
+
+def test_training_record_verify_page_names_missing_and_expired_modules(
+    app, client, db, modules, make_user, key
+):
+    user = make_user(full_name="Chen Wei")
+    basics = pass_module(user, "basics")
+    basics.expires_at = utcnow() - timedelta(days=3)
+    db.session.commit()
+    with app.test_request_context():
+        data = certificates.consolidated_data(user)
+    [missing] = data["missing"]
+    page = client.get(path_of(data["signed_verify_url"])).get_data(as_text=True)
+    assert verdicts_of(page)[0] == "expired" and "Training incomplete" in page
+    assert "2 mandatory modules are missing or no longer valid" in page
+    assert f"{missing}: not completed" in page
+    assert f"{basics.module_title}: expired on {basics.expires_at.date().isoformat()}" in page
+
+    pass_module(user, "basics")
+    pass_module(user, "pledge")
+    with app.test_request_context():
+        url = certificates.consolidated_data(user)["signed_verify_url"]
+    page = client.get(path_of(url)).get_data(as_text=True)
+    assert verdicts_of(page) == ["valid"] and "Training complete" in page
+
+
+def test_verify_pages_are_never_cached_so_a_revocation_shows_at_once(app, client, db, org, key):
+    certificate = org["mine"]
+    for path in (
+        f"/verify/{certificate.code}",
+        f"/verify/set?codes={certificate.code}",
+        "/verify/ABCD-EFGH-IJKL-MNOP",
+    ):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    with app.test_request_context():
+        certificates.revoke(certificate, org["coordinator"], REASON)
+    db.session.commit()
+    assert "Revoked</strong>" in client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    # The published lists may be cached a while: offline verifiers fetch them in bulk.
+    assert client.get("/certificates/revoked.json").headers["Cache-Control"].startswith("public")
+
+
 # Keys: generation, configuration, production ------------------------------------------
 
 
@@ -547,6 +638,8 @@ def production(signing_key: str) -> type[ProductionConfig]:
     class Production(ProductionConfig):
         SECRET_KEY = "k" * 40
         MODULES_DIR = _Config.MODULES_DIR
+        AUDIT_KEY = "a" * 40
+        PUBLIC_BASE_URL = "https://training.example.org"
         CERTIFICATE_SIGNING_KEY = signing_key
 
     return Production
@@ -571,8 +664,15 @@ def test_coordinator_revokes_a_certificate_in_their_unit(client, db, org, login,
     assert f"/coordinator/certificates/{certificate.code}/revoke" in person_page
     before = (count(Certificate), count(Completion))
 
-    response = post(client, f"/coordinator/certificates/{certificate.code}/revoke",
-                    {"reason": REASON})  # fmt: skip
+    url = f"/coordinator/certificates/{certificate.code}/revoke"
+    asked = post(client, url, {"reason": REASON})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and f"Revoke certificate {certificate.code}?" in page
+    assert 'name="confirm" value="yes"' in page and REASON in page
+    db.session.expire_all()
+    assert db.session.get(Certificate, certificate.id).revoked_at is None, "not until confirmed"
+
+    response = post(client, url, {"reason": REASON, "confirm": "yes"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(
         f"/coordinator/people/{org['holder'].id}#certificates"
@@ -664,7 +764,9 @@ def test_admin_looks_a_certificate_up_and_revokes_it(client, db, org, login, mak
     db.session.expire_all()
     assert db.session.get(Certificate, org["theirs"].id).revoked_at is None
 
-    response = post(client, f"/admin/certificates/{code}/revoke", {"reason": REASON})
+    response = post(
+        client, f"/admin/certificates/{code}/revoke", {"reason": REASON, "confirm": "yes"}
+    )
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Revoked" in page and REASON in page
@@ -675,7 +777,7 @@ def test_admin_looks_a_certificate_up_and_revokes_it(client, db, org, login, mak
 def test_a_revoked_certificate_cannot_be_revoked_again(client, db, org, login, make_user, key):
     login(make_user(Role.ADMIN))
     code = org["mine"].code
-    post(client, f"/admin/certificates/{code}/revoke", {"reason": REASON})
+    post(client, f"/admin/certificates/{code}/revoke", {"reason": REASON, "confirm": "yes"})
     db.session.expire_all()
     first = db.session.get(Certificate, org["mine"].id).revoked_at
 
@@ -711,7 +813,11 @@ def test_revocation_list_is_public_signed_and_names_no_one(
     client, db, org, login, make_user, key, tmp_path
 ):
     login(make_user(Role.ADMIN))
-    post(client, f"/admin/certificates/{org['mine'].code}/revoke", {"reason": REASON})
+    post(
+        client,
+        f"/admin/certificates/{org['mine'].code}/revoke",
+        {"reason": REASON, "confirm": "yes"},
+    )
     response = client.get("/certificates/revoked.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     document = response.json
@@ -739,7 +845,37 @@ def test_revocation_list_is_public_signed_and_names_no_one(
     result = run_cli(app, "verify", valid_url, "--revoked", str(tmp_path / "revoked.json"))
     assert result.exit_code == 0 and "status: valid" in result.output
     result = run_cli(app, "verify", revoked_url, "--revoked", str(tmp_path / "tampered.json"))
-    assert result.exit_code != 0 and "not signed by any of the public keys" in result.output
+    assert result.exit_code == 2 and "not signed by any of the public keys" in result.output
+
+
+def test_verify_command_does_not_count_a_stale_revocation_list_as_checked(
+    client, db, org, login, make_user, key, tmp_path
+):
+    login(make_user(Role.ADMIN))
+    post(
+        client,
+        f"/admin/certificates/{org['mine'].code}/revoke",
+        {"reason": REASON, "confirm": "yes"},
+    )
+    app = client.application
+    with app.test_request_context():
+        old = certificates.revocation_list(now=utcnow() - timedelta(days=8))
+        revoked_url = certificates.signed_verify_url(org["mine"])
+        valid_url = certificates.signed_verify_url(org["theirs"])
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    result = run_cli(app, "verify", valid_url, "--revoked", str(tmp_path / "old.json"))
+    assert result.exit_code == 3, result.output
+    assert "status: valid" in result.output
+    assert "revocations: NOT CHECKED: the list was made on" in result.output
+    assert "8 days ago, more than --max-age 7" in result.output
+    # A longer --max-age accepts the same list; what it lists as revoked stays revoked.
+    longer = ("--revoked", str(tmp_path / "old.json"), "--max-age", "10")
+    assert run_cli(app, "verify", valid_url, *longer).exit_code == 0
+    assert (
+        run_cli(app, "verify", revoked_url, "--revoked", str(tmp_path / "old.json")).exit_code == 1
+    )
+    result = run_cli(app, "verify", valid_url)
+    assert result.exit_code == 3 and "revocations: NOT CHECKED" in result.output
 
 
 def test_learner_sees_revoked_and_can_no_longer_download_it(client, db, org, login, key):
@@ -781,3 +917,75 @@ def test_a_revoked_certificate_gives_way_to_a_newer_valid_one_on_the_record(
     org["mine"].expires_at = newer.expires_at + timedelta(days=30)
     db.session.commit()
     assert [c.code for c in certificates.current_certificates(holder)] == [newer.code]
+
+
+# What a revocation changes ---------------------------------------------------------------
+
+
+def revoke(db, certificate, by):
+    certificates.revoke(certificate, by, REASON)
+    db.session.commit()
+
+
+def record_of(db, user, certificate):
+    module_id = db.session.get(Completion, certificate.completion_id).module_id
+    return db.session.get(TrainingRecord, (user.id, module_id))
+
+
+def test_revoked_certificate_no_longer_counts_as_passed(client, db, org, login, key):
+    holder, certificate = org["holder"], org["mine"]
+    revoke(db, certificate, org["coordinator"])
+    revoked_on = certificate.revoked_at.date().isoformat()
+
+    [basics] = [s for s in training.module_statuses(holder) if s.version.slug == "basics"]
+    assert basics.status == training.Status.REVOKED
+    assert basics.completion is None and basics.can_start
+    assert basics.revoked_at == certificate.revoked_at
+
+    login(org["coordinator"])
+    page = client.get(f"/coordinator/people/{holder.id}").get_data(as_text=True)
+    modules_table = page.split('id="certificates"')[0]
+    assert 'badge-revoked">Revoked<' in modules_table
+    assert f"Revoked on {revoked_on}" in modules_table
+    assert "Passed" not in modules_table
+
+
+def test_revocation_recomputes_the_training_record_from_the_remaining_completions(
+    db, org, make_user
+):
+    holder, older = org["holder"], org["mine"]
+    newer = pass_module(holder)
+    older_expiry = utcnow() + timedelta(days=100)
+    db.session.get(Completion, older.completion_id).expires_at = older_expiry
+    db.session.commit()
+    assert record_of(db, holder, newer).valid_until == newer.expires_at
+
+    revoke(db, newer, org["coordinator"])
+    db.session.expire_all()
+    assert record_of(db, holder, newer).valid_until == older_expiry
+
+    revoke(db, older, org["coordinator"])
+    db.session.expire_all()
+    assert record_of(db, holder, older) is None
+    # Nobody else's record moves.
+    assert record_of(db, org["theirs"].completion.user, org["theirs"]) is not None
+
+
+def test_revoked_certificate_leaves_the_reports_and_matrix(db, org, unit):
+    holder = org["holder"]
+    module_id = db.session.get(Completion, org["mine"].completion_id).module_id
+    cutoffs = reporting.Cutoffs.at()
+
+    def complete_in_matrix():
+        cell = reporting.matrix([unit], reporting.Filters(unit_ids=[unit.id]), cutoffs)
+        return cell.cell(unit.id, module_id).count(reporting.State.COMPLETE)
+
+    def holder_state():
+        filters = reporting.Filters(user_id=holder.id, module_id=module_id)
+        [row] = reporting.people(filters, cutoffs).rows
+        return row.state
+
+    assert (complete_in_matrix(), holder_state()) == (1, reporting.State.COMPLETE)
+    revoke(db, org["mine"], org["coordinator"])
+    assert complete_in_matrix() == 0
+    assert holder_state() == reporting.State.IN_PROGRESS

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from app.services import certificates
+from config import ROOT
 from tests.helpers import pass_module
 
 
@@ -132,3 +135,39 @@ def test_training_record_lists_every_module_and_verifies_them_together(
     assert "Valid" in page and "Chen Wei" in page
     unknown = client.get(f"/verify/set?codes={first.code},ZZZZ-ZZZZ-ZZZZ-ZZZZ")
     assert unknown.status_code == 404 and "Unknown certificate" in unknown.get_data(as_text=True)
+
+
+MM_PER_POINT = 25.4 / 72
+WORD_RE = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)</word>')
+
+
+def words_in_mm(pdf: bytes, tmp_path: Path) -> tuple[float, list[tuple[float, float, str]]]:
+    """Return the first page's width and each word's left and right edges, in millimetres."""
+    path = tmp_path / "record.pdf"
+    path.write_bytes(pdf)
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    width = float(re.search(r'<page width="([\d.]+)"', bbox)[1]) * MM_PER_POINT
+    words = [
+        (float(a) * MM_PER_POINT, float(b) * MM_PER_POINT, w) for a, b, w in WORD_RE.findall(bbox)
+    ]
+    return width, words
+
+
+def test_training_record_table_keeps_to_the_headers_margins(
+    client, db, modules, make_user, login, tmp_path
+):
+    user = make_user(full_name="Chen Wei")
+    held = [pass_module(user, "basics"), pass_module(user, "pledge")]
+    pdf = login(user).get("/training/record.pdf").data
+    css = (ROOT / "certificates" / "consolidated.css").read_text()
+    side = float(re.search(r"@page \{[^}]*margin: [\d.]+mm ([\d.]+)mm", css)[1])
+    width, words = words_in_mm(pdf, tmp_path)
+    codes = [(left, right) for left, right, word in words if word in {c.code for c in held}]
+    assert len(codes) >= len(held)
+    # The certificate code is the table's last column, the word nearest the right edge.
+    assert all(right <= width - side for _, right in codes), (width - side, codes)
+    assert all(right <= width - side for _, right, _ in words)
+    assert min(left for left, _, _ in words) >= side

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,6 +74,77 @@ def test_unknown_category_is_reported(tmp_path):
     assert f':{line}: unknown personnel category "soldier"' in problem
 
 
+def test_unknown_category_is_reported_at_its_list_item(tmp_path):
+    text = VALID.replace(
+        "mandatory_for: [formed_police, individual_police]",
+        "mandatory_for:\n  - formed_police\n  - soldier",
+    )
+    [problem] = problems_of(tmp_path, text)
+    assert f':{line_of(text, "- soldier")}: unknown personnel category "soldier"' in problem
+
+
+def test_unknown_role_is_reported_at_its_list_item(tmp_path):
+    text = VALID.replace(
+        "validity_months: 12", "validity_months: 12\nroles:\n  - commander\n  - chef"
+    )
+    [problem] = problems_of(tmp_path, text)
+    assert f':{line_of(text, "- chef")}: unknown role "chef"' in problem
+
+
+def test_duplicate_slug_is_reported_at_the_later_files_slug_line(tmp_path):
+    folder = write(tmp_path, VALID, "a.md")
+    write(tmp_path, VALID, "b.md")
+    [problem] = [str(p) for p in content.check_modules(folder)]
+    earlier = content.display_path(folder / "a.md")
+    assert problem == (
+        f"{content.display_path(folder / 'b.md')}:{line_of(VALID, 'slug:')}: "
+        f'slug "police-only" is already used by {earlier}'
+    )
+
+
+def test_problems_are_listed_by_file_and_line(tmp_path):
+    folder = write(tmp_path, VALID, "a.md")
+    write(tmp_path, VALID.replace("individual_police]", "soldier]"), "b.md")
+    write(
+        tmp_path,
+        VALID.replace("pass_mark: 100\n", "").replace("slug: police-only", "slug: c"),
+        "c.md",
+    )
+    problems = content.check_modules(folder)
+    assert [(Path(p.path).name, p.line) for p in problems] == [
+        ("b.md", line_of(VALID, "slug:")),
+        ("b.md", line_of(VALID, "mandatory_for")),
+        ("c.md", 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    "command", [["modules", "check"], ["modules", "sync"], ["run", "--port", "0"]]
+)
+def test_invalid_module_prints_only_its_problems_without_traceback(tmp_path, command):
+    folder = write(tmp_path, VALID, "a.md")
+    write(tmp_path, VALID.replace("individual_police]", "soldier]"), "b.md")
+    env = {key: value for key, value in os.environ.items() if key not in {"APP_CONFIG"}}
+    env |= {
+        "MODULES_DIR": str(folder),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SECRET_KEY": "cli-test-secret-" + "k" * 32,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *command],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout == ""
+    shown = {name: content.display_path(folder / name) for name in ("a.md", "b.md")}
+    assert result.stderr.splitlines() == [
+        f'{shown["b.md"]}:{line_of(VALID, "slug:")}: slug "police-only" is already used by '
+        f"{shown['a.md']}",
+        f"{shown['b.md']}:{line_of(VALID, 'mandatory_for')}: unknown personnel category "
+        '"soldier"; use one of: ' + ", ".join(content.CATEGORIES),
+    ]
+
+
 def test_broken_yaml_is_reported_at_its_line(tmp_path):
     text = VALID.replace("summary: A test module", "summary: Policing: a test module")
     [problem] = problems_of(tmp_path, text)
@@ -100,7 +174,7 @@ def test_missing_front_matter_and_duplicate_slug_are_reported(tmp_path):
     write(tmp_path, VALID, "b.md")
     write(tmp_path, "# Just a lesson\n", "c.md")
     problems = [str(p) for p in content.check_modules(folder)]
-    assert any('b.md:1: slug "police-only" is already used by' in p for p in problems)
+    assert any('b.md:2: slug "police-only" is already used by' in p for p in problems)
     assert any("c.md:1: the file must start with front matter" in p for p in problems)
 
 

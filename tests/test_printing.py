@@ -176,6 +176,45 @@ def test_print_page_lists_the_units_people_and_creates_nothing(
     assert count(PrintJob) == 0
 
 
+def test_print_page_lists_one_readiness_when_asked_and_keeps_it(
+    client, unit, commander, troops, login, held_jobs
+):
+    ready, blocked, expiring = troops
+    login(commander)
+    page = client.get(f"/commander/print?unit={unit.id}&show=blocked").get_data(as_text=True)
+    assert f'value="{blocked.id}"' in page
+    assert f'value="{ready.id}"' not in page and f'value="{expiring.id}"' not in page
+    assert '<option value="blocked" selected>Blocked (1)</option>' in page
+    assert "Everyone (3)" in page
+    # Sent back with an error, the form still lists the same people.
+    response = post(client, "/commander/print", {"unit": unit.id, "show": "blocked"})
+    assert response.status_code == 422
+    assert f'value="{ready.id}"' not in response.get_data(as_text=True)
+
+
+def test_tick_everyone_listed_ticks_exactly_the_people_shown(
+    client, unit, commander, troops, login
+):
+    ready, blocked, _expiring = troops
+    login(commander)
+    page = client.get(f"/commander/print?unit={unit.id}&show=ready").get_data(as_text=True)
+    assert f"/commander/print?unit={unit.id}&amp;show=ready&amp;tick=all" in page
+    assert " checked" not in page.split("<ul")[1].split("</ul>")[0]
+    ticked = client.get(f"/commander/print?unit={unit.id}&show=ready&tick=all")
+    ticked_page = ticked.get_data(as_text=True)
+    assert f'value="{ready.id}" id="person-{ready.id}" checked' in ticked_page
+    assert f'value="{blocked.id}"' not in ticked_page
+    everyone = client.get(f"/commander/print?unit={unit.id}&tick=all").get_data(as_text=True)
+    for person in troops:
+        assert f'value="{person.id}" id="person-{person.id}" checked' in everyone
+
+
+def test_print_all_ready_says_how_many_people_it_prints(client, unit, commander, troops, login):
+    login(commander)
+    page = client.get(f"/commander/print?unit={unit.id}").get_data(as_text=True)
+    assert 'value="Print all Ready (1 person)"' in page
+
+
 def test_print_page_without_a_unit_lists_the_commanders_units(
     client, unit, other_unit, commander, login
 ):

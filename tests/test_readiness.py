@@ -8,7 +8,7 @@ import pytest
 
 from app.models import Mission, PersonnelCategory, Position, Role, Unit
 from app.models.types import utcnow
-from app.services import readiness, training
+from app.services import certificates, readiness, training
 from tests.helpers import move_expiry, pass_module
 
 FAR = 200  # days: beyond the 30-day expiring window
@@ -61,6 +61,18 @@ def test_expired_module_blocks(db, modules, make_user):
     result = verdict(person)
     assert result.status == readiness.Readiness.BLOCKED
     assert result.missing == ["Conduct basics"]
+
+
+def test_revoked_module_blocks_and_is_named(db, modules, make_user):
+    person = make_user(deployment_date=date.today() + timedelta(days=FAR))
+    pass_module(person, "basics")
+    pledge = pass_module(person, "pledge")
+    assert verdict(person).status == readiness.Readiness.READY
+    certificates.revoke(pledge, make_user(Role.ADMIN), "Misconduct finding, case 2026-114.")
+    db.session.commit()
+    result = verdict(person)
+    assert result.status == readiness.Readiness.BLOCKED
+    assert result.missing == ["A module with an undertaking"]
 
 
 def test_expiry_on_deployment_day_is_expiring_not_ready(db, modules, make_user):
@@ -139,8 +151,8 @@ def test_board_exports(client, battalion, login):
     login(battalion["commander"])
     csv = client.get(f"/commander/units/{battalion['unit'].id}/readiness.csv")
     text = csv.data.decode("utf-8-sig")
-    assert csv.status_code == 200 and text.splitlines()[0].startswith("full_name,")
-    assert "Blocked Boris" in text and ",blocked," in text and "Other Olga" not in text
+    assert csv.status_code == 200 and text.splitlines()[0].startswith('"full_name",')
+    assert "Blocked Boris" in text and ',"blocked",' in text and "Other Olga" not in text
 
 
 def test_commander_prints_a_record_for_someone_in_the_unit(client, battalion, login):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from babel.dates import format_date
 from flask import render_template
 
 from app.models import Mission, Position, Reminder, Role, TrainingModule, Unit
-from app.services import reminders
+from app.services import certificates, reminders
 from tests.conftest import count, post
 from tests.helpers import move_expiry, pass_module
 
@@ -25,6 +26,11 @@ def run(app):
         return app.test_cli_runner().invoke(args=["reminders", "send", *args])
 
     return invoke
+
+
+def text(message):
+    """Return the plain-text part of a message."""
+    return message.get_body(("plain",)).get_content()
 
 
 def today():
@@ -62,9 +68,9 @@ def test_overdue_person_gets_one_email_naming_modules_and_due_date(
     assert result.exit_code == 0, result.output
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
-    assert message["To"] == "amina@example.org"
+    assert message["To"].addresses[0].addr_spec == "amina@example.org"
     assert "overdue" in message["Subject"]
-    body = message.get_content()
+    body = text(message)
     assert "Dear Amina Diallo," in body
     due_on = long_date(today() + timedelta(days=3 - 14))
     assert f"Conduct basics: overdue. It was due by {due_on}." in body
@@ -93,6 +99,22 @@ def test_nobody_with_valid_training_or_not_yet_due_or_inactive_is_reminded(
     assert count(Reminder) == 0
 
 
+def test_revoked_module_is_named_in_the_reminder(db, modules, inbox, overdue, make_user, run):
+    person = overdue(email="revoked@example.org")
+    basics = pass_module(person, "basics")
+    pass_module(person, "pledge")
+    certificates.revoke(basics, make_user(Role.ADMIN), "Misconduct finding, case 2026-114.")
+    db.session.commit()
+    result = run()
+    assert result.exit_code == 0, result.output
+    [message] = inbox.messages
+    body = text(message)
+    due_on = long_date(today() + timedelta(days=3 - 14))
+    assert f"Conduct basics: overdue. It was due by {due_on}." in body
+    assert "A module with an undertaking" not in body
+    assert db.session.scalar(sa.select(Reminder)).modules == ["Conduct basics"]
+
+
 def test_completion_expiring_soon_gets_one_email_with_its_expiry(db, modules, inbox, overdue, run):
     person = overdue(email="expiring@example.org")
     pass_module(person, "basics")
@@ -102,7 +124,7 @@ def test_completion_expiring_soon_gets_one_email_with_its_expiry(db, modules, in
     assert result.exit_code == 0, result.output
     [message] = inbox.to("expiring@example.org")
     assert "expires soon" in message["Subject"]
-    body = message.get_content()
+    body = text(message)
     assert f"Conduct basics: your completion expires on {long_date(expires_on)}." in body
     assert "A module with an undertaking" not in body
 
@@ -175,7 +197,7 @@ def test_people_without_email_are_counted_not_mailed(db, modules, inbox, overdue
     overdue(email="  ")
     result = run()
     assert result.exit_code == 0, result.output
-    assert [message["To"] for message in inbox.messages] == ["amina@example.org"]
+    assert inbox.recipients() == ["amina@example.org"]
     assert "2 people have no e-mail address and were not reminded." in result.output
     assert count(Reminder) == 1
 
@@ -237,8 +259,8 @@ def test_coordinator_reminds_only_people_in_their_units(
     response = post(client, "/coordinator/reminders")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/coordinator/")
-    assert [message["To"] for message in inbox.messages] == ["mine@example.org"]
-    assert SIGN_IN in inbox.messages[0].get_content()
+    assert inbox.recipients() == ["mine@example.org"]
+    assert SIGN_IN in text(inbox.messages[0])
     assert count(Reminder) == 1
     assert "1 reminder sent." in flashes(client)[0]
 
@@ -251,7 +273,7 @@ def test_without_public_address_email_links_to_the_site_the_coordinator_uses(
     login(make_user(Role.COORDINATOR, assigned_units=[unit]))
     post(client, "/coordinator/reminders")
     [message] = inbox.messages
-    assert "http://localhost/training/" in message.get_content()
+    assert "http://localhost/training/" in text(message)
 
 
 def test_coordinator_sees_skipped_without_email_and_failed(
@@ -328,3 +350,99 @@ def test_due_takes_as_many_queries_for_30_people_as_for_3(db, modules, overdue, 
     many = queries_for_due()
     assert few[0] == 3 and many[0] == 30
     assert few[1] == many[1]
+
+
+# What the message itself carries
+
+
+def test_reminder_is_dated_and_has_a_unique_message_id(db, modules, inbox, overdue, run):
+    overdue(email="amina@example.org")
+    overdue(email="ben@example.org")
+    before = datetime.now(UTC).replace(microsecond=0)
+    assert run().exit_code == 0
+    assert len(inbox.messages) == 2
+    for message in inbox.messages:
+        sent_at = message["Date"].datetime
+        assert sent_at.tzinfo is not None
+        assert before - timedelta(seconds=1) <= sent_at <= datetime.now(UTC)
+        assert re.fullmatch(r"<[^@<>\s]+@localhost>", message["Message-ID"])
+    assert inbox.messages[0]["Message-ID"] != inbox.messages[1]["Message-ID"]
+
+
+def test_reminder_has_an_html_part_with_the_same_text_and_link(db, modules, inbox, overdue, run):
+    overdue(full_name="Amina <b>Diallo</b> & Co", email="amina@example.org")
+    assert run().exit_code == 0
+    [message] = inbox.messages
+    assert message.get_content_type() == "multipart/alternative"
+    page = message.get_body(("html",)).get_content()
+    assert "Dear Amina &lt;b&gt;Diallo&lt;/b&gt; &amp; Co," in page
+    assert "<b>" not in page
+    assert f'<a href="{SIGN_IN}">{SIGN_IN}</a>' in page
+    assert "<li>Conduct basics: overdue." in page
+
+
+def test_non_ascii_recipient_name_is_encoded_in_the_header(db, modules, inbox, overdue, run):
+    overdue(full_name="Diop, Aïssatou", email="aissatou@example.org")
+    overdue(full_name="ليلى حداد", email="layla@example.org")
+    assert run().exit_code == 0
+    for raw in inbox.raw:
+        headers = raw.split(b"\r\n\r\n", 1)[0]
+        headers.decode("ascii")  # RFC 5322 headers are ASCII; names travel RFC 2047-encoded
+        assert b"=?utf-8?" in headers.lower()
+    names = {message["To"].addresses[0].display_name for message in inbox.messages}
+    assert names == {"Diop, Aïssatou", "ليلى حداد"}
+    assert sorted(inbox.recipients()) == ["aissatou@example.org", "layla@example.org"]
+
+
+def test_person_who_never_set_a_password_gets_a_set_password_link(
+    client, db, modules, inbox, overdue, run
+):
+    newcomer = overdue(email="newcomer@example.org", service_number="NP-41028")
+    newcomer.password_hash = None
+    db.session.commit()
+    assert run().exit_code == 0
+    [message] = inbox.messages
+    body = text(message)
+    assert SIGN_IN not in body
+    assert "You have not chosen a password yet" in body and "NP-41028" in body
+    link = re.search(r"https://training\.example\.org/set-password#([\w.\-]+)", body)
+    assert link is not None
+    assert f'href="{link.group(0)}"' in message.get_body(("html",)).get_content()
+    # The page behind the link posts the token after the # (never sent in the address).
+    page = post(client, "/set-password", {"token": link.group(1)})
+    assert page.status_code == 200
+    assert "password" in page.get_data(as_text=True).lower()
+
+
+def test_coordinator_is_told_who_got_a_set_password_link(
+    client, db, modules, inbox, unit, overdue, make_user, login
+):
+    newcomer = overdue(email="newcomer@example.org")
+    newcomer.password_hash = None
+    overdue(email="amina@example.org")
+    db.session.commit()
+    login(make_user(Role.COORDINATOR, assigned_units=[unit]))
+    post(client, "/coordinator/reminders")
+    [message] = flashes(client)
+    assert "2 reminders sent." in message
+    assert (
+        "1 of them has never set a password, so the reminder carries a set-password link "
+        "instead of the sign-in link."
+    ) in message
+
+
+def test_non_ascii_sender_name_is_encoded_in_the_header(
+    app, db, modules, inbox, overdue, run, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAIL_FROM", '"Bérets bleus, formation" <no-reply@example.org>')
+    overdue(email="amina@example.org")
+    assert run().exit_code == 0
+    [raw] = inbox.raw
+    raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    [message] = inbox.messages
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (
+        "Bérets bleus, formation",
+        "no-reply@example.org",
+    )
+    assert message["Message-ID"].endswith("@example.org>")

@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 import itsdangerous
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from app.models import Mission, PersonnelCategory, Position, Role, RosterUpload, Unit, User
+from app.models import (
+    AuditAction,
+    AuditEntry,
+    Mission,
+    PersonnelCategory,
+    Position,
+    Role,
+    RosterUpload,
+    Unit,
+    User,
+)
 from app.services import roster
 from tests.conftest import PASSWORD, count, post
 
 HEADER = "service_number,full_name,category,unit,position,email,deployment_date"
 PREVIEW_URL = re.compile(r"/coordinator/roster/([\w-]+)$")
-LINK = re.compile(r"https://training\.example\.org(/set-password/[\w.\-]+)")
+LINK = re.compile(r"https://training\.example\.org(/set-password#[\w.\-]+)")
 ROOT = "https://training.example.org"
+EXAMPLE = Path(__file__).parents[1] / "docs" / "roster-example.csv"
 
 
 def csv_file(*rows: str, header: str = HEADER, newline: str = "\r\n", bom: bool = False) -> bytes:
@@ -119,6 +134,13 @@ def test_names_in_any_script_are_stored_and_shown_exactly(client, db, coordinato
     for service_number, name in names.items():
         assert name in done
         assert person(db, service_number).full_name == name
+
+
+def test_bidirectional_controls_are_removed_from_imported_names(db, unit):
+    import_now(
+        db, csv_file("SN-1,Amina\u202e Diallo\u202c \u2067Haddad\u2069,civilian,UNIT-A,,,"), unit
+    )
+    assert person(db, "SN-1").full_name == "Amina Diallo Haddad"
 
 
 # Every problem, located as `row N, column X`
@@ -406,23 +428,313 @@ def test_upload_without_a_file_says_what_to_do(client, coordinator, login):
     assert "Choose the roster file to upload." in response.get_data(as_text=True)
 
 
+NOT_A_ROSTER = "The file is not a roster that can be read."
+
+
 @pytest.mark.parametrize(
-    "content",
+    ("content", "message"),
     [
-        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml",
-        "service_number,full_name\r\nSN-1,José Núñez\r\n".encode("latin-1"),
-        "service_number,full_name\r\nSN-1,Анна\r\n".encode("utf-16"),
-        b"%PDF-1.7\n\x01\x02\x03\x04",
+        (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml", NOT_A_ROSTER),
+        (b"%PDF-1.7\n\x01\x02\x03\x04", NOT_A_ROSTER),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+            "This is an Excel 97-2003 workbook (.xls), which cannot be read.",
+        ),
     ],
-    ids=["spreadsheet", "latin-1", "utf-16", "pdf"],
+    ids=["damaged-zip", "pdf", "xls"],
 )
-def test_file_that_is_not_utf8_csv_text_is_refused(client, db, coordinator, login, content):
+def test_file_that_is_not_a_roster_is_refused(client, db, coordinator, login, content, message):
     login(coordinator)
     # The name says CSV; the content decides.
     response = upload(client, content, "roster.csv")
     assert response.status_code == 422
-    assert "The file is not a CSV text file saved as UTF-8." in response.get_data(as_text=True)
+    assert message in response.get_data(as_text=True)
     assert count(RosterUpload) == 0
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_8_bit_csv_is_refused_with_how_to_save_it_as_utf8(client, db, coordinator, login, encoding):
+    login(coordinator)
+    content = csv_file("SN-1,José Núñez Ñandú,civilian,UNIT-A,,,").decode().encode(encoding)
+    response = upload(client, content, "roster.csv")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The file is saved in an 8-bit encoding" in page
+    # Both programs, with the exact names of their menu entries.
+    assert "In Excel: choose File, Save As" in page
+    assert "“CSV UTF-8 (Comma delimited) (*.csv)”" in page
+    assert "In LibreOffice Calc: choose File, Save As" in page
+    assert "“Edit filter settings”" in page and "“Unicode (UTF-8)”" in page
+    assert count(RosterUpload) == 0
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [("utf-16", ","), ("utf-16", "\t"), ("utf-16-le", ","), ("utf-16-be", ";")],
+    ids=["utf-16-bom", "excel-unicode-text", "utf-16-le-no-bom", "utf-16-be-no-bom"],
+)
+def test_utf16_csv_is_read(db, unit, encoding, sep):
+    text = csv_file(
+        sep.join(["SN-1", "Анна Кузнецова", "civilian", "UNIT-A", "", "", "2026-03-01"]),
+        sep.join(["SN-2", "ليلى حداد", "civilian", "UNIT-A", "", "", ""]),
+        header=HEADER.replace(",", sep),
+    ).decode()
+    import_now(db, text.encode(encoding), unit)
+    assert person(db, "SN-1").full_name == "Анна Кузнецова"
+    assert person(db, "SN-1").deployment_date == date(2026, 3, 1)
+    assert person(db, "SN-2").full_name == "ليلى حداد"
+
+
+# Spreadsheets as Excel and LibreOffice save them
+
+
+COLUMN_NAMES = tuple(HEADER.split(","))
+
+
+def xlsx_file(*rows, header=COLUMN_NAMES) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "People"
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def ods_cell(value) -> str:
+    if value is None or value == "":
+        return "<table:table-cell/>"
+    if isinstance(value, date):
+        return (
+            f'<table:table-cell office:value-type="date" office:date-value="{value.isoformat()}">'
+            f"<text:p>{value.strftime('%d/%m/%Y')}</text:p></table:table-cell>"
+        )
+    if isinstance(value, int):
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return (
+        '<table:table-cell office:value-type="string">'
+        f"<text:p>{escape(value)}</text:p></table:table-cell>"
+    )
+
+
+def ods_file(*rows, header=COLUMN_NAMES, sheets_after=0, tail_rows=1048570) -> bytes:
+    """An ODS workbook as LibreOffice writes it: repeated empty cells and rows at the end."""
+    lines = [
+        f"<table:table-row>{''.join(ods_cell(v) for v in row)}"
+        '<table:table-cell table:number-columns-repeated="1017"/></table:table-row>'
+        for row in [header, *rows]
+    ]
+    lines.append(
+        f'<table:table-row table:number-rows-repeated="{tail_rows}">'
+        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+    )
+    others = "".join(
+        f'<table:table table:name="Other{n}"><table:table-row>{ods_cell("noise")}'
+        "</table:table-row></table:table>"
+        for n in range(sheets_after)
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3">'
+        '<office:body><office:spreadsheet><table:table table:name="People">'
+        '<table:table-column table:number-columns-repeated="1024"/>'
+        + "".join(lines)
+        + "</table:table>"
+        + others
+        + "</office:spreadsheet></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", "<manifest/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("make", [xlsx_file, ods_file], ids=["xlsx", "ods"])
+def test_spreadsheet_with_date_and_number_cells_imports(client, db, coordinator, login, make):
+    content = make(
+        (41028, "Bishnu Prasad Adhikari", "military_contingent", "UNIT-A", "commander",
+         "b.adhikari@example.org", date(2026, 3, 1)),
+        ("SN-77310", "Diop, Aïssatou", "Formed police unit member", "UNIT-A", "manager",
+         None, date(2026, 4, 15)),
+        ("CIV-20931", "ليلى حداد", "civilian", "UNIT-A", None, "layla.haddad@example.org",
+         None),
+    )  # fmt: skip
+    login(coordinator)
+    response = upload(client, content, "roster.bin")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Confirm import" in page
+    assert "<dt>New people</dt><dd>3</dd>" in page
+    post(client, response.headers["Location"])
+    bishnu = person(db, "41028")
+    assert bishnu.full_name == "Bishnu Prasad Adhikari"
+    assert bishnu.deployment_date == date(2026, 3, 1)
+    assert bishnu.position == Position.COMMANDER
+    assert person(db, "SN-77310").category == PersonnelCategory.FORMED_POLICE
+    assert person(db, "SN-77310").deployment_date == date(2026, 4, 15)
+    assert person(db, "CIV-20931").full_name == "ليلى حداد"
+    assert person(db, "CIV-20931").deployment_date is None
+
+
+def test_xlsx_datetime_cells_and_text_dates_are_told_apart(db, unit):
+    content = xlsx_file(
+        ("SN-1", "Kofi Boateng", "civilian", "UNIT-A", "", "", datetime(2026, 3, 1, 0, 0)),
+        ("SN-2", "Ama Mensah", "civilian", "UNIT-A", "", "", "31/12/2026"),
+    )
+    assert problems(content, unit) == [
+        "row 3, column deployment_date: “31/12/2026” is not a date. "
+        "Write it as YYYY-MM-DD, for example 2026-03-31."
+    ]
+
+
+def test_xlsx_declaring_a_smaller_size_than_it_has_is_read_to_the_end(db, unit):
+    content = xlsx_file(*[(f"SN-{n}", "Kofi Boateng", "civilian", "UNIT-A") for n in range(5)])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                data, replaced = re.subn(
+                    rb'<dimension ref="[^"]+"', b'<dimension ref="A1:B2"', data
+                )
+                assert replaced == 1
+            target.writestr(info, data)
+    checked = roster.preview(buffer.getvalue(), [unit])
+    assert checked.is_valid and checked.count(roster.Action.CREATE) == 5
+
+
+def test_only_the_first_sheet_of_an_ods_is_read(db, unit):
+    content = ods_file(("SN-1", "Kofi Boateng", "civilian", "UNIT-A"), sheets_after=2)
+    checked = roster.preview(content, [unit])
+    assert checked.is_valid and [row.service_number for row in checked.rows] == ["SN-1"]
+
+
+def test_value_in_a_spreadsheet_column_without_a_name_is_located(db, unit):
+    content = xlsx_file(("SN-1", "Kofi Boateng", "civilian", "UNIT-A", "", "", "", "stray"))
+    assert problems(content, unit) == [
+        "row 2: column 8 has a value but no name in row 1. Name the column or empty it."
+    ]
+
+
+def test_spreadsheet_that_unpacks_to_gigabytes_is_refused(client, db, coordinator, login):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            chunk = b" " * (1024 * 1024)
+            for _ in range(80):
+                member.write(chunk)
+    assert len(buffer.getvalue()) < 200_000
+    login(coordinator)
+    response = upload(client, buffer.getvalue(), "roster.xlsx")
+    assert response.status_code == 422
+    assert "The spreadsheet unpacks to more than 32 MB" in response.get_data(as_text=True)
+    assert count(RosterUpload) == 0
+
+
+def test_ods_row_repeated_a_million_times_is_refused_quickly(db, unit):
+    header = "".join(ods_cell(name) for name in HEADER.split(","))
+    row = "".join(ods_cell(v) for v in ("SN-1", "Kofi Boateng", "civilian", "UNIT-A"))
+    content = ods_file()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "content.xml":
+                data = re.sub(
+                    rb"<table:table-row>.*</table:table-row>(?=<table:table-row table:number-rows)",
+                    f"<table:table-row>{header}</table:table-row>"
+                    f'<table:table-row table:number-rows-repeated="1000000">{row}'
+                    "</table:table-row>".encode(),
+                    data,
+                )
+            target.writestr(info, data)
+    [problem] = problems(buffer.getvalue(), unit)
+    assert problem.startswith("The spreadsheet is too large to import: it has more than 100,000")
+
+
+def test_xlsx_with_a_cell_far_down_is_refused_not_read_for_ever(db, unit):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER.split(","))
+    workbook.active.cell(row=200_000, column=1, value="SN-1")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    [problem] = problems(buffer.getvalue(), unit)
+    assert problem.startswith("The spreadsheet is too large to import")
+
+
+def test_damaged_xlsx_says_to_save_it_again(db, unit):
+    content = xlsx_file(("SN-1", "Kofi Boateng", "civilian", "UNIT-A"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                data = b"<worksheet><sheetData><row><c"  # cut short
+            target.writestr(info, data)
+    assert problems(buffer.getvalue(), unit) == [
+        "The spreadsheet cannot be opened: it is damaged or not really an XLSX or ODS file. "
+        "Open it in your spreadsheet program, save it again as .xlsx or .ods, and upload "
+        "that file."
+    ]
+
+
+def test_spreadsheet_xml_with_entities_is_refused(db, unit):
+    content = ods_file(("SN-1", "Kofi Boateng", "civilian", "UNIT-A"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "content.xml":
+                data = data.replace(
+                    b"?>",
+                    b'?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>',
+                    1,
+                ).replace(b"Kofi Boateng", b"&b;")
+            target.writestr(info, data)
+    assert problems(buffer.getvalue(), unit)[0].startswith("The spreadsheet cannot be opened")
+
+
+# What the preview counts
+
+
+def test_preview_counts_every_row_by_what_it_would_do(client, db, coordinator, login, make_user):
+    make_user(service_number="SN-5", full_name="Yaw Owusu")
+    make_user(service_number="SN-6", full_name="Efua Asante")
+    make_user(Role.COMMANDER, service_number="SN-7", full_name="Ama Mensah")
+    content = csv_file(
+        "SN-1,Kofi Boateng,civilian,UNIT-A,,,31/03/2026",
+        "SN-2,Ama Owusu,civilian,UNIT-A,,,31/03/2026",
+        "SN-3,Kwame Mensah,civilian,UNIT-A,,,31/03/2026",
+        "SN-4,Abena Boateng,civilian,UNIT-A,,,2026-03-31",
+        "SN-5,Yaw Owusu,military_contingent,UNIT-A,,,31/03/2026",
+        "SN-6,Efua Asante,military_contingent,UNIT-A,,,",
+        "SN-7,Someone Else,civilian,UNIT-A,,,",
+    )
+    checked = roster.preview(content, [coordinator.assigned_units[0]])
+    assert checked.count(roster.Action.CREATE) == 4
+    assert checked.count(roster.Action.UPDATE) == 1
+    assert checked.count(roster.Action.UNCHANGED) == 1
+    assert checked.count(None) == 1
+    assert checked.rows_with_problems == 5
+    login(coordinator)
+    _url, page = upload_and_preview(client, content)
+    assert "<dt>New people</dt><dd>4</dd>" in page
+    assert "<dt>People updated</dt><dd>1</dd>" in page
+    assert "<dt>People unchanged</dt><dd>1</dd>" in page
+    assert "<dt>Rows that cannot be imported as written</dt><dd>1</dd>" in page
+    assert "<dt>Rows with a problem to fix</dt><dd>5</dd>" in page
 
 
 def test_too_large_upload_gets_a_clear_413(client, app, coordinator, login, monkeypatch):
@@ -452,6 +764,37 @@ def test_example_file_is_served_and_imports_cleanly(client, db, coordinator, log
     assert "Confirm import" in page and "problem" not in page
 
 
+SAVED_BY_LIBREOFFICE = Path(__file__).parent / "data" / "rosters"
+
+
+@pytest.fixture
+def demo_units(db, unit):
+    mission = db.session.get(Mission, unit.mission_id)
+    units = [
+        Unit(mission=mission, code="DEMO-INF-1", name="Infantry Battalion 1", country="Nepal"),
+        Unit(mission=mission, code="DEMO-FPU-2", name="Formed Police Unit 2", country="Senegal"),
+    ]
+    db.session.add_all(units)
+    db.session.commit()
+    return units
+
+
+@pytest.mark.parametrize("name", ["roster-example.ods", "roster-example.xlsx"])
+def test_example_saved_by_libreoffice_as_a_spreadsheet_reads_like_the_csv(db, demo_units, name):
+    # LibreOffice Calc opened docs/roster-example.csv and saved it in each format.
+    saved = roster.preview((SAVED_BY_LIBREOFFICE / name).read_bytes(), demo_units)
+    expected = roster.preview(EXAMPLE.read_bytes(), demo_units)
+    assert saved.is_valid, saved.problems
+    assert [row.person for row in saved.rows] == [row.person for row in expected.rows]
+    assert any(row.person.deployment_date for row in saved.rows)
+
+
+def test_example_saved_by_libreoffice_in_windows_1252_says_how_to_save_utf8(db, demo_units):
+    content = (SAVED_BY_LIBREOFFICE / "roster-example-windows-1252.csv").read_bytes()
+    [problem] = problems(content, *demo_units)
+    assert problem.startswith("The file is saved in an 8-bit encoding")
+
+
 # Set-password links
 
 
@@ -459,21 +802,35 @@ def test_example_file_is_served_and_imports_cleanly(client, db, coordinator, log
 def newcomer_link(db, unit):
     result = import_now(db, csv_file("SN-1,Kofi Boateng,civilian,UNIT-A,,,"), unit)
     link = result.created[0].link
-    assert link.startswith(ROOT + "/set-password/")
-    return urlsplit(link).path
+    assert link.startswith(ROOT + "/set-password#")
+    return link
+
+
+def open_link(client, link):
+    """Open a set-password link as a browser does: its page posts the token after the #."""
+    return post(client, "/set-password", {"token": urlsplit(link).fragment})
+
+
+def submit_link(client, link, data):
+    """Submit the set-password form that a link opened."""
+    return post(client, "/set-password", {"token": urlsplit(link).fragment, **data})
 
 
 def test_set_password_link_works_once_then_sign_in(client, db, newcomer_link):
-    page = client.get(newcomer_link).get_data(as_text=True)
+    page = open_link(client, newcomer_link).get_data(as_text=True)
     assert "Kofi Boateng" in page and "SN-1" in page
-    response = post(client, newcomer_link, {"password": "blue helmets", "confirm": "blue helmets"})
+    response = submit_link(
+        client, newcomer_link, {"password": "blue helmets", "confirm": "blue helmets"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "Your password is set." in client.get("/login").get_data(as_text=True)
 
-    again = client.get(newcomer_link)
+    again = open_link(client, newcomer_link)
     assert again.status_code == 400
     assert "Ask your training coordinator for a new link." in again.get_data(as_text=True)
-    replay = post(client, newcomer_link, {"password": "taken over!", "confirm": "taken over!"})
+    replay = submit_link(
+        client, newcomer_link, {"password": "taken over!", "confirm": "taken over!"}
+    )
     assert replay.status_code == 400
 
     signed_in = post(client, "/login", {"username": "SN-1", "password": "blue helmets"})
@@ -482,13 +839,15 @@ def test_set_password_link_works_once_then_sign_in(client, db, newcomer_link):
 
 
 def test_set_password_form_explains_what_is_wrong(client, db, newcomer_link):
-    short = post(client, newcomer_link, {"password": "short", "confirm": "short"})
+    short = submit_link(client, newcomer_link, {"password": "short", "confirm": "short"})
     assert short.status_code == 422
     assert "Use at least 8 characters." in short.get_data(as_text=True)
-    different = post(client, newcomer_link, {"password": "blue helmets", "confirm": "blue helmet"})
+    different = submit_link(
+        client, newcomer_link, {"password": "blue helmets", "confirm": "blue helmet"}
+    )
     assert "The two passwords are not the same." in different.get_data(as_text=True)
     assert person(db, "SN-1").password_hash is None
-    assert client.get(newcomer_link).status_code == 200
+    assert open_link(client, newcomer_link).status_code == 200
 
 
 def test_set_password_link_expires(client, newcomer_link, monkeypatch):
@@ -502,15 +861,15 @@ def test_set_password_link_expires(client, newcomer_link, monkeypatch):
         )
 
     days_later(13)
-    assert client.get(newcomer_link).status_code == 200
+    assert open_link(client, newcomer_link).status_code == 200
     days_later(15)
-    response = client.get(newcomer_link)
+    response = open_link(client, newcomer_link)
     assert response.status_code == 400
     assert "it has expired" in response.get_data(as_text=True)
 
 
 def test_tampered_link_is_refused(client, newcomer_link):
-    response = client.get(newcomer_link[:-3] + "abc")
+    response = open_link(client, newcomer_link[:-3] + "abc")
     assert response.status_code == 400
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -519,22 +878,99 @@ def test_reimport_gives_new_links_only_to_peacekeepers_without_password(
     client, db, unit, make_user
 ):
     waiting = make_user(service_number="SN-1", full_name="Kofi Boateng")
-    commander = make_user(Role.COMMANDER, service_number="SN-2", full_name="Ama Mensah")
     make_user(service_number="SN-3", full_name="Yaw Owusu")
-    waiting.password_hash = commander.password_hash = None
+    waiting.password_hash = None
     db.session.commit()
     result = import_now(
         db,
         csv_file(
             "SN-1,Kofi Boateng,military_contingent,UNIT-A,,,",
-            "SN-2,Ama Mensah,military_contingent,UNIT-A,,,",
             "SN-3,Yaw Owusu,military_contingent,UNIT-A,,,",
         ),
         unit,
     )
     assert [account.service_number for account in result.awaiting_password] == ["SN-1"]
-    page = client.get(urlsplit(result.awaiting_password[0].link).path).get_data(as_text=True)
+    page = open_link(client, result.awaiting_password[0].link).get_data(as_text=True)
     assert "This sets the password of Kofi Boateng, service number SN-1." in page
+
+
+# Peacekeepers only
+
+
+@pytest.mark.parametrize(
+    ("role", "name"),
+    [
+        (Role.COMMANDER, "commander"),
+        (Role.COORDINATOR, "coordinator"),
+        (Role.ADMIN, "administrator"),
+    ],
+)
+def test_import_cannot_rewrite_commanders_coordinators_or_admins(
+    client, db, unit, coordinator, make_user, login, role, name
+):
+    officer = make_user(
+        role,
+        service_number="SN-9",
+        full_name="Ama Mensah",
+        email="ama@example.org",
+        position=Position.COMMANDER,
+    )
+    officer.password_hash = None
+    db.session.commit()
+    row = "SN-9,Someone Else,civilian,UNIT-A,member,attacker@example.org,"
+    message = (
+        f"row 2, column service_number: service number SN-9 belongs to a {name} account. "
+        "A roster import creates and updates peacekeepers only: remove this row, and ask "
+        "an administrator to change that account."
+    )
+    assert problems(csv_file(row), unit) == [message]
+    with pytest.raises(roster.RosterError):
+        roster.apply(roster.preview(csv_file(row), [unit]))
+
+    login(coordinator)
+    url, page = upload_and_preview(client, csv_file(row))
+    assert message in page and "Confirm import" not in page
+    post(client, url)
+    kept = person(db, "SN-9")
+    assert (kept.full_name, kept.email, kept.position) == (
+        "Ama Mensah",
+        "ama@example.org",
+        Position.COMMANDER,
+    )
+    assert kept.category == PersonnelCategory.MILITARY_CONTINGENT
+    assert "/set-password/" not in page
+
+
+def test_import_audit_records_each_changed_field_before_and_after(db, unit, make_user):
+    make_user(
+        service_number="SN-1",
+        full_name="Kofi Boateng",
+        email="kofi@example.org",
+        deployment_date=date(2026, 3, 1),
+    )
+    make_user(service_number="SN-2", full_name="Yaw Owusu")
+    import_now(
+        db,
+        csv_file(
+            "SN-1,Kofi A. Boateng,military_contingent,UNIT-A,manager,,2026-04-15",
+            "SN-2,Yaw Owusu,military_contingent,UNIT-A,,,",
+            "SN-3,Ama Mensah,civilian,UNIT-A,,,",
+        ),
+        unit,
+    )
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.ROSTER_IMPORTED)
+    )
+    assert entry.details["created"] == ["SN-3"]
+    assert entry.details["updated"] == {
+        "SN-1": {
+            "full_name": ["Kofi Boateng", "Kofi A. Boateng"],
+            "position": ["member", "manager"],
+            "email": ["kofi@example.org", None],
+            "deployment_date": ["2026-03-01", "2026-04-15"],
+        }
+    }
+    assert entry.details["unchanged"] == 1
 
 
 # E-mail
@@ -554,11 +990,11 @@ def test_new_people_with_an_address_get_their_link_by_email(client, db, coordina
 
     assert [message["To"] for message in inbox.messages] == ["anna@example.org"]
     message = inbox.messages[0]
-    body = message.get_content()
+    body = message.get_body(("plain",)).get_content()
     assert message["Subject"] == "Set your Blue Beret password" and "Анна Кузнецова" in body
     emailed_link = LINK.search(body).group(1)
     assert emailed_link in page
-    assert client.get(emailed_link).status_code == 200
+    assert open_link(client, emailed_link).status_code == 200
 
 
 def test_mail_failure_keeps_the_import_and_says_who_to_tell(
@@ -641,8 +1077,19 @@ def test_cli_dry_run_then_import_prints_links(app, db, unit, tmp_path):
     done = runner.invoke(args=["roster", "import", str(path)])
     assert done.exit_code == 0, done.output
     assert "Imported: 2 created, 0 updated, 0 unchanged." in done.output
-    assert "SN-2\t王芳\thttps://training.example.org/set-password/" in done.output
+    assert "SN-2\t王芳\thttps://training.example.org/set-password#" in done.output
     assert count(User) == 2
+
+
+def test_cli_imports_an_ods_roster_with_date_cells(app, db, unit, tmp_path):
+    path = tmp_path / "roster.ods"
+    path.write_bytes(
+        ods_file(("SN-1", "Kofi Boateng", "civilian", "UNIT-A", "", "", date(2026, 5, 2)))
+    )
+    done = app.test_cli_runner().invoke(args=["roster", "import", str(path)])
+    assert done.exit_code == 0, done.output
+    assert "Imported: 1 created, 0 updated, 0 unchanged." in done.output
+    assert person(db, "SN-1").deployment_date == date(2026, 5, 2)
 
 
 # Scale

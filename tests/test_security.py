@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.exc import DatabaseError
 
 from app.extensions import limiter
 from app.models import AuditAction, AuditEntry, Role
-from app.services import audit
+from app.services import audit, mfa
 from tests.conftest import PASSWORD, count, post
 from tests.helpers import pass_module
 
@@ -82,30 +83,156 @@ def test_wrong_current_password_changes_nothing(client, make_user, login):
     assert user.check_password(PASSWORD)
 
 
+def test_current_password_guesses_on_my_account_are_slowed_and_audited(
+    app, client, db, make_user, login, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 2)
+    user = make_user()
+    login(user)
+    change = {"password": STRONG, "confirm": STRONG}
+    for _ in range(2):
+        response = post(client, "/account", {"current": "guess", **change})
+        assert response.status_code == 422
+    assert actions(db).count(AuditAction.REAUTHENTICATION_FAILED) == 2
+    response = post(client, "/account", {"current": PASSWORD, **change})
+    assert response.status_code == 429
+    assert "Wait 1 second," in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.check_password(PASSWORD)
+
+
 # Brute force -----------------------------------------------------------------------------
 
 
-def test_too_many_attempts_on_one_account_are_refused_and_recorded(
-    app, client, db, make_user, monkeypatch, caplog
+@pytest.fixture
+def clock(monkeypatch):
+    """A clock the test moves forward; the rate limiter's storage reads it too."""
+    real = time.time
+    offset = [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+
+    def forward(seconds: float) -> None:
+        offset[0] += seconds
+
+    return forward
+
+
+def sign_in(client, name, password=PASSWORD):
+    return post(client, "/login", {"username": name, "password": password})
+
+
+def test_wrong_passwords_slow_the_account_down_without_locking_its_owner_out(
+    app, client, db, make_user, monkeypatch, caplog, clock
 ):
-    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
-    limiter.reset()
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 3)
     user = make_user()
     for _ in range(3):
-        assert (
-            post(client, "/login", {"username": user.username, "password": "bad"}).status_code
-            == 401
-        )
-    response = post(client, "/login", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 429
-    assert "Too many attempts" in response.get_data(as_text=True)
-    assert "Sign-in throttled" in caplog.text
+        assert sign_in(client, user.username, "bad").status_code == 401
+    # Past the free attempts the next one waits, even with the right password...
+    response = sign_in(client, user.username)
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert "Wait 1 second, then try again." in response.get_data(as_text=True)
+    assert "Sign-in slowed down" in caplog.text
     assert AuditAction.SIGN_IN_THROTTLED in actions(db)
-    # Another account from the same address is not locked out by this one.
-    assert (
-        post(client, "/login", {"username": make_user().username, "password": PASSWORD}).status_code
-        == 302
+    # ...another account from the same address is not slowed by this one...
+    assert sign_in(client, make_user().username).status_code == 302
+    post(client, "/logout")
+    # ...each further failure doubles the wait...
+    clock(2)
+    assert sign_in(client, user.username, "bad").status_code == 401
+    assert "Wait 2 seconds" in sign_in(client, user.username).get_data(as_text=True)
+    # ...and once it has passed, the owner's right password is accepted.
+    clock(3)
+    assert sign_in(client, user.username).status_code == 302
+
+
+def test_owner_signs_in_from_a_known_browser_while_others_guess(
+    app, client, make_user, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 3)
+    user = make_user()
+    assert sign_in(client, user.username).status_code == 302
+    post(client, "/logout")
+    attacker = app.test_client()
+    for _ in range(3):
+        assert sign_in(attacker, user.username, "bad").status_code == 401
+    assert sign_in(attacker, user.username).status_code == 429
+    # The browser the owner signed in with before is not slowed by the attacker's guesses.
+    assert sign_in(client, user.username).status_code == 302
+    # A copied device cookie names one account only.
+    other = make_user()
+    thief = app.test_client()
+    thief.set_cookie("known_device", client.get_cookie("known_device").value)
+    for _ in range(3):
+        assert sign_in(thief, other.username, "bad").status_code == 401
+    assert sign_in(thief, other.username).status_code == 429
+
+
+def test_the_wait_never_grows_past_its_cap(app, client, make_user, monkeypatch, clock):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 1)
+    monkeypatch.setitem(app.config, "LOGIN_MAX_WAIT_SECONDS", 5)
+    user = make_user()
+    for _ in range(6):
+        assert sign_in(client, user.username, "bad").status_code == 401
+        clock(6)
+    assert sign_in(client, user.username, "bad").status_code == 401
+    assert "Wait 5 seconds" in sign_in(client, user.username).get_data(as_text=True)
+    clock(6)
+    assert sign_in(client, user.username).status_code == 302
+
+
+def test_username_and_service_number_count_as_one_account(app, client, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 3)
+    user = make_user(service_number="GH-1234")
+    assert sign_in(client, user.username, "bad").status_code == 401
+    assert sign_in(client, "gh-1234", "bad").status_code == 401
+    assert sign_in(client, user.username.upper(), "bad").status_code == 401
+    assert sign_in(client, "GH-1234", "bad").status_code == 429
+
+
+def test_unknown_names_are_slowed_down_like_accounts(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 2)
+    assert sign_in(client, "nobody-here", "bad").status_code == 401
+    assert sign_in(client, "nobody-here", "bad").status_code == 401
+    assert sign_in(client, "nobody-here", "bad").status_code == 429
+
+
+def without_password(db, user):
+    user.password_hash = None
+    db.session.commit()
+    return user
+
+
+@pytest.mark.parametrize("who", ["unknown", "without password", "wrong password", "disabled"])
+def test_every_refused_sign_in_checks_a_password_hash(client, db, make_user, monkeypatch, who):
+    from app.services import passwords
+
+    checked = []
+    real = passwords.check_password_hash
+    monkeypatch.setattr(
+        passwords, "check_password_hash", lambda *args: checked.append(1) or real(*args)
     )
+    name = {
+        "unknown": lambda: "nobody-at-all",
+        "without password": lambda: without_password(db, make_user()).username,
+        "wrong password": lambda: make_user().username,
+        "disabled": lambda: make_user(is_active=False).username,
+    }[who]()
+    assert sign_in(client, name, "guess").status_code == 401
+    # The same work as for a real account: the answer's timing does not tell them apart.
+    assert len(checked) == 1
+
+
+def test_a_line_break_in_a_username_cannot_forge_a_log_line(app, client, monkeypatch, caplog):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "1 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 1)
+    limiter.reset()
+    forged = "x\nINFO Sign-in succeeded for admin"
+    sign_in(client, forged, "bad")
+    assert sign_in(client, forged, "bad").status_code == 429
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("Sign-in throttled" in message for message in messages)
+    assert not any("\n" in message for message in messages)
 
 
 def test_too_many_attempts_from_one_address_are_refused(app, client, make_user, monkeypatch):
@@ -141,7 +268,7 @@ def enrol(client, db, user) -> str:
     response = post(client, "/account/second-factor", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302
     db.session.refresh(user)
-    assert user.totp_secret == secret
+    assert mfa.secret_of(user) == secret
     return secret
 
 
@@ -185,6 +312,164 @@ def test_peacekeepers_are_not_forced_to_enrol(app, client, make_user, login, mon
     assert client.get("/training/").status_code == 200
 
 
+def pending_sign_in(app, db, make_user):
+    """An enrolled person who has given the password and is asked for a code."""
+    secret = pyotp.random_base32()
+    user = make_user()
+    mfa.enable(user, secret)
+    db.session.commit()
+    client = app.test_client()
+    assert sign_in(client, user.username).headers["Location"] == "/login/code"
+    return user, secret, client
+
+
+def test_wrong_codes_end_the_pending_sign_in_after_a_few(app, db, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "MFA_CODE_ATTEMPTS", 3)
+    _user, secret, client = pending_sign_in(app, db, make_user)
+    saved = client.get_cookie("session").value
+    for _ in range(3):
+        assert post(client, "/login/code", {"code": "000000"}).status_code == 401
+    # Replaying the session cookie from before the wrong codes does not reset the count.
+    client.set_cookie("session", saved)
+    response = post(client, "/login/code", {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 429
+    assert "Too many wrong codes. Sign in again" in response.get_data(as_text=True)
+    assert client.get("/login/code").headers["Location"] == "/login"
+    assert client.get("/training/").status_code == 302
+
+
+def test_wrong_codes_across_sign_ins_slow_the_account_down(app, db, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS", 3)
+    user, secret, client = pending_sign_in(app, db, make_user)
+    for _ in range(3):
+        # A new pending sign-in, from another browser or address, each time.
+        other = app.test_client()
+        sign_in(other, user.username)
+        assert post(other, "/login/code", {"code": "000000"}).status_code == 401
+    response = post(client, "/login/code", {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 429
+    assert "Wait 1 second," in response.get_data(as_text=True)
+    assert AuditAction.SIGN_IN_THROTTLED in actions(db)
+
+
+def signed_in_twice(app, db, make_user, login, client, role=Role.PEACEKEEPER):
+    """An enrolled person signed in here and in another browser."""
+    old = pyotp.random_base32()
+    user = make_user(role)
+    mfa.enable(user, old)
+    db.session.commit()
+    other = app.test_client()
+    for browser in (client, other):
+        sign_in(browser, user.username)
+        db.session.refresh(user)
+        user.totp_last_step = 0
+        db.session.commit()
+        assert post(browser, "/login/code", {"code": pyotp.TOTP(old).now()}).status_code == 302
+    db.session.refresh(user)
+    user.totp_last_step = 0
+    db.session.commit()
+    return user, old, other
+
+
+def test_replacing_the_second_factor_needs_the_password_and_a_current_code(
+    app, client, db, make_user, login
+):
+    user, old, other = signed_in_twice(app, db, make_user, login, client)
+    page = client.get("/account/second-factor").get_data(as_text=True)
+    assert "Replace my second factor" in page
+    new = page.split("<code>")[1].split("</code>")[0]
+    form = {"current_code": pyotp.TOTP(old).now(), "code": pyotp.TOTP(new).now()}
+    assert post(client, "/account/second-factor", {"code": form["code"]}).status_code == 422
+    response = post(client, "/account/second-factor", {"current": "guess", **form})
+    assert response.status_code == 422 and "current password is not right" in response.text
+    wrong_code = {**form, "current_code": "000000"}
+    response = post(client, "/account/second-factor", {"current": PASSWORD, **wrong_code})
+    assert response.status_code == 422 and "current authenticator app is not right" in response.text
+    db.session.refresh(user)
+    assert mfa.secret_of(user) == old
+
+    response = post(client, "/account/second-factor", {"current": PASSWORD, **form})
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert mfa.secret_of(user) == new
+    assert client.get("/training/").status_code == 200
+    assert other.get("/training/").status_code == 302
+    assert actions(db).count(AuditAction.REAUTHENTICATION_FAILED) == 2
+    assert AuditAction.MFA_REPLACED in actions(db)
+
+
+def test_turning_off_the_second_factor_needs_the_password_and_a_code(
+    app, client, db, make_user, login
+):
+    user, old, other = signed_in_twice(app, db, make_user, login, client)
+    assert "Turn off my second factor" in client.get("/account").text
+    response = post(client, "/account/second-factor/remove", {"current": PASSWORD})
+    assert response.status_code == 422 and user.totp_secret
+    response = post(
+        client,
+        "/account/second-factor/remove",
+        {"current": PASSWORD, "current_code": pyotp.TOTP(old).now()},
+    )
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.totp_secret is None
+    assert client.get("/training/").status_code == 200
+    assert other.get("/training/").status_code == 302
+    assert AuditAction.MFA_REMOVED in actions(db)
+
+
+def test_a_required_second_factor_cannot_be_turned_off(
+    app, client, db, make_user, login, monkeypatch
+):
+    monkeypatch.setitem(app.config, "REQUIRE_MFA", True)
+    user, old, _other = signed_in_twice(app, db, make_user, login, client, Role.COORDINATOR)
+    assert "Turn off my second factor" not in client.get("/account").text
+    response = post(
+        client,
+        "/account/second-factor/remove",
+        {"current": PASSWORD, "current_code": pyotp.TOTP(old).now()},
+    )
+    assert response.headers["Location"] == "/account"
+    db.session.refresh(user)
+    assert mfa.secret_of(user) == old
+
+
+def test_second_factor_secrets_are_encrypted_in_the_database(client, db, make_user, login):
+    user = make_user()
+    login(user)
+    secret = enrol(client, db, user)
+    stored = db.session.scalar(
+        sa.text('SELECT totp_secret FROM "user" WHERE id = :id'), {"id": user.id}
+    )
+    assert secret not in stored and stored.startswith("fernet:")
+    # The secret shown during enrolment is not readable in the session cookie either.
+    assert secret not in client.get_cookie("session").value
+
+
+def test_a_secret_stored_in_clear_still_works_and_is_sealed_at_its_first_use(app, db, make_user):
+    secret = pyotp.random_base32()
+    user = make_user(totp_secret=secret)
+    client = app.test_client()
+    sign_in(client, user.username)
+    assert post(client, "/login/code", {"code": pyotp.TOTP(secret).now()}).status_code == 302
+    db.session.refresh(user)
+    assert user.totp_secret.startswith("fernet:") and mfa.secret_of(user) == secret
+
+
+def test_an_own_encryption_key_can_be_set_and_rotated(app, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setitem(app.config, "MFA_ENCRYPTION_KEY", first)
+    with app.app_context():
+        sealed = mfa.seal("JBSWY3DPEHPK3PXP")
+        assert Fernet(first).decrypt(sealed.removeprefix("fernet:").encode()) == b"JBSWY3DPEHPK3PXP"
+        monkeypatch.setitem(app.config, "MFA_ENCRYPTION_KEY", f"{second},{first}")
+        assert mfa.unseal(sealed) == "JBSWY3DPEHPK3PXP"
+        monkeypatch.setitem(app.config, "MFA_ENCRYPTION_KEY", second)
+        assert mfa.unseal(sealed) is None
+
+
 # Sessions --------------------------------------------------------------------------------
 
 
@@ -202,6 +487,60 @@ def test_session_expires_after_the_absolute_limit_even_if_active(client, make_us
     with client.session_transaction() as session:
         session["signed_in_at"] = time.time() - 13 * 3600
     assert client.get("/training/").status_code == 302
+
+
+def remembered(client, make_user):
+    """Sign in with "Keep me signed in"; return the remember-me cookie a thief would copy."""
+    user = make_user()
+    post(client, "/login", {"username": user.username, "password": PASSWORD, "remember": "y"})
+    return client.get_cookie("remember_token").value
+
+
+def opened_with(app, cookie):
+    """Open a page in another browser that has only the copied remember-me cookie."""
+    thief = app.test_client()
+    thief.set_cookie("remember_token", cookie)
+    return thief, thief.get("/training/")
+
+
+def test_copied_remember_cookie_is_refused_after_the_idle_limit(app, client, make_user, clock):
+    copied = remembered(client, make_user)
+    clock(31 * 60)
+    assert opened_with(app, copied)[1].status_code == 302
+
+
+def test_copied_remember_cookie_is_refused_after_the_absolute_limit(
+    app, client, make_user, monkeypatch, clock
+):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 24 * 60)
+    copied = remembered(client, make_user)
+    clock(13 * 3600)
+    assert opened_with(app, copied)[1].status_code == 302
+
+
+def test_remember_cookie_is_refused_once_its_session_idled_out(app, client, make_user):
+    copied = remembered(client, make_user)
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - 31 * 60
+    assert client.get("/training/").status_code == 302
+    assert client.get_cookie("remember_token") is None
+    assert opened_with(app, copied)[1].status_code == 302
+
+
+def test_remember_cookie_opens_one_session_and_is_replaced(app, client, make_user):
+    copied = remembered(client, make_user)
+    with client.session_transaction() as session:
+        signed_in_at = session["signed_in_at"]
+    browser, response = opened_with(app, copied)
+    assert response.status_code == 200
+    renewed = browser.get_cookie("remember_token").value
+    assert renewed != copied
+    # The session it opened keeps the time of the sign-in: the absolute limit still counts.
+    with browser.session_transaction() as session:
+        assert session["signed_in_at"] == int(signed_in_at)
+    assert opened_with(app, copied)[1].status_code == 302
+    # The replacement works, once, like the first.
+    assert opened_with(app, renewed)[1].status_code == 200
 
 
 def test_disabling_an_account_ends_its_sessions(app, client, db, make_user, login):
@@ -278,6 +617,8 @@ def test_production_sends_hsts_and_secure_cookies(tmp_path):
     class Production(ProductionConfig):
         SECRET_KEY = "k" * 40
         MODULES_DIR = _Config.MODULES_DIR
+        AUDIT_KEY = "a" * 40
+        PUBLIC_BASE_URL = "https://training.example.org"
         SQLALCHEMY_DATABASE_URI = _Config.SQLALCHEMY_DATABASE_URI
         CERTIFICATE_SIGNING_KEY = (
             Ed25519PrivateKey.generate()
@@ -354,7 +695,7 @@ def test_admin_reads_and_filters_the_trail(client, db, make_user, login):
     db.session.commit()
     login(admin)
     page = client.get("/admin/audit?action=export").get_data(as_text=True)
-    assert "/coordinator/export/matrix.csv" in page and "<td>sign_in</td>" not in page
+    assert "/coordinator/export/matrix.csv" in page and "Signed in</td>" not in page
     checked = client.get("/admin/audit?verify=1").get_data(as_text=True)
     assert "The trail is intact" in checked
 
@@ -403,3 +744,45 @@ def test_revocation_is_in_the_audit_trail(client, db, modules, make_user, login)
     )
     assert entry is not None and entry.target == certificate.code
     assert entry.details["reason"] == "Misconduct finding confirmed by the investigation."
+
+
+# Set-password links ----------------------------------------------------------------------
+
+
+def link_for(app, db, make_user):
+    from app.services import accounts
+
+    user = without_password(db, make_user())
+    token = accounts.set_password_token(user.id, user.session_token)
+    with app.test_request_context():
+        return user, token, accounts.set_password_url(token)
+
+
+def test_set_password_token_never_reaches_the_logged_request_line(app, client, db, make_user):
+    user, token, link = link_for(app, db, make_user)
+    parts = urlsplit(link)
+    # Browsers never send the fragment: the request line (which access logs keep) has no token.
+    assert parts.fragment == token and token not in parts.path + parts.query
+    page = client.get(parts.path)
+    assert page.status_code == 200 and 'name="token"' in page.text
+    assert "set-password.js" in page.text
+    opened = post(client, "/set-password", {"token": token})
+    assert f"This sets the password of {user.full_name}" in opened.text
+    done = post(client, "/set-password", {"token": token, "password": STRONG, "confirm": STRONG})
+    assert done.status_code == 302 and done.headers["Location"] == "/login"
+    db.session.refresh(user)
+    assert user.check_password(STRONG)
+
+
+def test_set_password_page_says_what_to_paste_without_javascript(client):
+    response = post(client, "/set-password", {"token": ""})
+    assert response.status_code == 422
+    assert "everything after the # sign" in response.text
+
+
+def test_a_link_of_the_earlier_form_is_moved_out_of_the_address(app, client, db, make_user):
+    _user, token, _link = link_for(app, db, make_user)
+    response = client.get(f"/set-password/{token}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/set-password#{token}"
+    assert response.headers["Cache-Control"] == "no-store"

@@ -1,4 +1,4 @@
-"""Certificate revocation by administrators."""
+"""Certificate look-up and revocation by administrators."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import params
 from app.admin import bp
 from app.extensions import db
 from app.models import Certificate
@@ -14,14 +15,19 @@ from app.services import certificates
 
 
 def certificate_page(
-    code: str, certificate: Certificate | None, error: str | None = None, reason: str = ""
+    code: str,
+    certificate: Certificate | None,
+    error: str | None = None,
+    reason: str = "",
+    found: list[Certificate] | None = None,
 ) -> str:
-    """Render the look-up page for a code, with the certificate found and any problem."""
+    """Render the look-up page: the certificate found, or the matches, and any problem."""
     return render_template(
         "admin/certificates.html",
         code=code,
         certificate=certificate,
         status=certificates.status(certificate) if certificate else None,
+        found=[(c, certificates.status(c)) for c in found or []],
         error=error,
         reason=reason,
         reason_min=certificates.REASON_MIN_LENGTH,
@@ -31,19 +37,37 @@ def certificate_page(
 
 @bp.route("/certificates")
 def certificates_lookup() -> tuple[str, int]:
-    """Look a certificate up by its code."""
-    code = request.args.get("code", "").strip()
-    certificate = certificates.find(code) if code else None
-    return certificate_page(code, certificate), 404 if code and certificate is None else 200
+    """Look a certificate up by its code, or list those of a holder's name or service number."""
+    code = params.query_text("code")
+    if not code:
+        return certificate_page("", None), 200
+    certificate = certificates.find(code)
+    if certificate is not None:
+        return certificate_page(code, certificate), 200
+    found = certificates.search(code)
+    if len(found) == 1:
+        return certificate_page(code, found[0]), 200
+    return certificate_page(code, None, found=found), 200 if found else 404
 
 
 @bp.route("/certificates/<code>/revoke", methods=["POST"])
 def revoke_certificate(code: str) -> Response | tuple[str, int]:
-    """Revoke any certificate, for the reason given."""
+    """Revoke any certificate for the reason given, once the administrator has confirmed."""
     certificate = certificates.find(code)
     if certificate is None:
         return certificate_page(code, None), 404
-    reason = request.form.get("reason", "")
+    reason = request.form.get("reason", "").strip()
+    problem = certificates.revocation_problem(certificate, reason)
+    if problem:
+        return certificate_page(certificate.code, certificate, problem, reason), 422
+    if request.form.get("confirm") != "yes":
+        return render_template(
+            "revoke_confirm.html",
+            certificate=certificate,
+            reason=reason,
+            action=url_for("admin.revoke_certificate", code=certificate.code),
+            cancel=url_for("admin.certificates_lookup", code=certificate.code),
+        ), 200
     try:
         certificates.revoke(certificate, current_user, reason)
     except certificates.RevocationError as error:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,7 +13,8 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from app.admin import bp
+from app import params
+from app.admin import bp, trail
 from app.admin.forms import AccountForm
 from app.extensions import db
 from app.models import (
@@ -44,39 +45,49 @@ USERS_PER_PAGE = 50
 
 
 @bp.route("/audit")
-def audit_trail() -> str:
-    args = request.args
+def audit_trail() -> tuple[str, int]:
     query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
-    if args.get("action") in set(AuditAction):
-        query = query.where(AuditEntry.action == args["action"])
-    if args.get("actor"):
-        query = query.where(AuditEntry.actor == args["actor"].strip().lower())
-    for name, compare in (("from", sa.Column.__ge__), ("to", sa.Column.__lt__)):
-        try:
-            day = date.fromisoformat(args.get(name, ""))
-        except ValueError:
+    action = params.query_choice("action", {action.value for action in AuditAction})
+    if action:
+        query = query.where(AuditEntry.action == action)
+    actor = params.query_text("actor").lower()
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    # What the form shows again: the filters as typed.
+    shown = {"action": action or "", "actor": actor}
+    errors: dict[str, str] = {}
+    # Both days are included: from the first moment of one to the last of the other.
+    for name, bound in (("from", time.min), ("to", time.max)):
+        text = shown[name] = params.query_text(name)
+        if not text:
             continue
-        if name == "to":
-            day += timedelta(days=1)
-        query = query.where(compare(AuditEntry.at, datetime.combine(day, time(), tzinfo=UTC)))
-    page = max(1, int(args["page"])) if args.get("page", "").isdigit() else 1
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            errors[name] = _("Write the date as YYYY-MM-DD, for example 2026-12-01.")
+            continue
+        moment = datetime.combine(day, bound, tzinfo=UTC)
+        query = query.where(AuditEntry.at >= moment if name == "from" else AuditEntry.at <= moment)
+    page = params.query_page(AUDIT_PER_PAGE)
     entries = db.session.scalars(
         query.limit(AUDIT_PER_PAGE + 1).offset((page - 1) * AUDIT_PER_PAGE)
     ).all()
-    chain = audit.verify() if args.get("verify") else None
+    chain = audit.verify() if request.args.get("verify") else None
     return render_template(
         "admin/audit.html",
-        entries=entries[:AUDIT_PER_PAGE],
+        lines=[trail.describe(entry) for entry in entries[:AUDIT_PER_PAGE]],
         has_next=len(entries) > AUDIT_PER_PAGE,
         page=page,
-        actions=list(AuditAction),
+        actions=[(action.value, trail.action_label(action)) for action in AuditAction],
+        shown=shown,
+        errors=errors,
         chain=chain,
-    )
+    ), 400 if errors else 200
 
 
 @bp.route("/users")
 def users() -> str:
-    search = request.args.get("q", "").strip()
+    search = params.query_text("q")
     query = sa.select(User).order_by(User.full_name)
     if search:
         pattern = f"%{search.lower()}%"
@@ -87,7 +98,7 @@ def users() -> str:
                 sa.func.lower(User.service_number).like(pattern),
             )
         )
-    page = max(1, int(request.args["page"])) if request.args.get("page", "").isdigit() else 1
+    page = params.query_page(USERS_PER_PAGE)
     found = db.session.scalars(
         query.options(selectinload(User.unit))
         .limit(USERS_PER_PAGE + 1)

@@ -41,7 +41,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class SetPasswordForm(FlaskForm):
+class NewPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
         validators=[
@@ -61,7 +61,18 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set my password"))
 
 
-class ChangePasswordForm(SetPasswordForm):
+class SetPasswordForm(NewPasswordForm):
+    token = StringField(
+        _l("Code from your link"),
+        validators=[
+            DataRequired(_l("Copy the code from your link: everything after the # sign.")),
+            Length(max=500),
+        ],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
     current = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Enter your current password."))],
@@ -77,3 +88,38 @@ class CodeForm(FlaskForm):
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
     submit = SubmitField(_l("Continue"))
+
+
+def current_password_field() -> PasswordField:
+    """Return the field asking for the current password to confirm a change."""
+    return PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def current_code_field() -> StringField:
+    """Return the field asking for a code from the authenticator app in use."""
+    return StringField(
+        _l("Code from your current authenticator app"),
+        validators=[DataRequired(_l("Enter a code from your current app.")), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ReplaceFactorForm(CodeForm):
+    current = current_password_field()
+    current_code = current_code_field()
+    code = StringField(
+        _l("Six-digit code from the new key"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=12)],
+        render_kw={"autocomplete": "off", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Replace my second factor"))
+
+
+class RemoveFactorForm(FlaskForm):
+    current = current_password_field()
+    current_code = current_code_field()
+    submit = SubmitField(_l("Turn off my second factor"))

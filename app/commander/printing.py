@@ -8,23 +8,29 @@ from flask import abort, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, RadioField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
+from app import downloads, params
 from app.commander import bp
 from app.extensions import db
 from app.models import AuditAction, PrintJobStatus, Unit
 from app.services import audit, organisation, printing, readiness
-from app.services.readiness import PersonReadiness
+from app.services.readiness import PersonReadiness, Readiness
+
+SHOWN = {state.value for state in Readiness}
 
 
 class PrintForm(FlaskForm):
     unit = HiddenField()
+    # The readiness the list was narrowed to, kept when the form comes back with an error.
+    show = HiddenField()
     # The service checks that every person is in the commander's units.
-    people = SelectMultipleField(_l("People"), coerce=int, validate_choice=False)
+    people = SelectMultipleField(_l("People"), coerce=params.coerce_id, validate_choice=False)
     output = RadioField(
         _l("File"),
         choices=[
@@ -46,11 +52,15 @@ class PrintForm(FlaskForm):
 def print_records() -> str:
     """Show a unit's people to choose from, or the commander's units to choose one."""
     units = organisation.units_in_scope(current_user)
-    unit_id = request.args.get("unit", type=int)
+    unit_id = params.query_id("unit")
     if unit_id is None:
         return render_template("commander/print_units.html", units=units)
     unit, people = unit_people(units, unit_id)
-    return render_form(PrintForm(unit=unit.id), unit, people)
+    show = params.query_choice("show", SHOWN)
+    form = PrintForm(unit=unit.id, show=show or "")
+    if params.query_choice("tick", {"all"}):
+        form.people.data = [p.user_id for p in people if show in (None, p.status.value)]
+    return render_form(form, unit, people)
 
 
 @bp.route("/print", methods=["POST"])
@@ -58,7 +68,7 @@ def print_start() -> ResponseReturnValue:
     """Queue a print job for the people chosen, then show its progress."""
     form = PrintForm()
     units = organisation.units_in_scope(current_user)
-    unit_id = int(form.unit.data) if str(form.unit.data or "").isdigit() else -1
+    unit_id = params.parse_id(str(form.unit.data or "")) or -1
     unit, people = unit_people(units, unit_id)
     if form.validate_on_submit():
         selected = printing.ready_ids(people) if form.print_ready.data else form.people.data
@@ -93,6 +103,7 @@ def print_status(token: str) -> str:
 
 
 @bp.route("/print/<token>/file")
+@downloads.pdf_limit
 def print_file(token: str) -> Response:
     """Hand over a finished job's file, and record the export."""
     job = printing.find_job(token, current_user) or abort(404)
@@ -114,11 +125,20 @@ def unit_people(units: list[Unit], unit_id: int) -> tuple[Unit, list[PersonReadi
 
 
 def render_form(form: PrintForm, unit: Unit, people: list[PersonReadiness]) -> str:
-    """Render the print form for a unit's people, keeping what was ticked."""
+    """Render the print form for a unit's people, those of one readiness if asked, ticked or not."""
+    show = form.show.data if form.show.data in SHOWN else None
+    ready = len(printing.ready_ids(people))
+    form.print_ready.label.text = ngettext(
+        "Print all Ready (%(num)s person)", "Print all Ready (%(num)s people)", ready
+    )
     return render_template(
         "commander/print_form.html",
         form=form,
         unit=unit,
-        people=people,
+        people=[p for p in people if show in (None, p.status.value)],
+        everyone=len(people),
+        counts=readiness.counts(people),
+        show=show,
         selected=set(form.people.data or []),
+        Readiness=Readiness,
     )

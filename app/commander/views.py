@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import downloads
+from app import downloads, params
 from app.commander import bp
 from app.extensions import db
 from app.models import Unit, User
@@ -37,8 +37,8 @@ def index() -> str:
 def unit(unit_id: int) -> str:
     unit, ids = own_unit(unit_id)
     people = readiness.board(ids)
-    wanted = request.args.get("status")
-    shown = [p for p in people if wanted in (None, "", p.status.value)]
+    wanted = params.query_choice("status", {state.value for state in Readiness})
+    shown = [p for p in people if wanted in (None, p.status.value)]
     return render_template(
         "commander/unit.html",
         unit=unit,
@@ -69,6 +69,7 @@ def export(unit_id: int, fmt: str) -> Response:
 
 
 @bp.route("/people/<int:user_id>/record.pdf")
+@downloads.pdf_limit
 def record(user_id: int) -> Response:
     person = db.session.get(User, user_id)
     if person is None or person.unit_id is None:

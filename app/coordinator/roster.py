@@ -15,19 +15,32 @@ from wtforms import SubmitField
 
 from app.coordinator import bp
 from app.extensions import db
-from app.models import PersonnelCategory, RosterUpload
+from app.models import AuditAction, PersonnelCategory, RosterUpload
 from app.models.organisation import CATEGORY_LABELS
-from app.services import accounts, organisation, roster
+from app.services import accounts, audit, organisation, roster
 from config import ROOT
 
 EXAMPLE_FILE = ROOT / "docs" / "roster-example.csv"
+# A hint for the browser's file picker only: the content decides what the file is.
+ACCEPTED_FILES = ",".join(
+    [
+        ".xlsx",
+        ".ods",
+        ".csv",
+        ".txt",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "text/csv",
+        "text/plain",
+    ]
+)
 
 
 class RosterUploadForm(FlaskForm):
     file = FileField(
-        _l("Roster file (CSV)"),
+        _l("Roster file (XLSX, ODS or CSV)"),
         validators=[FileRequired(_l("Choose the roster file to upload."))],
-        render_kw={"accept": ".csv,text/csv,text/plain"},
+        render_kw={"accept": ACCEPTED_FILES},
     )
     submit = SubmitField(_l("Upload and preview"))
 
@@ -44,6 +57,11 @@ def roster_upload() -> ResponseReturnValue:
         problem = roster.file_problem(content)
         if problem is None:
             upload = roster.store_upload(current_user, form.file.data.filename or "", content)
+            audit.record(
+                AuditAction.ROSTER_UPLOADED,
+                (form.file.data.filename or "-")[:200],
+                {"bytes": len(content), "upload_id": upload.id},
+            )
             db.session.commit()
             return redirect(url_for("coordinator.roster_preview", token=upload.token))
         form.file.errors = [str(problem)]
@@ -85,6 +103,13 @@ def roster_confirm(token: str) -> ResponseReturnValue:
         return redirect(url_for("coordinator.people"))
     try:
         result = roster.apply(checked)
+        if result.awaiting_password:
+            # Each new link opens the account: who was handed one, and by whom, is evidence.
+            audit.record(
+                AuditAction.SET_PASSWORD_LINKS_REISSUED,
+                f"{len(result.awaiting_password)} people",
+                {"people": [person.service_number for person in result.awaiting_password]},
+            )
         db.session.commit()
     except IntegrityError:
         # Someone else added one of these people between the check and the import.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, render_template, request
+from flask import abort, render_template
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from app import downloads
+from app import downloads, params
 from app.coordinator import bp
 from app.extensions import db
 from app.models import (
@@ -33,31 +33,42 @@ def scope() -> tuple[list[Unit], list[int] | None]:
 
 
 def read_filters(units: list[Unit], unit_ids: list[int] | None) -> tuple[Filters, Unit | None]:
-    """Read the report filters from the query string, keeping them within scope."""
-    args = request.args
+    """Read the report filters from the query string, keeping them within scope.
+
+    An empty value (as the filter form sends) means no filter; any other value that is
+    not one of the choices answers 404, as an unknown unit does.
+    """
     unit = None
-    if args.get("unit", "").isdigit():
-        unit = next((u for u in units if u.id == int(args["unit"])), None) or abort(404)
+    unit_id = params.query_id("unit")
+    if unit_id is not None:
+        unit = next((u for u in units if u.id == unit_id), None) or abort(404)
         unit_ids = organisation.subtree_ids(units, unit.id)
-    category = args.get("category") or None
-    if category not in {c.value for c in PersonnelCategory}:
-        category = None
-    module_id = int(args["module"]) if args.get("module", "").isdigit() else None
-    state = State(args["status"]) if args.get("status") in set(State) else None
-    return Filters(unit_ids, category, module_id, state), unit
+    category = params.query_choice("category", {c.value for c in PersonnelCategory})
+    module_id = params.query_id("module")
+    status = params.query_choice("status", {state.value for state in State})
+    return Filters(unit_ids, category, module_id, State(status) if status else None), unit
 
 
-def page_number() -> int:
-    value = request.args.get("page", "1")
-    return max(1, int(value)) if value.isdigit() else 1
+def filter_args(filters: Filters, unit: Unit | None) -> dict[str, str]:
+    """Return the query keys of the filters in force, for links that keep them."""
+    values = {
+        "unit": unit.id if unit else None,
+        "category": filters.category,
+        "module": filters.module_id,
+        "status": filters.state.value if filters.state else None,
+    }
+    return {name: str(value) for name, value in values.items() if value is not None}
 
 
-def filter_context(units: list[Unit]) -> dict[str, object]:
+def filter_context(units: list[Unit], filters: Filters, unit: Unit | None) -> dict[str, object]:
+    """Give a report page its filter form: the choices, the filters in force and their keys."""
     return {
         "units": units,
         "categories": list(PersonnelCategory),
         "modules": reporting.current_modules(),
         "states": reporting.STATE_ORDER,
+        "filters": filters,
+        "filter_args": filter_args(filters, unit),
     }
 
 
@@ -71,10 +82,9 @@ def index() -> str:
     return render_template(
         "coordinator/index.html",
         matrix=matrix,
-        filters=filters,
         unit=unit,
         trend=reporting.completions_by_month(filters.unit_ids),
-        **filter_context(units),
+        **filter_context(units, filters, unit),
     )
 
 
@@ -85,14 +95,16 @@ def unit(unit_id: int) -> str:
     ids = organisation.subtree_ids(units, unit.id)
     filters, _ = read_filters(units, ids)
     filters = Filters(ids, filters.category, filters.module_id, filters.state)
-    cells, page = reporting.report(filters, reporting.Cutoffs.at(), page_number(), PER_PAGE)
+    cells, page = reporting.report(
+        filters, reporting.Cutoffs.at(), params.query_page(PER_PAGE), PER_PAGE
+    )
     return render_template(
         "coordinator/unit.html",
         unit=unit,
         by_module=reporting.by_module(cells),
         page=page,
-        filters=filters,
-        **filter_context(units),
+        # The unit is in the address; its page has no unit filter.
+        **filter_context(units, filters, None),
     )
 
 
@@ -100,9 +112,9 @@ def unit(unit_id: int) -> str:
 def people() -> str:
     units, unit_ids = scope()
     filters, unit = read_filters(units, unit_ids)
-    page = reporting.people(filters, reporting.Cutoffs.at(), page_number(), PER_PAGE)
+    page = reporting.people(filters, reporting.Cutoffs.at(), params.query_page(PER_PAGE), PER_PAGE)
     return render_template(
-        "coordinator/people.html", page=page, filters=filters, unit=unit, **filter_context(units)
+        "coordinator/people.html", page=page, unit=unit, **filter_context(units, filters, unit)
     )
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import downloads
 from app.extensions import db
 from app.learner import bp
-from app.models import Certificate, Completion, QuizAttempt
+from app.models import Certificate, Completion, ModuleVersion, QuizAttempt
+from app.models.types import utcnow
 from app.services import annexes, attestation, certificates, quiz, training
 
 
@@ -42,7 +47,39 @@ def module(slug: str) -> str:
         )
         .order_by(QuizAttempt.started_at.desc())
     ).all()
-    return render_template("learner/module.html", status=status, attempts=attempts)
+    return render_template(
+        "learner/module.html",
+        status=status,
+        attempts=attempts,
+        cooldown=cooldown_message(status.version),
+        cooldown_minutes=current_app.config["QUIZ_COOLDOWN_MINUTES"],
+    )
+
+
+def cooldown_message(version: ModuleVersion, drawn_at: datetime | None = None) -> str | None:
+    """Say when the learner may try the quiz again, if they must wait after failing it.
+
+    With `drawn_at`, only for an attempt drawn before the wait began.
+    """
+    wait = quiz.cooldown(current_user, version)
+    if wait is None or (drawn_at is not None and drawn_at >= wait.since):
+        return None
+    until = wait.until
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+    # Shown to the minute, rounded up, so that the time given is never too early.
+    shown = until.replace(second=0, microsecond=0)
+    if shown < until:
+        shown += timedelta(minutes=1)
+    return str(
+        ngettext(
+            "You did not pass your last two attempts. Read the module again: you can start "
+            "a new attempt at %(time)s UTC, in %(num)d minute.",
+            "You did not pass your last two attempts. Read the module again: you can start "
+            "a new attempt at %(time)s UTC, in %(num)d minutes.",
+            minutes,
+            time=shown.strftime("%Y-%m-%d %H:%M"),
+        )
+    )
 
 
 @bp.route("/<slug>/attestation", methods=["POST"])
@@ -69,8 +106,15 @@ def start_attempt(slug: str) -> Response:
         flash(_("You have already passed this module. It is valid until %(date)s.",
                 date=status.completion.expires_at.date().isoformat()), "info")  # type: ignore[union-attr]  # fmt: skip
         return redirect(url_for("learner.module", slug=slug))
-    attempt = quiz.start_attempt(current_user, status.version)
-    db.session.commit()
+    cooldown = cooldown_message(status.version)
+    if cooldown is not None:
+        flash(cooldown, "error")
+        return redirect(url_for("learner.module", slug=slug, _anchor="quiz-heading"))
+    # One open attempt at a time: a stock of drawn attempts would get round the wait.
+    attempt = quiz.open_attempt(current_user, status.version)
+    if attempt is None:
+        attempt = quiz.start_attempt(current_user, status.version)
+        db.session.commit()
     return redirect(url_for("learner.attempt", attempt_id=attempt.id))
 
 
@@ -92,12 +136,19 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
         return render_template(
             "learner/result.html",
             attempt=attempt,
-            questions=quiz.attempt_questions(attempt, attempt.answers),
+            questions=quiz.attempt_feedback(attempt),
             certificate=attempt_certificate(attempt),
+            cooldown=None if attempt.passed else cooldown_message(attempt.module_version),
         )
     errors: dict[str, str] = {}
     answers: dict[str, list[str]] = {}
     if request.method == "POST":
+        # An attempt drawn before the second failure, in another tab or ahead of time:
+        # grading it during the wait would get round the wait.
+        cooldown = cooldown_message(attempt.module_version, drawn_at=attempt.started_at)
+        if cooldown is not None:
+            flash(cooldown, "error")
+            return redirect(url_for("learner.module", slug=attempt.module_version.slug))
         answers = quiz.parse_answers(request.form, attempt)
         errors = quiz.answer_errors(attempt, answers)
         if not errors:
@@ -122,6 +173,7 @@ def attempt_certificate(attempt: QuizAttempt) -> Certificate | None:
 
 
 @bp.route("/certificates/<code>.pdf")
+@downloads.pdf_limit
 def certificate_pdf(code: str) -> Response:
     certificate = certificates.find_for_user(code, current_user.id) or abort(404)
     if certificate.revoked_at is not None:
@@ -138,5 +190,6 @@ def certificate_pdf(code: str) -> Response:
 
 
 @bp.route("/record.pdf")
+@downloads.pdf_limit
 def record_pdf() -> Response:
     return downloads.training_record(current_user)

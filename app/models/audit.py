@@ -21,16 +21,30 @@ class AuditAction(StrEnum):
     PASSWORD_SET = "password_set"  # noqa: S105 (an event name)
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name)
     MFA_ENABLED = "mfa_enabled"
+    MFA_REPLACED = "mfa_replaced"
+    MFA_REMOVED = "mfa_removed"
+    # A wrong password or code given to confirm a change on an open session.
+    REAUTHENTICATION_FAILED = "reauthentication_failed"
     ACCOUNT_CHANGED = "account_changed"
     ROSTER_IMPORTED = "roster_imported"
     COMPLETION_RECORDED = "completion_recorded"
     CERTIFICATE_ISSUED = "certificate_issued"
     CERTIFICATE_REVOKED = "certificate_revoked"
     EXPORT = "export"
+    RECORD_DOWNLOADED = "record_downloaded"
+    ROSTER_UPLOADED = "roster_uploaded"
+    PRINT_JOB_CREATED = "print_job_created"
+    SET_PASSWORD_LINKS_REISSUED = "set_password_links_reissued"  # noqa: S105 (an event name)
+    RATE_LIMITED = "rate_limited"
+    AUDIT_CHECKPOINT = "audit_checkpoint"
 
 
 class AuditEntry(Model):
-    """One event. Each entry's hash covers its content and the previous entry's hash."""
+    """One event. Each entry's hash covers its content and the previous entry's hash.
+
+    The hash is an HMAC keyed with AUDIT_KEY, which the database never holds, so
+    whoever controls the database cannot recompute the chain after changing it.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -44,6 +58,9 @@ class AuditEntry(Model):
     # Unique: two entries can never claim the same predecessor, so the chain cannot fork.
     previous_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Which AUDIT_KEY made the hash; None for entries written before the trail was keyed
+    # (plain SHA-256), which can only come before every keyed entry.
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 # Entries may be added, never changed or removed, whatever code runs against the table.

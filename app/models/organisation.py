@@ -110,9 +110,9 @@ class User(Model):
     deployment_date: Mapped[date | None]
     is_active: Mapped[bool] = mapped_column(default=True)
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
-    # Time-based one-time passwords (RFC 6238): the shared secret, and the last time step
-    # accepted so that a code cannot be used twice.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # Time-based one-time passwords (RFC 6238): the shared secret, sealed (services.mfa),
+    # and the last time step accepted so that a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -17,6 +17,17 @@ REPORT_MAX_AGE = 3600
 # Offline verifiers fetch these now and then; a short cache spares the database.
 KEYS_MAX_AGE = 3600
 REVOKED_MAX_AGE = 300
+# A verdict must change the moment a certificate is revoked, and it names a person: no
+# cache, shared or the browser's own (back button included), may keep one.
+VERDICT_ENDPOINTS = {"public.verify", "public.verify_set"}
+
+
+@bp.after_request
+def never_store_verdicts(response: Response) -> Response:
+    """Forbid every cache to keep a verify page."""
+    if request.endpoint in VERDICT_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/verify", methods=["GET"])
@@ -41,13 +52,15 @@ def verify_set() -> tuple[str, int]:
     """Show the status of several certificates at once, as a training record's QR code asks."""
     codes = [c for c in request.args.get("codes", "").split(",") if c.strip()][:50]
     found = [(code, certificates.find(code)) for code in codes]
+    held = [certificate for _, certificate in found if certificate is not None]
     return render_template(
         "public/verify_set.html",
         results=[
             (code, certificate, certificates.status(certificate) if certificate else None)
             for code, certificate in found
         ],
-        signature=signature_check([certificate for _, certificate in found]),
+        signature=signature_check(held),
+        gaps=certificates.record_gaps(held) if held else None,
     ), 200 if found and all(certificate for _, certificate in found) else 404
 
 

@@ -22,15 +22,19 @@ def set_password_token(user_id: int, session_token: str) -> str:
 
 
 def set_password_url(token: str) -> str:
-    """Return the absolute address of the set-password page for a token."""
+    """Return the absolute address of the set-password page for a token.
+
+    The token follows a #: browsers never send that part, so it stays out of access logs,
+    proxies and Referer headers (the page's form carries it in the body instead).
+    """
     base: str = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     if not base:
-        return url_for("auth.set_password", token=token, _external=True)
+        return url_for("auth.set_password", _external=True) + "#" + token
     if has_request_context():
-        return base + url_for("auth.set_password", token=token)
+        return base + url_for("auth.set_password") + "#" + token
     # Outside a request (the command line) there is no host to bind to; the base gives it.
     adapter = current_app.url_map.bind("localhost")
-    return base + adapter.build("auth.set_password", {"token": token})
+    return base + adapter.build("auth.set_password") + "#" + token
 
 
 def can_build_links() -> bool:

@@ -27,7 +27,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from app.extensions import db
 from app.models import AuditAction, Certificate, Completion, PersonnelCategory, User
 from app.models.types import utcnow
-from app.services import attestation, audit, signing, training
+from app.services import attestation, audit, records, signing, training
 
 # A design folder holds one HTML template and one stylesheet per kind of document.
 MODULE_CERTIFICATE = "certificate"
@@ -99,13 +99,11 @@ def status(certificate: Certificate, now: datetime | None = None) -> VerifyStatu
     )
 
 
-def revoke(
-    certificate: Certificate, by: User, reason: str, now: datetime | None = None
-) -> Certificate:
-    """Revoke a certificate for a stated reason, keeping it and recording who did it."""
+def revocation_problem(certificate: Certificate, reason: str) -> str | None:
+    """Say why the certificate cannot be revoked for this reason, or None when it can."""
     reason = reason.strip()
     if certificate.revoked_at is not None:
-        raise RevocationError(
+        return str(
             gettext(
                 "Certificate %(code)s was already revoked on %(date)s. Nothing was changed.",
                 code=certificate.code,
@@ -113,7 +111,7 @@ def revoke(
             )
         )
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
-        raise RevocationError(
+        return str(
             gettext(
                 "Give the reason for revoking in %(min)s to %(max)s characters "
                 "(you wrote %(count)s).",
@@ -122,10 +120,49 @@ def revoke(
                 count=len(reason),
             )
         )
+    return None
+
+
+def search(text: str, limit: int = 50) -> list[Certificate]:
+    """Find certificates by their holder's name (any part) or exact service number."""
+    text = text.strip().lower()
+    if not text:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .join(Completion)
+            .join(User, User.id == Completion.user_id)
+            .where(
+                sa.or_(
+                    sa.func.lower(User.service_number) == text,
+                    sa.func.lower(User.full_name).contains(text, autoescape=True),
+                    # As printed on the certificate, should the person have been renamed since.
+                    sa.func.lower(Certificate.holder_name).contains(text, autoescape=True),
+                )
+            )
+            .order_by(Certificate.holder_name, Certificate.completed_at.desc(), Certificate.id)
+            .limit(limit)
+        )
+    )
+
+
+def revoke(
+    certificate: Certificate, by: User, reason: str, now: datetime | None = None
+) -> Certificate:
+    """Revoke a certificate for a stated reason, keeping it and recording who did it."""
+    reason = reason.strip()
+    problem = revocation_problem(certificate, reason)
+    if problem:
+        raise RevocationError(problem)
     certificate.revoked_at = now or utcnow()
     certificate.revoked_by_id = by.id
     certificate.revocation_reason = reason
     db.session.flush()
+    # Reports, readiness and reminders read the training record: it must stop counting
+    # this completion at once.
+    completion = certificate.completion
+    records.recompute(completion.user_id, completion.module_id)
     audit.record(
         AuditAction.CERTIFICATE_REVOKED,
         certificate.code,
@@ -234,6 +271,35 @@ def consolidated_data(user: User, now: datetime | None = None) -> dict[str, Any]
         "qr": qr_data_uri(signed_link),
         "credential": record_credential(user, held, payload, signed_link, now),
     }
+
+
+@dataclass(frozen=True)
+class RecordGap:
+    """A mandatory module a training record does not show as valid, and since when."""
+
+    title: str
+    status: str  # "missing", "expired" or "revoked"
+    since: datetime | None = None
+
+
+def record_gaps(held: list[Certificate], now: datetime | None = None) -> list[RecordGap] | None:
+    """Return the holder's mandatory modules these certificates leave missing or lapsed.
+
+    None when the certificates are not all one person's: there is no record to judge.
+    """
+    holders = {certificate.completion.user for certificate in held}
+    if len(holders) != 1:
+        return None
+    by_module = {certificate.completion.module_id: certificate for certificate in held}
+    gaps = []
+    for version in training.required_versions(holders.pop()):
+        certificate = by_module.get(version.module_id)
+        if certificate is None:
+            gaps.append(RecordGap(version.title, "missing"))
+        elif (state := status(certificate, now)) != VerifyStatus.VALID:
+            since = certificate.revoked_at if certificate.revoked_at else certificate.expires_at
+            gaps.append(RecordGap(version.title, state.value, since))
+    return gaps
 
 
 def find_for_user(code: str, user_id: int) -> Certificate | None:

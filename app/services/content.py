@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
 
 from app.extensions import db
 from app.models import (
@@ -22,7 +23,7 @@ from app.models import (
 from app.models.types import utcnow
 from app.services import annexes, markdown, sources
 from app.services.frontmatter import Problem as Problem
-from app.services.frontmatter import display_path, field_line, read_front_matter
+from app.services.frontmatter import display_path, read_front_matter
 
 REQUIRED_FIELDS = (
     "slug",
@@ -90,6 +91,14 @@ class Question:
     section_line: int = 0
 
 
+@dataclass(frozen=True)
+class FieldPlace:
+    """Where a front-matter field is written: its own line and the lines of its list items."""
+
+    line: int
+    item_lines: tuple[int, ...] = ()
+
+
 @dataclass
 class ModuleSource:
     """A module as its author wrote it, checked but not yet rendered."""
@@ -100,6 +109,7 @@ class ModuleSource:
     questions: list[Question]
     content_hash: str
     problems: list[Problem] = field(default_factory=list)
+    places: dict[str, FieldPlace] = field(default_factory=dict)
     # The text of each file the module was read from, by shown path, to locate citations.
     files: dict[str, list[str]] = field(default_factory=dict)
 
@@ -176,6 +186,7 @@ def read_module(path: Path) -> ModuleSource:
     if quiz_path is not None and quiz_raw:
         module.files[display_path(quiz_path)] = quiz_text.splitlines()
     if meta:
+        module.places = _field_places(lines[1 : body_start - 1])
         _check_meta(module, lines, problems)
     module.problems = problems
     return module
@@ -290,12 +301,34 @@ def _finish_question(
             )  # fmt: skip
 
 
+def _field_places(front_matter: list[str]) -> dict[str, FieldPlace]:
+    """Locate each top-level field of front matter that parsed, and its list items."""
+    root = yaml.compose("\n".join(front_matter), Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    # The front matter starts on the file's second line; marks count from zero.
+    first = 2
+    places = {}
+    for key, value in root.value:
+        if isinstance(value, yaml.SequenceNode):
+            items = tuple(item.start_mark.line + first for item in value.value)
+        else:
+            items = (value.start_mark.line + first,)
+        places[str(key.value)] = FieldPlace(key.start_mark.line + first, items)
+    return places
+
+
 def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem]) -> None:
     meta, path = module.meta, module.path
 
-    def report(name: object, message: str) -> None:
+    def report(name: object, message: str, item: int | None = None) -> None:
+        """Record a problem at a field's line, or at the line of its list item `item`."""
+        place = module.places.get(str(name), FieldPlace(1))
+        line = place.line
+        if item is not None and item < len(place.item_lines):
+            line = place.item_lines[item]
         # One line per problem, whatever the values quoted in it contain.
-        problems.append(Problem(path, field_line(lines, name), " ".join(message.split())))
+        problems.append(Problem(path, line, " ".join(message.split())))
 
     for name in REQUIRED_FIELDS:
         if meta.get(name) in (None, ""):
@@ -329,23 +362,25 @@ def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem])
         if not isinstance(categories, list):
             report("mandatory_for", "mandatory_for must be `all` or a list of categories")
         else:
-            for category in categories:
+            for index, category in enumerate(categories):
                 if category not in CATEGORIES:
                     report(
                         "mandatory_for",
                         f'unknown personnel category "{category}"; use one of: '
                         + ", ".join(CATEGORIES),
+                        item=index,
                     )
     roles = meta.get("roles")
     if roles is not None:
         if not isinstance(roles, list) or not roles:
             report("roles", "roles must be a list, for example [commander, manager]")
         else:
-            for role in roles:
+            for index, role in enumerate(roles):
                 if role not in LEADERSHIP_POSITIONS:
                     report(
                         "roles",
                         f'unknown role "{role}"; use one of: ' + ", ".join(LEADERSHIP_POSITIONS),
+                        item=index,
                     )
     for name in ("attestation",):
         if name in meta and not (isinstance(meta[name], str) and meta[name].strip()):
@@ -380,9 +415,12 @@ def read_modules(directory: Path) -> list[ModuleSource]:
     seen: dict[str, str] = {}
     for module in modules:
         if module.slug and module.slug in seen:
+            line = module.places.get("slug", FieldPlace(1)).line
             module.problems.append(
                 Problem(
-                    module.path, 1, f'slug "{module.slug}" is already used by {seen[module.slug]}'
+                    module.path,
+                    line,
+                    f'slug "{module.slug}" is already used by {seen[module.slug]}',
                 )
             )
         seen.setdefault(module.slug, module.path)
@@ -448,8 +486,8 @@ def _reference_problems(module: ModuleSource, registry: sources.Registry) -> lis
             )
             if eligible < draw:
                 problems.append(
-                    Problem(module.path, field_line(module.files[module.path],
-                            "questions_per_attempt"), f"a {category} learner can be drawn only "
+                    Problem(module.path, module.places.get("questions_per_attempt",
+                            FieldPlace(1)).line, f"a {category} learner can be drawn only "
                             f"{eligible} of the {draw} questions per attempt: add questions "
                             "for them, or untagged ones")
                 )  # fmt: skip
@@ -457,11 +495,16 @@ def _reference_problems(module: ModuleSource, registry: sources.Registry) -> lis
 
 
 def check_modules(directory: Path) -> list[Problem]:
-    """Return every problem in a modules directory; an empty list means all are valid."""
+    """Return every problem in a modules directory, in file and line order."""
     try:
-        return read_catalogue(directory).problems
+        return _in_order(read_catalogue(directory).problems)
     except ModuleError as error:
         return error.problems
+
+
+def _in_order(problems: Iterable[Problem]) -> list[Problem]:
+    """Sort problems by file, then line, keeping the order of those on one line."""
+    return sorted(problems, key=lambda problem: (problem.path, problem.line))
 
 
 def _categories(meta: dict[str, Any]) -> list[str]:
@@ -521,7 +564,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
     """Load every module, adding a version only where the content changed."""
     catalogue = read_catalogue(directory)
     if catalogue.problems:
-        raise ModuleError(catalogue.problems)
+        raise ModuleError(_in_order(catalogue.problems))
     registry = catalogue.registry
 
     existing = {m.slug: m for m in db.session.scalars(sa.select(TrainingModule))}

@@ -1,9 +1,15 @@
 """Lists and matrices as CSV and XLSX files that spreadsheet programs open safely.
 
-A cell whose text starts with `=`, `+`, `-`, `@`, tab, carriage return or NUL
-could run as a formula when the file is opened (CSV injection), so such text
-gets a leading apostrophe and is shown as typed. Only text is changed: a
-negative number is data, not a formula.
+In CSV, text that starts with `=`, `+`, `-`, `@` (or their fullwidth forms), tab,
+carriage return or NUL could run as a formula when the file is opened (CSV
+injection), so it gets a leading apostrophe and is shown as typed; so does such
+text after a `;`, `,`, tab or line break, where a program that splits on another
+separator starts a new cell. Every text field is quoted. Only text is changed: a
+negative number is data, not a formula. XLSX stores every text cell as text,
+which never runs, so it keeps the text exactly as it is.
+
+Bidirectional control characters are removed from text in both formats: they
+make a name read differently from what it contains.
 """
 
 from __future__ import annotations
@@ -26,7 +32,16 @@ if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+# Spreadsheet programs read the fullwidth signs (U+FF1D, U+FF0B, U+FF0D, U+FF20)
+# as the ASCII ones when they parse a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\t", "\r", "\0")
+# A formula prefix at the start of the text or after a separator some program may
+# split cells on: the apostrophe goes where each such cell would begin.
+FORMULA_START = re.compile(
+    "(?:^|(?<=[;,\t\r\n]))(?=[" + re.escape("".join(FORMULA_PREFIXES)) + "])"
+)
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -43,16 +58,22 @@ SHEET_TITLE_LENGTH = 31
 
 
 def neutralise(value: object) -> object:
-    """Return text that could run as a formula with a leading apostrophe; anything else as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Return text with an apostrophe before each part that could run as a formula."""
+    if isinstance(value, str):
+        return FORMULA_START.sub("'", value)
     return value
+
+
+def plain_text(value: str) -> str:
+    """Return text without the bidirectional controls that disguise what it says."""
+    return BIDI_CONTROLS.sub("", value)
 
 
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """Return UTF-8 CSV (with a BOM, so Excel reads non-Latin names) of the headers and rows."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Quoted fields keep a separator inside a name from starting a new cell.
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow([_csv_cell(header) for header in headers])
     for row in rows:
         writer.writerow([_csv_cell(value) for value in row])
@@ -65,7 +86,9 @@ def _csv_cell(value: object) -> object:
         return _naive_utc(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
-    return neutralise(value)
+    if isinstance(value, str):
+        return neutralise(plain_text(value))
+    return value
 
 
 def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], title: str) -> bytes:
@@ -109,13 +132,11 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> Cell:
         cell.value = value
         cell.number_format = DATE_FORMAT
     else:
-        text = XML_ILLEGAL.sub("", str(neutralise(str(value))))
+        text = XML_ILLEGAL.sub("", plain_text(str(value)))
         # XML reads a carriage return back as a line feed; write what will be read.
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        # Again, in case removing characters uncovered a formula prefix.
-        cell.value = neutralise(text)
-        # Explicit text: openpyxl would otherwise store "=..." as a formula and
-        # "#N/A" as an error.
+        cell.value = text.replace("\r\n", "\n").replace("\r", "\n")
+        # Explicit text, which never runs: openpyxl would otherwise store "=..." as a
+        # formula and "#N/A" as an error. No apostrophe, which Excel would show.
         cell.data_type = "s"
     return cell
 

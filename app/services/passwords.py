@@ -7,10 +7,27 @@ from functools import cache
 from pathlib import Path
 
 from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
+
+
+@cache
+def dummy_hash() -> str:
+    """Return a hash no password matches, made the way real ones are, to check against."""
+    return generate_password_hash("no account has this password")
+
+
+def verify(password_hash: str | None, password: str) -> bool:
+    """Check a password against a hash, hashing even when there is none.
+
+    An unknown account, or one without a password yet, takes as long to refuse as a
+    wrong password: the answer's timing does not tell which accounts exist.
+    """
+    matches = check_password_hash(password_hash or dummy_hash(), password)
+    return matches and password_hash is not None
 
 
 @cache

@@ -36,9 +36,9 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import PrintJob, PrintJobFile, PrintJobStatus, Role, Unit, User
+from app.models import AuditAction, PrintJob, PrintJobFile, PrintJobStatus, Role, Unit, User
 from app.models.types import utcnow
-from app.services import certificates, organisation
+from app.services import audit, certificates, organisation
 from app.services.readiness import PersonReadiness, Readiness
 from config import Config
 
@@ -51,6 +51,7 @@ CHUNK_SIZE = 25
 JOB_TIMEOUT = timedelta(hours=1)
 # Finished jobs and their files are deleted after this long.
 JOB_LIFETIME = timedelta(days=7)
+ACTIVE = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,7 +88,9 @@ def create_job(
 ) -> PrintJob:
     """Record a print job for people the requester oversees; raise PrintError otherwise.
 
-    With a unit, everyone must belong to it or to a unit below it.
+    With a unit, everyone must belong to it or to a unit below it. A person may have
+    PRINT_JOBS_PER_PERSON jobs waiting or running at once, so that one cannot fill
+    the queue for everyone else.
     """
     if output not in set(PrintOutput):
         raise PrintError(gettext("Choose one PDF or a ZIP file of one PDF per person."))
@@ -115,6 +118,7 @@ def create_job(
                 outside,
             )
         )
+    refuse_too_many_jobs(requested_by)
     discard_old_jobs()
     job = PrintJob(
         token=secrets.token_urlsafe(32),
@@ -128,7 +132,46 @@ def create_job(
     )
     db.session.add(job)
     db.session.flush()
+    audit.record(
+        AuditAction.PRINT_JOB_CREATED,
+        f"print job {job.id}",
+        {"people": job.total, "output": output, "unit_id": unit_id},
+        actor=requested_by,
+    )
     return job
+
+
+def active_jobs(user: User, now: datetime | None = None) -> int:
+    """Count a person's jobs that wait or run (a stalled one, past JOB_TIMEOUT, does not)."""
+    since = sa.func.coalesce(PrintJob.started_at, PrintJob.created_at)
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(PrintJob.id)).where(
+                PrintJob.requested_by_id == user.id,
+                PrintJob.status.in_(ACTIVE),
+                since > (now or utcnow()) - JOB_TIMEOUT,
+            )
+        )
+        or 0
+    )
+
+
+def refuse_too_many_jobs(user: User) -> None:
+    """Raise PrintError if the person already has as many active jobs as allowed."""
+    # Two requests at once by one person wait for each other here (PostgreSQL), so
+    # that both cannot count the same free place.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    allowed = int(current_app.config["PRINT_JOBS_PER_PERSON"])
+    if active_jobs(user) >= allowed:
+        raise PrintError(
+            ngettext(
+                "You already have %(num)s print job waiting or running. Wait until it is "
+                "done, then print again: nothing was printed.",
+                "You already have %(num)s print jobs waiting or running. Wait until one of "
+                "them is done, then print again: nothing was printed.",
+                allowed,
+            )
+        )
 
 
 def discard_old_jobs(now: datetime | None = None) -> None:
@@ -206,23 +249,25 @@ _threads_lock = threading.Lock()
 def enqueue(job: PrintJob, base_url: str) -> None:
     """Hand a committed job to the workers: the Redis queue if REDIS_URL is set, else threads.
 
+    Each job queued is one turn for a worker, which then runs whichever waiting job is
+    next in turn (`next_job_id`), not necessarily this one: requesters are served in
+    turn rather than first come, first served.
+
     `base_url` is where the certificates' verify links point when PUBLIC_BASE_URL is not
-    set. A queue that cannot be reached fails the job with a clear message (flushed).
+    set: the address of the request that queued the turn, the same site whichever job the
+    turn runs. A queue that cannot be reached fails the job with a clear message (flushed).
     """
     redis_url = current_app.config["REDIS_URL"]
     if not redis_url:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        in_process_pool(int(current_app.config["PRINT_WORKERS"])).submit(
-            run_in_app, app, job.id, base_url
-        )
+        in_process_pool(int(current_app.config["PRINT_WORKERS"])).submit(run_in_app, app, base_url)
         return
     try:
         queue(redis_url).enqueue(
             run_queued_job,
-            job.id,
             base_url,
             job_timeout=int(JOB_TIMEOUT.total_seconds()),
-            description=f"print job {job.id} ({job.total} people)",
+            description=f"the next print job in turn (queued with job {job.id})",
         )
     except RedisError:
         log.exception("Could not queue print job %s", job.id)
@@ -243,25 +288,56 @@ def in_process_pool(workers: int) -> ThreadPoolExecutor:
         return _threads
 
 
-def run_in_app(app: Flask, job_id: int, base_url: str) -> None:
-    """Run a job in a thread of this process, inside the application's context."""
+def run_in_app(app: Flask, base_url: str) -> None:
+    """Run the next job in turn in a thread of this process, in the application's context."""
     with app.app_context():
         try:
-            run_job(job_id, base_url)
+            run_next(base_url)
         except Exception:
             # Nobody waits on this thread's result: say what went wrong in the log.
-            log.exception("Print job %s could not be run", job_id)
+            log.exception("A print job could not be run")
 
 
-def run_queued_job(job_id: int, base_url: str) -> None:
-    """Run a job taken from the Redis queue, building the application if none is active."""
+def run_queued_job(base_url: str) -> None:
+    """Run the next job in turn for the Redis queue, building the application if needed."""
     if has_app_context():
-        run_job(job_id, base_url)
+        run_next(base_url)
         return
     from app import create_app
 
     with create_app().app_context():
-        run_job(job_id, base_url)
+        run_next(base_url)
+
+
+def next_job_id() -> int | None:
+    """Return the waiting job to run next: requesters take turns, each oldest job first.
+
+    The turn goes to the requester served longest ago (never served: first), so one
+    person's many jobs do not hold back another's.
+    """
+    served = (
+        sa.select(PrintJob.requested_by_id, sa.func.max(PrintJob.started_at).label("at"))
+        .where(PrintJob.started_at.is_not(None))
+        .group_by(PrintJob.requested_by_id)
+        .subquery()
+    )
+    return db.session.scalar(
+        sa.select(PrintJob.id)
+        .outerjoin(served, served.c.requested_by_id == PrintJob.requested_by_id)
+        .where(PrintJob.status == PrintJobStatus.QUEUED)
+        .order_by(served.c.at.asc().nulls_first(), PrintJob.created_at, PrintJob.id)
+        .limit(1)
+    )
+
+
+def run_next(base_url: str) -> PrintJob | None:
+    """Run the waiting job whose turn it is; None when no job is waiting."""
+    while (job_id := next_job_id()) is not None:
+        job = run_job(job_id, base_url)
+        if job is not None:
+            return job
+        # Another worker took that one meanwhile: take the next.
+    return None
 
 
 def run_job(job_id: int, base_url: str) -> PrintJob | None:

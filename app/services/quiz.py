@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -15,7 +16,11 @@ from app.models import AuditAction, Completion, ModuleVersion, QuizAttempt, User
 from app.models.types import utcnow
 from app.services import audit, certificates, records, training
 
-_random = random.SystemRandom()
+# Read at each draw, not bound as a default, so that tests can replace the draw.
+_random: random.Random = random.SystemRandom()
+
+# Failed attempts in a row after which the learner waits QUIZ_COOLDOWN_MINUTES.
+FAILURES_BEFORE_COOLDOWN = 2
 
 
 # Of the questions drawn, at least this many are written for the learner's own category
@@ -41,8 +46,11 @@ def draw_questions(
     return drawn
 
 
-def start_attempt(user: User, version: ModuleVersion, rng: random.Random = _random) -> QuizAttempt:
+def start_attempt(
+    user: User, version: ModuleVersion, rng: random.Random | None = None
+) -> QuizAttempt:
     """Draw this attempt's questions from the pool, in random order, options shuffled."""
+    rng = rng or _random
     drawn = draw_questions(version.quiz, version.questions_per_attempt, user.category, rng)
     questions = []
     for question in drawn:
@@ -55,11 +63,62 @@ def start_attempt(user: User, version: ModuleVersion, rng: random.Random = _rand
     return attempt
 
 
+def open_attempt(user: User, version: ModuleVersion) -> QuizAttempt | None:
+    """Return the person's latest attempt at this version that is not submitted yet."""
+    return db.session.scalar(
+        sa.select(QuizAttempt)
+        .where(
+            QuizAttempt.user_id == user.id,
+            QuizAttempt.module_version_id == version.id,
+            QuizAttempt.submitted_at.is_(None),
+        )
+        .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Cooldown:
+    """A wait after failing twice in a row: from the last failure until the next try."""
+
+    since: datetime
+    until: datetime
+
+
+def cooldown(user: User, version: ModuleVersion, now: datetime | None = None) -> Cooldown | None:
+    """Return the wait before the person may try the module's quiz again, if any.
+
+    They wait QUIZ_COOLDOWN_MINUTES after failing it twice in a row; None when they may
+    try now.
+    """
+    minutes = int(current_app.config["QUIZ_COOLDOWN_MINUTES"])
+    if minutes <= 0:
+        return None
+    latest = db.session.execute(
+        sa.select(QuizAttempt.passed, QuizAttempt.submitted_at)
+        .join(QuizAttempt.module_version)
+        .where(
+            QuizAttempt.user_id == user.id,
+            ModuleVersion.module_id == version.module_id,
+            QuizAttempt.submitted_at.is_not(None),
+        )
+        .order_by(QuizAttempt.submitted_at.desc())
+        .limit(FAILURES_BEFORE_COOLDOWN)
+    ).all()
+    if len(latest) < FAILURES_BEFORE_COOLDOWN or any(passed for passed, _ in latest):
+        return None
+    last_failure = latest[0].submitted_at
+    assert last_failure is not None  # only submitted attempts were selected
+    until = last_failure + timedelta(minutes=minutes)
+    return Cooldown(last_failure, until) if until > (now or utcnow()) else None
+
+
 @dataclass(frozen=True)
 class ShownOption:
     id: str
     text_html: str
-    correct: bool
+    # None where the key is withheld (the result of a failed attempt).
+    correct: bool | None
     feedback_html: str
     chosen: bool
 
@@ -71,11 +130,13 @@ class ShownQuestion:
     prompt_html: str
     multiple: bool
     options: list[ShownOption]
+    # Exactly the correct options were chosen.
+    answered_correctly: bool
 
     @property
-    def answered_correctly(self) -> bool:
-        """Return whether exactly the correct options were chosen."""
-        return all(option.chosen == option.correct for option in self.options)
+    def explained(self) -> bool:
+        """Return whether any option shown carries feedback."""
+        return any(option.feedback_html for option in self.options)
 
 
 def attempt_questions(
@@ -105,9 +166,42 @@ def attempt_questions(
                     )
                     for option_id in drawn["options"]
                 ],
+                answered_correctly=all(
+                    (option_id in chosen) == options[option_id]["correct"]
+                    for option_id in drawn["options"]
+                ),
             )
         )
     return shown
+
+
+def attempt_feedback(attempt: QuizAttempt) -> list[ShownQuestion]:
+    """Return a submitted attempt's questions as its result shows them.
+
+    A pass shows the whole key. A failure says which questions were wrong, and why
+    through the feedback on the wrong options chosen, but never which options were
+    right: otherwise failing on purpose would hand out the key.
+    """
+    questions = attempt_questions(attempt, attempt.answers)
+    if attempt.passed:
+        return questions
+    return [
+        replace(
+            question,
+            options=[
+                replace(
+                    option,
+                    correct=None,
+                    # A right question's chosen options are all right: saying why adds nothing.
+                    feedback_html=option.feedback_html
+                    if option.chosen and (question.answered_correctly or not option.correct)
+                    else "",
+                )
+                for option in question.options
+            ],
+        )
+        for question in questions
+    ]
 
 
 def answer_errors(attempt: QuizAttempt, answers: dict[str, list[str]]) -> dict[str, str]:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import TrainingRecord
+from app.models import Certificate, Completion, TrainingRecord
 
 
 def extend(entries: Iterable[tuple[int, int, datetime]]) -> None:
@@ -39,3 +39,27 @@ def extend(entries: Iterable[tuple[int, int, datetime]]) -> None:
         ),
         rows,
     )
+
+
+def recompute(user_id: int, module_id: int) -> None:
+    """Rebuild one person's record of a module from their completions that still count.
+
+    A completion whose certificate was revoked no longer counts: the record takes the
+    latest expiry of the others, and disappears when none is left.
+    """
+    valid_until = db.session.scalar(
+        sa.select(sa.func.max(Completion.expires_at))
+        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
+        .where(
+            Completion.user_id == user_id,
+            Completion.module_id == module_id,
+            Certificate.revoked_at.is_(None),
+        )
+    )
+    db.session.execute(
+        sa.delete(TrainingRecord).where(
+            TrainingRecord.user_id == user_id, TrainingRecord.module_id == module_id
+        )
+    )
+    if valid_until is not None:
+        extend([(user_id, module_id, valid_until)])

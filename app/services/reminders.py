@@ -17,7 +17,7 @@ from flask_babel import force_locale, format_date, gettext, ngettext
 from app.extensions import db
 from app.models import ModuleVersion, Reminder, User
 from app.models.types import utcnow
-from app.services import mail, reporting
+from app.services import accounts, mail, reporting
 from app.services.reporting import State
 
 REMINDED_STATES = (State.OVERDUE, State.EXPIRING)
@@ -85,6 +85,11 @@ class Outcome:
     interval_days: int
     sent: list[Due] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def with_set_password_link(self) -> int:
+        """Return how many of the reminders sent carry a set-password link."""
+        return sum(1 for item in self.sent if item.user.password_hash is None)
 
 
 def due(unit_ids: Sequence[int] | None, within_days: int, now: datetime | None = None) -> DueList:
@@ -154,7 +159,7 @@ def send(dues: DueList, dry_run: bool) -> Outcome:
             outcome.sent.append(item)
             continue
         try:
-            mail.send(item.address, subject, body)
+            mail.send(item.address, subject, body, name=item.user.full_name)
         except mail.MailError as error:
             outcome.failures.append(Failure(item, str(error.__cause__ or error)))
             continue
@@ -184,8 +189,20 @@ def sign_in_url() -> str:
     return base + adapter.build("learner.index")
 
 
+def set_password_link(user: User) -> str | None:
+    """Return a fresh set-password link for someone who has never chosen a password."""
+    if user.password_hash is not None:
+        return None
+    return accounts.set_password_url(accounts.set_password_token(user.id, user.session_token))
+
+
 def compose(item: Due, sign_in: str) -> tuple[str, str]:
-    """Return the subject and plain-text body of one person's reminder."""
+    """Return the subject and plain-text body of one person's reminder.
+
+    Someone who has never chosen a password cannot use the sign-in page: their
+    reminder carries a fresh set-password link instead.
+    """
+    link = set_password_link(item.user)
     # The recipient's language is not known: write in the platform's language,
     # not in that of the coordinator's browser.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
@@ -204,14 +221,33 @@ def compose(item: Due, sign_in: str) -> tuple[str, str]:
             "",
         ]
         lines += [f"- {describe(module)}" for module in item.modules]
+        if link is None:
+            lines += [
+                "",
+                ngettext(
+                    "Please sign in and complete it at:",
+                    "Please sign in and complete them at:",
+                    len(item.modules),
+                ),
+                sign_in,
+            ]
+        else:
+            lines += [
+                "",
+                gettext(
+                    "You have not chosen a password yet. Choose one on this page, then sign "
+                    "in with your service number, %(number)s:",
+                    number=item.user.service_number,
+                ),
+                link,
+                "",
+                gettext(
+                    "The link works once and expires in %(days)s days. If it has expired, "
+                    "ask your training coordinator for a new one.",
+                    days=accounts.link_days(),
+                ),
+            ]
         lines += [
-            "",
-            ngettext(
-                "Please sign in and complete it at:",
-                "Please sign in and complete them at:",
-                len(item.modules),
-            ),
-            sign_in,
             "",
             gettext(
                 "If you have already done so, thank you: please ignore this message. "
@@ -250,6 +286,16 @@ def summary(outcome: Outcome) -> str:
         ]
     else:
         parts = [ngettext("%(num)d reminder sent.", "%(num)d reminders sent.", sent)]
+    if outcome.with_set_password_link:
+        parts.append(
+            ngettext(
+                "%(num)d of them has never set a password, so the reminder carries a "
+                "set-password link instead of the sign-in link.",
+                "%(num)d of them have never set a password, so their reminders carry a "
+                "set-password link instead of the sign-in link.",
+                outcome.with_set_password_link,
+            )
+        )
     if outcome.reminded_recently:
         days = ngettext("%(num)d day", "%(num)d days", outcome.interval_days)
         parts.append(

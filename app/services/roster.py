@@ -1,4 +1,5 @@
-"""Roster files: read a CSV of personnel, preview what it would change, apply it in bulk.
+"""Roster files: read a CSV, XLSX or ODS file of personnel, preview what it would change,
+apply it in bulk.
 
 Rows are numbered as a spreadsheet shows them: row 1 is the header, so the first
 person is row 2. Every problem reads `row N, column X: message`.
@@ -6,6 +7,7 @@ person is row 2. Every problem reads `row N, column X: message`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -20,12 +22,13 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import AuditAction, PersonnelCategory, Position, Role, RosterUpload, Unit, User
 from app.models.organisation import CATEGORY_LABELS, new_session_token
 from app.models.types import utcnow
-from app.services import accounts, audit, mail
+from app.services import accounts, audit, exports, mail, tables
 
 COLUMNS = (
     "service_number",
@@ -46,11 +49,18 @@ UPLOAD_LIFETIME = timedelta(days=1)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Control characters never appear in a text file; they mean a spreadsheet or other binary.
+# Control characters never appear in a text file; they mean a binary file of some kind.
 BINARY_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Excel may write this first line to name the delimiter, and does not show it as a row.
-SEP_LINE_RE = re.compile(r"^sep=([,;])\r?\n", re.IGNORECASE)
+SEP_LINE_RE = re.compile(r"^sep=([,;\t])\r?\n", re.IGNORECASE)
+DELIMITERS = (",", ";", "\t")
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 HEADER_SPACING_RE = re.compile(r"[\s_\-]+")
+ROLE_NAMES: dict[str, Any] = {
+    Role.COORDINATOR: _l("coordinator"),
+    Role.COMMANDER: _l("commander"),
+    Role.ADMIN: _l("administrator"),
+}
 
 T = TypeVar("T")
 
@@ -131,9 +141,14 @@ class RosterRow:
     # None while the row has a problem.
     action: Action | None = None
     changes: tuple[str, ...] = ()
+    # What each changed field held before the import, for the audit trail.
+    before: tuple[Any, ...] = ()
     user_id: int | None = None
     # Set for an existing peacekeeper who has not chosen a password yet.
     pending_session_token: str | None = None
+    # A row with a problem still counts as what it would do once fixed; None if it
+    # cannot be told (no service number, someone else's, a unit out of reach).
+    has_problem: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,9 +164,14 @@ class Preview:
         """Return whether the file can be imported as it is."""
         return not self.problems
 
-    def count(self, action: Action) -> int:
-        """Return how many rows the import would handle this way."""
+    def count(self, action: Action | None) -> int:
+        """Return how many rows the import would handle this way (None: cannot import)."""
         return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def rows_with_problems(self) -> int:
+        """Return how many rows have something to fix."""
+        return sum(1 for row in self.rows if row.has_problem)
 
 
 @dataclass(frozen=True)
@@ -221,19 +241,30 @@ class _Draft:
     raw: dict[str, str]
     values: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # The columns whose value has a problem.
+    bad: set[str] = field(default_factory=set)
+    # Whether the row can do nothing as written: whose row it is cannot be told.
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class _Source:
+    rows: Iterator[list[str]]
+    # None for a spreadsheet, whose cells need no separator.
+    delimiter: str | None
 
 
 def file_problem(content: bytes) -> Problem | None:
-    """Return why the content is not a UTF-8 CSV text file, or None if it is one."""
-    return _decode(content)[1]
+    """Return why the content cannot be read as a roster (XLSX, ODS or CSV), or None."""
+    return _open(content)[1]
 
 
 def preview(content: bytes, scope: Iterable[Unit]) -> Preview:
     """Check a roster file against the database; people may only go into units in scope."""
-    text, problem = _decode(content)
-    if problem is not None:
-        return Preview([], [problem])
-    header, records, problems = _read_table(text)
+    source, problem = _open(content)
+    if source is None:
+        return Preview([], [problem] if problem else [])
+    header, records, unreadable, problems = _read_table(source)
     if header is None:
         return Preview([], problems)
     if not records and not problems:
@@ -244,6 +275,8 @@ def preview(content: bytes, scope: Iterable[Unit]) -> Preview:
     _check_units(drafts, header, scope)
     _check_duplicates(drafts, header)
     rows = _compare_with_database(drafts, header, columns)
+    rows += [RosterRow(number, "", "", "", has_problem=True) for number in unreadable]
+    rows.sort(key=lambda row: row.number)
     for draft in drafts:
         problems.extend(draft.problems)
     # Left to right within a row, as the person fixing the file reads it.
@@ -297,11 +330,25 @@ def apply(checked: Preview) -> ImportResult:
         f"{len(checked.rows)} rows",
         {
             "created": [person.service_number for _row, person in creates if person],
-            "updated": [update["id"] for update in updates],
+            "updated": {
+                row.service_number: _changed_fields(row, checked.columns)
+                for row in checked.rows
+                if row.action == Action.UPDATE
+            },
             "unchanged": result.unchanged,
         },
     )
     return result
+
+
+def _changed_fields(row: RosterRow, columns: frozenset[str]) -> dict[str, list[Any]]:
+    """Return {field: [before, after]} for each field an update changes."""
+    assert row.person is not None  # an update has checked values
+    after = row.person.fields(columns)
+    return {
+        column: [before, after[column]]
+        for column, before in zip(row.changes, row.before, strict=True)
+    }
 
 
 def email_links(people: Sequence[LinkedAccount]) -> Delivery:
@@ -382,51 +429,129 @@ def category_names() -> dict[str, PersonnelCategory]:
     return names
 
 
-def _decode(content: bytes) -> tuple[str, Problem | None]:
+def _open(content: bytes) -> tuple[_Source | None, Problem | None]:
+    """Return the rows of a roster file, whatever it is, or why it cannot be read."""
     if not content.strip():
-        return "", Problem(
-            _("The file is empty. Upload a CSV file with a header row and one row per person.")
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = "\x00"
-    if BINARY_RE.search(text):
-        return "", Problem(
+        return None, Problem(
             _(
-                "The file is not a CSV text file saved as UTF-8. In your spreadsheet, "
-                "choose Save As, pick “CSV UTF-8”, and upload that file."
+                "The file is empty. Upload a spreadsheet or CSV file with a header row "
+                "and one row per person."
             )
         )
-    return text, None
-
-
-def _read_table(
-    text: str,
-) -> tuple[_Header | None, list[tuple[int, dict[str, str]]], list[Problem]]:
-    """Return the header, the numbered rows of values by column, and the problems met.
-
-    The header is None when a required column is missing: no row can be read without it.
-    """
+    kind = tables.kind(content)
+    if kind in {tables.Kind.XLSX, tables.Kind.ODS}:
+        try:
+            rows = tables.read_rows(content, kind)
+        except tables.TableError as error:
+            return None, Problem(str(error))
+        if not rows:
+            return None, Problem(
+                _(
+                    "The first sheet of the spreadsheet is empty. Put the header row and "
+                    "the people on the first sheet."
+                )
+            )
+        return _Source(iter(rows), None), None
+    if kind == tables.Kind.XLS:
+        return None, Problem(
+            _(
+                "This is an Excel 97-2003 workbook (.xls), which cannot be read. In Excel, "
+                "choose File, Save As, pick “Excel Workbook (*.xlsx)”, and upload that file."
+            )
+        )
+    if kind == tables.Kind.ARCHIVE:
+        return None, Problem(_not_a_roster())
+    text, problem = _decode(content)
+    if problem is not None:
+        return None, problem
     sep = SEP_LINE_RE.match(text)
     if sep:
         delimiter, text = sep.group(1), text[sep.end() :]
     else:
         first_line = text.split("\n", 1)[0]
-        delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        # The most frequent wins; a tie, as in a one-column file, means a comma.
+        delimiter = max(DELIMITERS, key=first_line.count)
+    return _Source(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), delimiter), None
+
+
+def _decode(content: bytes) -> tuple[str, Problem | None]:
+    """Return the text of a CSV file in UTF-8 (with or without BOM) or UTF-16."""
+    if content.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif content.startswith(UTF16_BOMS):
+        encoding = "utf-16"
+    else:
+        encoding = _utf16_without_bom(content) or "utf-8"
+    try:
+        text = content.decode(encoding)
+    except UnicodeDecodeError:
+        if encoding != "utf-8":
+            return "", Problem(_not_a_roster())
+        return "", Problem(
+            _(
+                "The file is saved in an 8-bit encoding (such as Windows-1252 or Latin-1, "
+                "which Excel and LibreOffice use by default for CSV), so names in other "
+                "scripts would be lost. Save it as UTF-8 and upload it again. In Excel: "
+                "choose File, Save As, and in “Save as type” pick “CSV UTF-8 (Comma "
+                "delimited) (*.csv)”. In LibreOffice Calc: choose File, Save As, pick the "
+                "file type “Text CSV (.csv)”, tick “Edit filter settings”, choose Save "
+                "and “Use Text CSV Format”, then set “Character set” to “Unicode "
+                "(UTF-8)” and choose OK. Or upload the spreadsheet itself, as .xlsx or .ods."
+            )
+        )
+    if BINARY_RE.search(text):
+        return "", Problem(_not_a_roster())
+    return text.removeprefix("\ufeff"), None
+
+
+def _utf16_without_bom(content: bytes) -> str | None:
+    """Return the UTF-16 byte order of text whose every other byte is NUL, if it is such."""
+    sample = content[:4096]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    # Roster text is mostly ASCII: in UTF-16 one byte of each such character is NUL.
+    if odd > half * 0.6 and even == 0:
+        return "utf-16-le"
+    if even > half * 0.6 and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def _not_a_roster() -> str:
+    return str(
+        _(
+            "The file is not a roster that can be read. Upload the spreadsheet saved as "
+            ".xlsx (Excel) or .ods (LibreOffice), or a CSV file saved as UTF-8."
+        )
+    )
+
+
+def _read_table(
+    source: _Source,
+) -> tuple[_Header | None, list[tuple[int, dict[str, str]]], list[int], list[Problem]]:
+    """Return the header, the numbered rows of values by column, the numbers of rows that
+    cannot be read, and the problems met.
+
+    The header is None when a required column is missing: no row can be read without it.
+    """
+    reader = source.rows
     header: _Header | None = None
     problems: list[Problem] = []
     records: list[tuple[int, dict[str, str]]] = []
+    unreadable: list[int] = []
     number = 1
     try:
         header, problems = _check_header([_clean(name) for name in next(reader, [])])
         if header is None:
-            return None, [], problems
+            return None, [], [], problems
         for number, values in enumerate(reader, start=2):
             if any(value.strip() for value in values):
-                record = _record(number, values, header, delimiter, problems)
-                if record is not None:
+                record = _record(number, values, header, source.delimiter, problems)
+                if record is None:
+                    unreadable.append(number)
+                else:
                     records.append((number, record))
     except csv.Error as error:
         problems.append(
@@ -439,7 +564,7 @@ def _read_table(
                 row=number + 1 if header else 1,
             )
         )
-    return header, records, problems
+    return header, records, unreadable, problems
 
 
 def _check_header(names: list[str]) -> tuple[_Header | None, list[Problem]]:
@@ -482,11 +607,17 @@ def _check_header(names: list[str]) -> tuple[_Header | None, list[Problem]]:
 
 
 def _record(
-    number: int, values: list[str], header: _Header, delimiter: str, problems: list[Problem]
+    number: int,
+    values: list[str],
+    header: _Header,
+    delimiter: str | None,
+    problems: list[Problem],
 ) -> dict[str, str] | None:
     """Return a row's values by column, or None after noting why they cannot be read."""
     width = len(header.names)
-    if any(value.strip() for value in values[width:]):
+    # In CSV, more values than columns mostly means a separator inside an unquoted value;
+    # a spreadsheet has no such thing, only a column without a name.
+    if delimiter is not None and any(value.strip() for value in values[width:]):
         problems.append(
             Problem(
                 _(
@@ -500,8 +631,8 @@ def _record(
             )
         )
         return None
-    for index, value in enumerate(values[:width]):
-        if not header.names[index] and value.strip():
+    for index, value in enumerate(values):
+        if (index >= width or not header.names[index]) and value.strip():
             problems.append(
                 Problem(
                     _(
@@ -526,6 +657,7 @@ def _check_values(
     draft = _Draft(number, raw)
 
     def problem(column: str, message: str) -> None:
+        draft.bad.add(column)
         draft.problems.append(Problem(message, row=number, column=header.label(column)))
 
     for column in REQUIRED_COLUMNS:
@@ -606,6 +738,7 @@ def _check_duplicates(drafts: list[_Draft], header: _Header) -> None:
             continue
         first = first_row.setdefault(number.lower(), draft.number)
         if first != draft.number:
+            draft.refused = True
             draft.problems.append(
                 Problem(
                     _(
@@ -637,7 +770,17 @@ def _compare_with_database(
         number = draft.raw["service_number"]
         unit: Unit | None = draft.values.get("unit")
         existing = by_number.get(number.lower())
-        if existing is not None and unit is not None and existing.unit_id != unit.id:
+        if existing is not None and existing.role != Role.PEACEKEEPER:
+            # Accounts that coordinate, command or administer are managed by an
+            # administrator; a roster must not rename them or redirect their e-mail.
+            message = _(
+                "service number %(number)s belongs to a %(role)s account. A roster import "
+                "creates and updates peacekeepers only: remove this row, and ask an "
+                "administrator to change that account.",
+                number=number,
+                role=ROLE_NAMES.get(existing.role, existing.role),
+            )
+        elif existing is not None and unit is not None and existing.unit_id != unit.id:
             message = _(
                 "service number %(number)s already belongs to a person who is not in "
                 "unit %(unit)s. Ask an administrator to move them, or remove this row.",
@@ -654,6 +797,7 @@ def _compare_with_database(
         else:
             message = ""
         if message:
+            draft.refused = True
             draft.problems.append(
                 Problem(message, row=draft.number, column=header.label("service_number"))
             )
@@ -662,10 +806,9 @@ def _compare_with_database(
 
 
 def _row(draft: _Draft, existing: _Existing | None, columns: frozenset[str]) -> RosterRow:
-    raw = draft.raw
-    number, name, code = raw["service_number"], raw["full_name"], raw["unit"]
     if draft.problems:
-        return RosterRow(draft.number, number, name, code)
+        return _row_with_problems(draft, existing, columns)
+    number, name = draft.raw["service_number"], draft.raw["full_name"]
     unit: Unit = draft.values["unit"]
     person = Person(
         service_number=number,
@@ -689,12 +832,8 @@ def _row(draft: _Draft, existing: _Existing | None, columns: frozenset[str]) -> 
     changes = tuple(
         column for column, value in person.fields(columns).items() if stored[column] != value
     )
-    # Peacekeepers only: a coordinator must never hold a link into a commander's account.
-    pending = (
-        existing.session_token
-        if existing.role == Role.PEACEKEEPER and existing.is_active and not existing.has_password
-        else None
-    )
+    # Only peacekeepers get this far: a coordinator never holds a link into another account.
+    pending = existing.session_token if existing.is_active and not existing.has_password else None
     return RosterRow(
         draft.number,
         number,
@@ -703,8 +842,45 @@ def _row(draft: _Draft, existing: _Existing | None, columns: frozenset[str]) -> 
         person,
         Action.UPDATE if changes else Action.UNCHANGED,
         changes,
+        tuple(stored[column] for column in changes),
         existing.id,
         pending,
+    )
+
+
+def _row_with_problems(
+    draft: _Draft, existing: _Existing | None, columns: frozenset[str]
+) -> RosterRow:
+    """Return what a row would do once its problems are fixed, as far as it can be told."""
+    raw = draft.raw
+    number, name, code = raw["service_number"], raw["full_name"], raw["unit"]
+    if draft.refused or not number or draft.values.get("unit") is None:
+        return RosterRow(draft.number, number, name, code, has_problem=True)
+    if existing is None:
+        return RosterRow(draft.number, number, name, code, action=Action.CREATE, has_problem=True)
+    written = {
+        "full_name": name,
+        "category": getattr(draft.values.get("category"), "value", None),
+        "position": getattr(draft.values.get("position"), "value", None),
+        "email": draft.values.get("email"),
+        "deployment_date": draft.values.get("deployment_date"),
+    }
+    stored = {
+        "full_name": existing.full_name,
+        "category": existing.category,
+        "position": existing.position,
+        "email": existing.email,
+        "deployment_date": existing.deployment_date,
+    }
+    # A value still to fix will change what is stored; the others are compared.
+    changes = tuple(
+        column
+        for column in written
+        if column in columns and (column in draft.bad or written[column] != stored[column])
+    )
+    action = Action.UPDATE if changes else Action.UNCHANGED
+    return RosterRow(
+        draft.number, number, name, code, action=action, changes=changes, has_problem=True
     )
 
 
@@ -773,7 +949,8 @@ def _parse_date(value: str) -> date | None:
 
 def _clean(value: str) -> str:
     """Strip a value and turn each run of spaces or line breaks inside it into one space."""
-    return " ".join(value.split())
+    # Bidirectional controls would make a stored name display as something else.
+    return " ".join(exports.plain_text(value).split())
 
 
 def _normalise_word(value: str) -> str:

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,6 +31,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
+
+from config import create_once
 
 DEV_KEY_FILENAME = "certificate-signing-key.pem"
 SIGNATURE_LENGTH = 64
@@ -357,17 +356,7 @@ def previous_public_keys(value: str) -> dict[str, Ed25519PublicKey]:
 def development_key(instance_path: str) -> SigningKey:
     """Return the development key under instance/, creating it once (never in production)."""
     path = Path(instance_path) / DEV_KEY_FILENAME
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside then linked, so a concurrent process never reads half a key.
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(generate_private_pem())
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            os.unlink(temporary)
+    create_once(path, generate_private_pem)
     return load_private_key(str(path))
 
 

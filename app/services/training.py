@@ -11,7 +11,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
-from app.models import Attestation, Completion, ModuleVersion, QuizAttempt, TrainingModule, User
+from app.models import (
+    Attestation,
+    Certificate,
+    Completion,
+    ModuleVersion,
+    QuizAttempt,
+    TrainingModule,
+    User,
+)
 from app.models.types import utcnow
 
 # A valid completion may be renewed this long before it expires.
@@ -24,6 +32,8 @@ class Status(StrEnum):
     FAILED = "failed"
     PASSED = "passed"
     EXPIRED = "expired"
+    # The certificate of the latest completion was revoked: the module must be taken again.
+    REVOKED = "revoked"
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -55,8 +65,11 @@ def required_versions(user: User) -> list[ModuleVersion]:
 class ModuleStatus:
     version: ModuleVersion
     status: Status
+    # The completion that counts: the latest expiry whose certificate is not revoked.
     completion: Completion | None
     attested_at: datetime | None = None
+    # When the certificate of a later completion was revoked, if that is where things stand.
+    revoked_at: datetime | None = None
 
     @property
     def needs_attestation(self) -> bool:
@@ -81,14 +94,19 @@ def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatu
     versions = required_versions(user)
     module_ids = [version.module_id for version in versions]
     completions: dict[int, Completion] = {}
+    revoked: dict[int, tuple[Completion, datetime]] = {}
     rows = db.session.execute(
-        sa.select(Completion, ModuleVersion.module_id)
+        sa.select(Completion, ModuleVersion.module_id, Certificate.revoked_at)
         .join(ModuleVersion)
+        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
         .where(Completion.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
         .order_by(Completion.expires_at)
     )
-    for earned, module_id in rows:
-        completions[module_id] = earned  # the latest expiry wins
+    for earned, module_id, revoked_at in rows:
+        if revoked_at is None:
+            completions[module_id] = earned  # the latest expiry wins
+        else:
+            revoked[module_id] = (earned, revoked_at)
     attempts = db.session.execute(
         sa.select(ModuleVersion.module_id, sa.func.count(QuizAttempt.submitted_at))
         .join(QuizAttempt.module_version)
@@ -110,15 +128,26 @@ def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatu
     statuses = []
     for version in versions:
         completion = completions.get(version.module_id)
-        if completion is not None:
-            status = Status.PASSED if completion.expires_at > now else Status.EXPIRED
+        withdrawn = revoked.get(version.module_id)
+        revoked_at = None
+        if completion is not None and completion.expires_at > now:
+            status = Status.PASSED
+        elif withdrawn is not None and (
+            completion is None or completion.completed_at < withdrawn[0].completed_at
+        ):
+            # A revoked pass outranks an older lapsed one: it is why the module is due.
+            status, completion, revoked_at = Status.REVOKED, None, withdrawn[1]
+        elif completion is not None:
+            status = Status.EXPIRED
         elif version.module_id not in submitted:
             status = Status.NOT_STARTED
         elif submitted[version.module_id]:
             status = Status.FAILED
         else:
             status = Status.IN_PROGRESS
-        statuses.append(ModuleStatus(version, status, completion, attested.get(version.id)))
+        statuses.append(
+            ModuleStatus(version, status, completion, attested.get(version.id), revoked_at)
+        )
     return statuses
 
 

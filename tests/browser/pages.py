@@ -128,15 +128,22 @@ def set_password_token(site: Site) -> tuple[Person, str]:
         return person, accounts.set_password_token(user.id, user.session_token)
 
 
+def open_set_password_link(page: Page, token: str) -> None:
+    """Open the set-password page and give it the code after the link's #, as without script."""
+    page.goto("/set-password")
+    page.get_by_label("Code from your link").fill(token)
+    page.get_by_role("button", name="Continue").click()
+
+
 def set_password(page: Page, site: Site) -> None:
     person, token = set_password_token(site)
-    page.goto(f"/set-password/{token}")
+    open_set_password_link(page, token)
     expect(page.get_by_text(person.service_number)).to_be_visible()
 
 
 def set_password_with_errors(page: Page, site: Site) -> None:
     _person, token = set_password_token(site)
-    page.goto(f"/set-password/{token}")
+    open_set_password_link(page, token)
     page.get_by_label("New password", exact=True).fill("short")
     page.get_by_label("New password again").fill("different")
     page.get_by_role("button", name="Set my password").click()
@@ -145,7 +152,7 @@ def set_password_with_errors(page: Page, site: Site) -> None:
 
 
 def set_password_bad_link(page: Page, site: Site) -> None:
-    page.goto("/set-password/not-a-real-link")
+    open_set_password_link(page, "not-a-real-link")
     expect(page.get_by_role("alert")).to_contain_text("This link cannot be used")
 
 
@@ -156,6 +163,29 @@ def sign_in_code(page: Page, site: Site) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_label("Six-digit code from your authenticator app")).to_be_visible()
+
+
+def signed_in_with_code(page: Page, site: Site) -> None:
+    """Sign in a new person who has a second factor, code included."""
+    secret = pyotp.random_base32()
+    person = site.make_person(totp_secret=secret)
+    page.goto("/login")
+    page.get_by_label("Username or service number").fill(person.username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Six-digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My training")
+
+
+def second_factor_replace(page: Page, site: Site) -> None:
+    signed_in_with_code(page, site)
+    page.goto("/account/second-factor")
+
+
+def second_factor_off(page: Page, site: Site) -> None:
+    signed_in_with_code(page, site)
+    page.goto("/account/second-factor/remove")
 
 
 def sign_in_code_refused(page: Page, site: Site) -> None:
@@ -217,7 +247,7 @@ def coordinator_person(page: Page, site: Site) -> None:
 def upload(page: Page, path: Path) -> None:
     """Upload a roster file through the import form."""
     page.goto("/coordinator/roster")
-    page.get_by_label("Roster file (CSV)").set_input_files(path)
+    page.get_by_label("Roster file (XLSX, ODS or CSV)").set_input_files(path)
     page.get_by_role("button", name="Upload and preview").click()
 
 
@@ -271,6 +301,21 @@ def admin_certificate(page: Page, site: Site) -> None:
     expect(page.get_by_role("button", name=re.compile(r"^Revoke certificate"))).to_be_visible()
 
 
+def admin_certificate_search(page: Page, site: Site) -> None:
+    page.goto("/admin/certificates")
+    page.get_by_label("Certificate code, holder's name or service number").fill("Ibrahima Faye")
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("link", name=re.compile(r"^[A-Z0-9]{4}-")).first).to_be_visible()
+
+
+def admin_revoke_confirmation(page: Page, site: Site) -> None:
+    admin_certificate(page, site)
+    page.get_by_label(re.compile(r"^Reason")).fill("Recorded in error by the training cell.")
+    page.get_by_role("button", name=re.compile(r"^Revoke certificate")).click()
+    # Asked, not done: the demo certificate stays valid.
+    expect(page.get_by_role("button", name=re.compile(r"^Yes, revoke"))).to_be_visible()
+
+
 # Commanders -----------------------------------------------------------------------------
 
 
@@ -280,6 +325,16 @@ def commander_unit(page: Page, site: Site) -> None:
 
 def print_page(page: Page, site: Site) -> None:
     page.goto(f"/commander/print?unit={unit_id(site.server, 'DEMO-INF-1')}")
+
+
+def print_ready_ticked(page: Page, site: Site) -> None:
+    print_page(page, site)
+    page.get_by_label("Show").select_option("ready")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^Tick everyone listed")).click()
+    expect(
+        page.get_by_role("button", name=re.compile(r"^Print all Ready \(\d+ people\)"))
+    ).to_be_visible()
 
 
 def print_with_errors(page: Page, site: Site) -> None:
@@ -312,6 +367,8 @@ VISITS = [
     Visit("set password bad link", None, set_password_bad_link, "Set your password"),
     Visit("sign-in code", None, sign_in_code, "Enter your code"),
     Visit("sign-in code refused", None, sign_in_code_refused, "Enter your code"),
+    Visit("second factor replace", None, second_factor_replace, "Replace my second factor"),
+    Visit("second factor off", None, second_factor_off, "Turn off my second factor"),
     Visit("my training", "learner", goto("/training/"), "My training"),
     Visit("account", "learner", goto("/account"), "My account"),
     Visit("account with errors", "learner", account_with_errors, "My account"),
@@ -355,6 +412,12 @@ VISITS = [
     Visit("print units", "commander", goto("/commander/print"), "Print training records"),
     Visit("print", "commander", print_page, "Print training records: Infantry Battalion 1"),
     Visit(
+        "print ready ticked",
+        "commander",
+        print_ready_ticked,
+        "Print training records: Infantry Battalion 1",
+    ),
+    Visit(
         "print with errors",
         "commander",
         print_with_errors,
@@ -368,4 +431,11 @@ VISITS = [
     Visit("admin account", "admin", admin_account, "Kiran Gurung"),
     Visit("admin audit trail", "admin", goto("/admin/audit"), "Audit trail"),
     Visit("admin certificate", "admin", admin_certificate, "Look up a certificate"),
+    Visit("admin certificate search", "admin", admin_certificate_search, "Look up a certificate"),
+    Visit(
+        "admin revoke confirmation",
+        "admin",
+        admin_revoke_confirmation,
+        re.compile(r"^Revoke certificate [A-Z0-9-]+\?$"),
+    ),
 ]

@@ -1,7 +1,7 @@
 """sources cited by module versions, mission annexes
 
 Revision ID: a10c0e7e5b1d
-Revises: c31fbffaf08e
+Revises: 8e1f0c2a7b54
 Create Date: 2026-12-01 22:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import app.models.types  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = 'a10c0e7e5b1d'
-down_revision = 'c31fbffaf08e'
+down_revision = '8e1f0c2a7b54'
 branch_labels = None
 depends_on = None
 
