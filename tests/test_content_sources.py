@@ -244,3 +244,22 @@ def test_the_shipped_modules_pass_the_strict_check():
     modules = Path(__file__).parent.parent / "modules"
     assert content.check_modules(modules) == []
     assert [str(w) for w in content_lint.lint_modules(modules)] == []
+
+
+def test_a_failed_question_links_to_the_lesson_section_that_teaches_it(
+    tmp_path, db, client, make_user, login
+):
+    from tests.conftest import post
+
+    text = question("Bread", section="Exchanges for sex") + question("Fuel")
+    content.sync_modules(folder(tmp_path, text))
+    db.session.commit()
+    login(make_user(category=PersonnelCategory.FORMED_POLICE))
+    started = post(client, "/training/gifts/attempts")
+    attempt = started.headers["Location"].rsplit("/", 1)[1]
+    # The last option of each question is wrong.
+    result = post(client, f"/training/attempts/{attempt}", {"q1": "c", "q2": "c"})
+    page = client.get(result.headers.get("Location", f"/training/attempts/{attempt}"))
+    html = page.get_data(as_text=True)
+    assert 'href="/training/gifts#exchanges-for-sex">Read again: Exchanges for sex</a>' in html
+    assert 'href="/training/gifts#the-rule">Read again: The rule</a>' in html

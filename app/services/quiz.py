@@ -132,6 +132,8 @@ class ShownQuestion:
     options: list[ShownOption]
     # Exactly the correct options were chosen.
     answered_correctly: bool
+    # The lesson section that teaches the answer: {"title": ..., "anchor": ...}, if named.
+    section: dict[str, str] | None = None
 
     @property
     def explained(self) -> bool:
@@ -170,6 +172,7 @@ def attempt_questions(
                     (option_id in chosen) == options[option_id]["correct"]
                     for option_id in drawn["options"]
                 ),
+                section=question.get("section"),
             )
         )
     return shown
