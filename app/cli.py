@@ -14,21 +14,29 @@ from app.extensions import db
 from app.printing_cli import worker_command
 from app.reminders_cli import reminders_cli
 from app.roster_cli import roster_cli
-from app.services import content, demo
+from app.services import content, content_lint, demo
 
 modules_cli = AppGroup("modules", help="Check and load the training modules.")
 demo_cli = AppGroup("demo", help="Demonstration data (demo mode only).")
 
 
 @modules_cli.command("check")
-def modules_check() -> None:
+@click.option("--strict", is_flag=True, help="Count warnings about guessable quizzes as errors.")
+def modules_check(strict: bool) -> None:
     """Validate every module file and list each problem as path:line: message."""
-    problems = content.check_modules(current_app.config["MODULES_DIR"])
-    for problem in problems:
+    directory = current_app.config["MODULES_DIR"]
+    problems = content.check_modules(directory)
+    warnings = content_lint.lint_modules(directory) if not problems else []
+    for problem in sorted(problems + warnings, key=lambda p: (p.path, p.line)):
         click.echo(str(problem), err=True)
-    if problems:
+    if problems or (strict and warnings):
         raise click.exceptions.Exit(1)
     click.echo("All modules are valid.")
+    if warnings:
+        click.echo(
+            f"{len(warnings)} warnings: quizzes a learner could pass by guessing "
+            "(listed above); --strict counts them as errors."
+        )
 
 
 @modules_cli.command("sync")

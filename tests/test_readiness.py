@@ -179,3 +179,26 @@ def test_other_roles_cannot_reach_the_board(client, battalion, login, make_user,
     login(make_user(role, assigned_units=[battalion["unit"]]))
     for url in ("/commander/", f"/commander/units/{battalion['unit'].id}"):
         assert client.get(url).status_code == 403, url
+
+
+def test_a_completion_of_an_older_version_stays_valid_until_it_expires(
+    db, modules, make_user, tmp_path
+):
+    from app.services import content
+    from tests.conftest import DATA
+
+    person = ready_person(make_user)
+    revised = tmp_path / "modules"
+    revised.mkdir()
+    for path in (DATA / "modules").glob("*.md"):
+        text = path.read_text()
+        (revised / path.name).write_text(text.replace("Accept no gift.", "Accept no gift, ever."))
+    results = {r.slug: r for r in content.sync_modules(revised)}
+    db.session.commit()
+    assert results["basics"].action == "updated"
+
+    assert verdict(person).status == readiness.Readiness.READY
+    [basics] = [s for s in training.module_statuses(person) if s.version.slug == "basics"]
+    assert basics.status == training.Status.PASSED and basics.version.number == 2
+    move_expiry(person, module_ids("basics")[0], utcnow() - timedelta(minutes=1))
+    assert verdict(person).missing == ["Conduct basics"]

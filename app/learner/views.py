@@ -17,7 +17,13 @@ from app.extensions import db
 from app.learner import bp
 from app.models import Certificate, Completion, ModuleVersion, QuizAttempt
 from app.models.types import utcnow
-from app.services import attestation, certificates, quiz, training
+from app.services import annexes, attestation, certificates, quiz, training
+
+
+@bp.context_processor
+def mission_annex() -> dict[str, object]:
+    """Let a page show the learner's mission annex, looked up only if the page asks."""
+    return {"mission_annex": lambda: annexes.annex_for_person(current_user)}
 
 
 @bp.route("/")

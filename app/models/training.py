@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -64,6 +64,10 @@ class ModuleVersion(Model):
     positions: Mapped[list[str]] = mapped_column(sa.JSON)
     attestation: Mapped[str | None] = mapped_column(sa.Text)
     quiz: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    # The registry entries the content cites, as they stood when it was rendered.
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    # Whether the module ends with the learner's mission annex (where to report, contacts).
+    mission_annex: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     module: Mapped[TrainingModule] = relationship(back_populates="versions")
@@ -72,6 +76,25 @@ class ModuleVersion(Model):
     def slug(self) -> str:
         """Return the module's slug."""
         return self.module.slug
+
+
+class MissionAnnex(Model):
+    """A mission's own rules and contacts for reporting, loaded from modules/missions/.
+
+    Keyed by the mission's code rather than its row, so an annex can be written before
+    the mission is created.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # An illustration (the demo mission's), never real contacts.
+    is_example: Mapped[bool] = mapped_column(default=False)
+    reviewed_on: Mapped[date]
+    # [{"label": ..., "phone": ..., "email": ..., "where": ...}, ...]
+    contacts: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
 
 
 class Attestation(Model):

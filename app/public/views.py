@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.extensions import limiter
 from app.public import bp
-from app.services import certificates, signing
+from app.services import annexes, certificates, signing
 
+# Where-to-report pages change when an annex is reviewed; an hour of caching is harmless.
+REPORT_MAX_AGE = 3600
 # Offline verifiers fetch these now and then; a short cache spares the database.
 KEYS_MAX_AGE = 3600
 REVOKED_MAX_AGE = 300
@@ -101,3 +103,12 @@ def keys() -> Response:
 def revoked() -> Response:
     """Publish the signed list of revoked certificates."""
     return public_json(certificates.revocation_list(), REVOKED_MAX_AGE)
+
+
+@bp.route("/report/<code>")
+def report(code: str) -> Response:
+    """Tell anyone, signed in or not, where to report in a mission; collect nothing."""
+    annex = annexes.annex_for(code.upper()) or abort(404)
+    response = current_app.make_response(render_template("public/report.html", annex=annex))
+    response.headers["Cache-Control"] = f"public, max-age={REPORT_MAX_AGE}"
+    return response

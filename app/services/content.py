@@ -21,7 +21,9 @@ from app.models import (
     TrainingModule,
 )
 from app.models.types import utcnow
-from app.services import markdown
+from app.services import annexes, markdown, sources
+from app.services.frontmatter import Problem as Problem
+from app.services.frontmatter import display_path, read_front_matter
 
 REQUIRED_FIELDS = (
     "slug",
@@ -34,10 +36,19 @@ REQUIRED_FIELDS = (
     "mandatory_for",
     "validity_months",
 )
-OPTIONAL_FIELDS = ("roles", "attestation", "sources")
+OPTIONAL_FIELDS = ("roles", "attestation", "sources", "mission_annex")
 CATEGORIES = [category.value for category in PersonnelCategory]
 LEADERSHIP_POSITIONS = [Position.COMMANDER.value, Position.MANAGER.value]
-QUESTION_TAGS = ("scenario", "multiple")
+# Question tags naming who a question is written for; untagged questions are for everyone.
+CATEGORY_TAGS = {
+    "contingent": [PersonnelCategory.MILITARY_CONTINGENT.value],
+    "observer": [PersonnelCategory.MILITARY_STAFF_OFFICER.value],
+    "police": [PersonnelCategory.FORMED_POLICE.value, PersonnelCategory.INDIVIDUAL_POLICE.value],
+    "civilian": [PersonnelCategory.CIVILIAN.value],
+    "volunteer": [PersonnelCategory.UN_VOLUNTEER.value],
+    "contractor": [PersonnelCategory.CONTRACTOR.value],
+}
+QUESTION_TAGS = ("scenario", "multiple", *CATEGORY_TAGS)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 QUIZ_HEADING_RE = re.compile(r"^#\s+quiz\s*$", re.IGNORECASE)
@@ -45,18 +56,8 @@ QUESTION_RE = re.compile(r"^##\s+(?P<title>.*?)\s*$")
 TAG_RE = re.compile(r"\s*\[(?P<tag>[A-Za-z-]+)\]\s*$")
 OPTION_RE = re.compile(r"^[-*]\s+\[(?P<mark>[ xX])\]\s*(?P<text>.*)$")
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong in a module file, located for its author."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+SECTION_RE = re.compile(r"^Section:\s*(?P<title>.*?)\s*$")
+LESSON_HEADING_RE = re.compile(r"^#{2,3}\s+(?P<title>.+?)\s*#*\s*$")
 
 
 class ModuleError(Exception):
@@ -83,6 +84,11 @@ class Question:
     scenario: bool
     multiple: bool
     line: int
+    # The personnel categories the question is written for; empty: everyone.
+    categories: list[str] = field(default_factory=list)
+    # The lesson heading whose text teaches the answer, and the line naming it.
+    section: str | None = None
+    section_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,10 +110,23 @@ class ModuleSource:
     content_hash: str
     problems: list[Problem] = field(default_factory=list)
     places: dict[str, FieldPlace] = field(default_factory=dict)
+    # The text of each file the module was read from, by shown path, to locate citations.
+    files: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
         return str(self.meta.get("slug", ""))
+
+    @property
+    def lesson_headings(self) -> list[str]:
+        """Return the lesson's second- and third-level headings, in order."""
+        headings, in_fence = [], False
+        for line in self.lesson.splitlines():
+            if FENCE_RE.match(line):
+                in_fence = not in_fence
+            elif not in_fence and (match := LESSON_HEADING_RE.match(line)):
+                headings.append(match["title"])
+        return headings
 
     @property
     def lesson_words(self) -> int:
@@ -120,14 +139,6 @@ def module_paths(directory: Path) -> list[Path]:
     paths = [p for p in directory.glob("*.md") if p.name.lower() != "readme.md"]
     paths += list(directory.glob("*/index.md"))
     return sorted(paths)
-
-
-def display_path(path: Path) -> str:
-    """Show a path relative to the working directory when possible."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def read_module(path: Path) -> ModuleSource:
@@ -146,7 +157,7 @@ def read_module(path: Path) -> ModuleSource:
         return ModuleSource(shown, {}, "", [], content_hash, [problem])
 
     lines = text.splitlines()
-    meta, body_start = _read_front_matter(shown, lines, problems)
+    meta, body_start = read_front_matter(shown, lines, problems)
     body = lines[body_start:]
     quiz_at = _find_quiz_heading(body)
     if quiz_path is not None and quiz_raw:
@@ -171,6 +182,9 @@ def read_module(path: Path) -> ModuleSource:
     module = ModuleSource(
         shown, meta, "\n".join(_without_title(lesson_lines)), questions, content_hash
     )
+    module.files[shown] = lines
+    if quiz_path is not None and quiz_raw:
+        module.files[display_path(quiz_path)] = quiz_text.splitlines()
     if meta:
         module.places = _field_places(lines[1 : body_start - 1])
         _check_meta(module, lines, problems)
@@ -184,36 +198,6 @@ def _without_title(lines: list[str]) -> list[str]:
         if line.strip():
             return lines[index + 1 :] if re.match(r"^#\s", line) else lines
     return lines
-
-
-def _read_front_matter(
-    path: str, lines: list[str], problems: list[Problem]
-) -> tuple[dict[str, Any], int]:
-    if not lines or lines[0].strip() != "---":
-        problems.append(
-            Problem(path, 1, "the file must start with front matter between two --- lines")
-        )
-        return {}, 0
-    try:
-        end = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---")
-    except StopIteration:
-        problems.append(Problem(path, 1, "the front matter has no closing --- line"))
-        return {}, 0
-    try:
-        meta = yaml.safe_load("\n".join(lines[1:end]))
-    except RecursionError:
-        problems.append(Problem(path, 2, "broken YAML in the front matter: nested too deeply"))
-        return {}, end + 1
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(error, "problem", None) or "it cannot be read"
-        problems.append(Problem(path, line, f"broken YAML in the front matter: {reason}"))
-        return {}, end + 1
-    if not isinstance(meta, dict):
-        problems.append(Problem(path, 1, "the front matter must be a list of `field: value` lines"))
-        return {}, end + 1
-    return meta, end + 1
 
 
 def _find_quiz_heading(lines: list[str]) -> int | None:
@@ -241,6 +225,9 @@ def _read_quiz(path: str, lines: list[str], offset: int, problems: list[Problem]
                 _finish_question(path, question, prompt, problems)
             title, tags = _split_tags(path, number, heading["title"], problems)
             question = Question(title, "", [], "scenario" in tags, "multiple" in tags, number)
+            question.categories = sorted(
+                {category for tag in tags for category in CATEGORY_TAGS.get(tag, [])}
+            )
             questions.append(question)
             prompt, option = [], None
         elif question is None:
@@ -252,6 +239,8 @@ def _read_quiz(path: str, lines: list[str], offset: int, problems: list[Problem]
         elif option_match:
             option = Option(option_match["text"].strip(), option_match["mark"] != " ", "", number)
             question.options.append(option)
+        elif option is None and not "".join(prompt).strip() and (section := SECTION_RE.match(line)):
+            question.section, question.section_line = section["title"], number
         elif option is None:
             prompt.append(line)
         elif not line.strip():
@@ -274,8 +263,9 @@ def _split_tags(path: str, line: int, title: str, problems: list[Problem]) -> tu
         tag = match["tag"].lower()
         if tag not in QUESTION_TAGS:
             problems.append(
-                Problem(path, line, f'unknown question tag "[{tag}]"; use [scenario] or [multiple]')
-            )
+                Problem(path, line, f'unknown question tag "[{tag}]"; use one of: '
+                        + ", ".join(f"[{known}]" for known in QUESTION_TAGS))
+            )  # fmt: skip
         tags.add(tag)
         title = title[: match.start()].rstrip()
     return title, tags
@@ -395,6 +385,8 @@ def _check_meta(module: ModuleSource, lines: list[str], problems: list[Problem])
     for name in ("attestation",):
         if name in meta and not (isinstance(meta[name], str) and meta[name].strip()):
             report(name, f"{name} must be a non-empty text")
+    if "mission_annex" in meta and not isinstance(meta["mission_annex"], bool):
+        report("mission_annex", "mission_annex must be true or false")
     sources = meta.get("sources")
     if sources is not None and not (
         isinstance(sources, list) and all(isinstance(s, str) and s.strip() for s in sources)
@@ -435,13 +427,79 @@ def read_modules(directory: Path) -> list[ModuleSource]:
     return modules
 
 
+@dataclass
+class Catalogue:
+    """Every module of a directory with the sources registry they cite."""
+
+    modules: list[ModuleSource]
+    registry: sources.Registry
+    annexes: list[annexes.AnnexSource]
+    problems: list[Problem]
+
+
+def read_catalogue(directory: Path) -> Catalogue:
+    """Parse the modules and the sources registry, checking what spans them."""
+    modules = read_modules(directory)
+    problems: list[Problem] = []
+    registry = sources.read_registry(directory, problems)
+    for module in modules:
+        module.problems.extend(_reference_problems(module, registry))
+    problems += [problem for module in modules for problem in module.problems]
+    mission_annexes = annexes.read_annexes(directory)
+    problems += [problem for annex in mission_annexes for problem in annex.problems]
+    return Catalogue(modules, registry, mission_annexes, problems)
+
+
+def _reference_problems(module: ModuleSource, registry: sources.Registry) -> list[Problem]:
+    """Check citations, named lesson sections, and that every learner can be drawn a quiz."""
+    problems = []
+    for path, lines in module.files.items():
+        in_front_matter = bool(lines) and lines[0].strip() == "---"
+        for number, line in enumerate(lines, start=1):
+            if in_front_matter:
+                in_front_matter = number == 1 or line.strip() != "---"
+                continue
+            for key in sources.cited_keys(line):
+                if key not in registry:
+                    problems.append(
+                        Problem(path, number, f'"[@{key}]" cites a source that is not in '
+                                f"{sources.REGISTRY_FILE}: add it there or fix the key")
+                    )  # fmt: skip
+    headings = module.lesson_headings
+    quiz_path = next(reversed(module.files), module.path)
+    for question in module.questions:
+        if question.section is not None and question.section not in headings:
+            problems.append(
+                Problem(quiz_path, question.section_line, f'"Section: {question.section}" '
+                        "names no heading of the lesson; use the exact text of a ## or ### "
+                        "heading")
+            )  # fmt: skip
+    draw = module.meta.get("questions_per_attempt")
+    # A pool smaller than the draw is reported once, in the front matter check.
+    if module.meta.get("mandatory_for") and isinstance(draw, int) and draw <= len(module.questions):
+        for category in _categories(module.meta):
+            if category not in CATEGORIES:
+                continue
+            eligible = sum(
+                not question.categories or category in question.categories
+                for question in module.questions
+            )
+            if eligible < draw:
+                problems.append(
+                    Problem(module.path, module.places.get("questions_per_attempt",
+                            FieldPlace(1)).line, f"a {category} learner can be drawn only "
+                            f"{eligible} of the {draw} questions per attempt: add questions "
+                            "for them, or untagged ones")
+                )  # fmt: skip
+    return problems
+
+
 def check_modules(directory: Path) -> list[Problem]:
     """Return every problem in a modules directory, in file and line order."""
     try:
-        modules = read_modules(directory)
+        return _in_order(read_catalogue(directory).problems)
     except ModuleError as error:
         return error.problems
-    return _in_order(problem for module in modules for problem in module.problems)
 
 
 def _in_order(problems: Iterable[Problem]) -> list[Problem]:
@@ -456,26 +514,43 @@ def _categories(meta: dict[str, Any]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _rendered_quiz(questions: Iterable[Question]) -> list[dict[str, Any]]:
+def _rendered_quiz(
+    questions: Iterable[Question], registry: sources.Registry, heading_ids: dict[str, str]
+) -> list[dict[str, Any]]:
+    def cite(text: str) -> str:
+        return sources.cite(text, registry)
+
     return [
         {
             "id": str(number),
             "title_html": markdown.render_inline(question.title),
-            "prompt_html": markdown.render(question.prompt)[0] if question.prompt else "",
+            "prompt_html": markdown.render(cite(question.prompt))[0] if question.prompt else "",
             "scenario": question.scenario,
             "multiple": question.multiple,
+            "categories": question.categories,
+            "section": (
+                {"title": question.section, "anchor": heading_ids.get(question.section, "")}
+                if question.section
+                else None
+            ),
             "options": [
                 {
                     "id": chr(ord("a") + index),
-                    "text_html": markdown.render_inline(option.text),
+                    "text_html": markdown.render_inline(cite(option.text)),
                     "correct": option.correct,
-                    "feedback_html": markdown.render(option.feedback)[0],
+                    "feedback_html": markdown.render(cite(option.feedback))[0],
                 }
                 for index, option in enumerate(question.options)
             ],
         }
         for number, question in enumerate(questions, start=1)
     ]
+
+
+def _cited(source: ModuleSource, registry: sources.Registry) -> list[dict[str, Any]]:
+    """Return the registry entries a module cites anywhere, in order of first citation."""
+    text = "\n".join("\n".join(lines) for lines in source.files.values())
+    return sources.snapshot(sources.cited_keys(text), registry)
 
 
 @dataclass(frozen=True)
@@ -487,10 +562,10 @@ class SyncResult:
 
 def sync_modules(directory: Path) -> list[SyncResult]:
     """Load every module, adding a version only where the content changed."""
-    sources = read_modules(directory)
-    problems = _in_order(problem for source in sources for problem in source.problems)
-    if problems:
-        raise ModuleError(problems)
+    catalogue = read_catalogue(directory)
+    if catalogue.problems:
+        raise ModuleError(_in_order(catalogue.problems))
+    registry = catalogue.registry
 
     existing = {m.slug: m for m in db.session.scalars(sa.select(TrainingModule))}
     current = {
@@ -498,7 +573,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
         for v in db.session.scalars(sa.select(ModuleVersion).where(ModuleVersion.is_current))
     }
     results = []
-    for source in sources:
+    for source in catalogue.modules:
         module = existing.pop(source.slug, None)
         if module is None:
             module = TrainingModule(slug=source.slug)
@@ -508,7 +583,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
         latest = current.get(module.id)
         if latest is not None and latest.content_hash == source.content_hash:
             # Same content: keep the version, but refresh its HTML should rendering improve.
-            _render_into(latest, source)
+            _render_into(latest, source, registry)
             results.append(SyncResult(source.slug, "unchanged", latest.number))
             continue
         number = 1 + (
@@ -521,7 +596,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
         )
         if latest is not None:
             latest.is_current = False
-        db.session.add(_new_version(module, number, source))
+        db.session.add(_new_version(module, number, source, registry))
         results.append(SyncResult(source.slug, "updated" if latest else "created", number))
 
     for module in existing.values():
@@ -532,6 +607,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
             results.append(SyncResult(module.slug, "retired", None))
     db.session.flush()
     rebuild_curriculum()
+    annexes.sync_annexes(catalogue.annexes)
     return results
 
 
@@ -548,16 +624,28 @@ def rebuild_curriculum() -> None:
     db.session.flush()
 
 
-def _render_into(version: ModuleVersion, source: ModuleSource) -> None:
-    body_html, toc_html = markdown.render(source.lesson)
-    quiz = _rendered_quiz(source.questions)
-    if (version.body_html, version.toc_html, version.quiz) != (body_html, toc_html, quiz):
-        version.body_html, version.toc_html, version.quiz = body_html, toc_html, quiz
+def _rendering(source: ModuleSource, registry: sources.Registry) -> dict[str, Any]:
+    """Render what a version stores of its source: lesson, contents, quiz, cited sources."""
+    lesson = sources.cite(source.lesson, registry)
+    body_html, toc_html = markdown.render(lesson)
+    return {
+        "body_html": body_html,
+        "toc_html": toc_html,
+        "quiz": _rendered_quiz(source.questions, registry, markdown.heading_ids(lesson)),
+        "sources": _cited(source, registry),
+    }
 
 
-def _new_version(module: TrainingModule, number: int, source: ModuleSource) -> ModuleVersion:
+def _render_into(version: ModuleVersion, source: ModuleSource, registry: sources.Registry) -> None:
+    for name, value in _rendering(source, registry).items():
+        if getattr(version, name) != value:
+            setattr(version, name, value)
+
+
+def _new_version(
+    module: TrainingModule, number: int, source: ModuleSource, registry: sources.Registry
+) -> ModuleVersion:
     meta = source.meta
-    body_html, toc_html = markdown.render(source.lesson)
     attestation = meta.get("attestation")
     return ModuleVersion(
         module=module,
@@ -567,8 +655,6 @@ def _new_version(module: TrainingModule, number: int, source: ModuleSource) -> M
         is_current=True,
         title=str(meta["title"]).strip(),
         summary=str(meta["summary"]).strip(),
-        body_html=body_html,
-        toc_html=toc_html,
         estimated_minutes=meta["estimated_minutes"],
         pass_mark=meta["pass_mark"],
         questions_per_attempt=meta["questions_per_attempt"],
@@ -576,5 +662,6 @@ def _new_version(module: TrainingModule, number: int, source: ModuleSource) -> M
         categories=_categories(meta),
         positions=list(meta.get("roles") or []),
         attestation=" ".join(attestation.split()) if attestation else None,
-        quiz=_rendered_quiz(source.questions),
+        mission_annex=bool(meta.get("mission_annex")),
+        **_rendering(source, registry),
     )

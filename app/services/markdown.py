@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from typing import Any
+
 import markdown
 import nh3
 
@@ -44,6 +47,23 @@ def render(text: str) -> tuple[str, str]:
     html = converter.convert(text)
     toc = getattr(converter, "toc", "")
     return sanitise(html), sanitise(toc)
+
+
+def heading_ids(text: str) -> dict[str, str]:
+    """Return the anchor of each heading of a lesson, by its text, as render() makes them."""
+    converter = markdown.Markdown(
+        extensions=["toc"], extension_configs={"toc": {"toc_depth": "2-3"}}
+    )
+    converter.convert(text)
+    ids: dict[str, str] = {}
+
+    def walk(tokens: list[dict[str, Any]]) -> None:
+        for token in tokens:
+            ids.setdefault(html.unescape(token["name"]), token["id"])
+            walk(token["children"])
+
+    walk(getattr(converter, "toc_tokens", []))
+    return ids
 
 
 def render_inline(text: str) -> str:

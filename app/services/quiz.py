@@ -23,12 +23,35 @@ _random: random.Random = random.SystemRandom()
 FAILURES_BEFORE_COOLDOWN = 2
 
 
+# Of the questions drawn, at least this many are written for the learner's own category
+# when the pool has them, so a police officer meets police situations every time.
+OWN_CATEGORY_MINIMUM = 3
+
+
+def draw_questions(
+    pool: list[dict[str, Any]], count: int, category: str, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Draw questions for a learner: untagged ones and those tagged for their category.
+
+    Questions tagged only for other categories are used only if the pool runs short.
+    """
+    own = [q for q in pool if category in q.get("categories", [])]
+    general = [q for q in pool if not q.get("categories")]
+    others = [q for q in pool if q.get("categories") and category not in q["categories"]]
+    drawn = rng.sample(own, min(len(own), OWN_CATEGORY_MINIMUM, count))
+    rest = [q for q in own + general if q not in drawn]
+    drawn += rng.sample(rest, min(len(rest), count - len(drawn)))
+    drawn += rng.sample(others, min(len(others), count - len(drawn)))
+    rng.shuffle(drawn)
+    return drawn
+
+
 def start_attempt(
     user: User, version: ModuleVersion, rng: random.Random | None = None
 ) -> QuizAttempt:
     """Draw this attempt's questions from the pool, in random order, options shuffled."""
     rng = rng or _random
-    drawn = rng.sample(version.quiz, version.questions_per_attempt)
+    drawn = draw_questions(version.quiz, version.questions_per_attempt, user.category, rng)
     questions = []
     for question in drawn:
         order = [option["id"] for option in question["options"]]
@@ -109,6 +132,8 @@ class ShownQuestion:
     options: list[ShownOption]
     # Exactly the correct options were chosen.
     answered_correctly: bool
+    # The lesson section that teaches the answer: {"title": ..., "anchor": ...}, if named.
+    section: dict[str, str] | None = None
 
     @property
     def explained(self) -> bool:
@@ -147,6 +172,7 @@ def attempt_questions(
                     (option_id in chosen) == options[option_id]["correct"]
                     for option_id in drawn["options"]
                 ),
+                section=question.get("section"),
             )
         )
     return shown
