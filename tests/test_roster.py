@@ -988,8 +988,11 @@ def test_new_people_with_an_address_get_their_link_by_email(client, db, coordina
     page = post(client, url).get_data(as_text=True)
     assert "Sent to anna@example.org" in page and "No address" in page
 
-    assert [message["To"] for message in inbox.messages] == ["anna@example.org"]
+    assert [message["To"].addresses[0].addr_spec for message in inbox.messages] == [
+        "anna@example.org"
+    ]
     message = inbox.messages[0]
+    assert message["To"].addresses[0].display_name == "Анна Кузнецова"
     body = message.get_body(("plain",)).get_content()
     assert message["Subject"] == "Set your Blue Beret password" and "Анна Кузнецова" in body
     emailed_link = LINK.search(body).group(1)
@@ -1026,7 +1029,9 @@ def test_refused_address_does_not_stop_the_others(client, db, coordinator, login
     page = post(client, url).get_data(as_text=True)
     assert "Could not be sent to nobody@example.org" in page
     assert "Sent to ama@example.org" in page
-    assert [message["To"] for message in inbox.messages] == ["ama@example.org"]
+    assert [message["To"].addresses[0].addr_spec for message in inbox.messages] == [
+        "ama@example.org"
+    ]
 
 
 def test_unreachable_mail_server_is_not_waited_on_for_everyone(
@@ -1079,6 +1084,21 @@ def test_cli_dry_run_then_import_prints_links(app, db, unit, tmp_path):
     assert "Imported: 2 created, 0 updated, 0 unchanged." in done.output
     assert "SN-2\t王芳\thttps://training.example.org/set-password#" in done.output
     assert count(User) == 2
+
+
+def test_cli_import_that_issues_new_links_is_audited(app, db, unit, tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_file("SN-1,Kofi Boateng,civilian,UNIT-A,,,"))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["roster", "import", str(path)]).exit_code == 0
+    again = runner.invoke(args=["roster", "import", str(path)])
+    assert again.exit_code == 0 and "New links for people who have not set a password yet" in (
+        again.output
+    )
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.SET_PASSWORD_LINKS_REISSUED)
+    ).all()
+    assert [entry.details for entry in entries] == [{"people": ["SN-1"]}]
 
 
 def test_cli_imports_an_ods_roster_with_date_cells(app, db, unit, tmp_path):

@@ -103,13 +103,6 @@ def roster_confirm(token: str) -> ResponseReturnValue:
         return redirect(url_for("coordinator.people"))
     try:
         result = roster.apply(checked)
-        if result.awaiting_password:
-            # Each new link opens the account: who was handed one, and by whom, is evidence.
-            audit.record(
-                AuditAction.SET_PASSWORD_LINKS_REISSUED,
-                f"{len(result.awaiting_password)} people",
-                {"people": [person.service_number for person in result.awaiting_password]},
-            )
         db.session.commit()
     except IntegrityError:
         # Someone else added one of these people between the check and the import.

@@ -92,7 +92,7 @@ def send_set_password_link(full_name: str, service_number: str, email: str, link
         link=link,
         days=link_days(),
     )
-    mail.send(email, _("Set your Blue Beret password"), body)
+    mail.send(email, _("Set your Blue Beret password"), body, name=full_name)
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -338,6 +338,13 @@ def apply(checked: Preview) -> ImportResult:
             "unchanged": result.unchanged,
         },
     )
+    if result.awaiting_password:
+        # Each new link opens the account: who was handed one, and by whom, is evidence.
+        audit.record(
+            AuditAction.SET_PASSWORD_LINKS_REISSUED,
+            f"{len(result.awaiting_password)} people",
+            {"people": [person.service_number for person in result.awaiting_password]},
+        )
     return result
 
 
