@@ -27,6 +27,7 @@ SECTION_RE = re.compile(r"^Section:\s*(?P<title>.*?)\s*$")
 
 
 def find_quiz_heading(lines: list[str]) -> int | None:
+    """Return the index of the # Quiz heading outside code fences, or None."""
     in_fence = False
     for index, line in enumerate(lines):
         if FENCE_RE.match(line):

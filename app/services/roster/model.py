@@ -152,5 +152,6 @@ class LinkedAccount:
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Yield the items in slices of at most `size`."""
     for start in range(0, len(items), size):
         yield items[start : start + size]

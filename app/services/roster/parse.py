@@ -29,10 +29,13 @@ HEADER_SPACING_RE = re.compile(r"[\s_\-]+")
 
 @dataclass(frozen=True)
 class Header:
+    """The columns row 1 names, by their position in a row."""
+
     columns: dict[int, str]  # position in the row -> column
     names: list[str]  # as written in row 1, for messages
 
     def label(self, column: str) -> str:
+        """Return how row 1 writes a column's name, for messages."""
         for index, name in self.columns.items():
             if name == column:
                 return self.names[index]
@@ -41,6 +44,8 @@ class Header:
 
 @dataclass(frozen=True)
 class Source:
+    """The rows of a roster file, as lists of cell text."""
+
     rows: Iterator[list[str]]
     # None for a spreadsheet, whose cells need no separator.
     delimiter: str | None

@@ -20,6 +20,8 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @dataclass
 class Draft:
+    """A row being checked: its values so far and the problems found in it."""
+
     number: int
     raw: dict[str, str]
     values: dict[str, Any] = field(default_factory=dict)
