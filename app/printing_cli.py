@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext
 from rq import Worker
 
+from app import worker
 from app.certificates_cli import certificates_cli
 from app.extensions import db
 from app.models import Unit
@@ -64,7 +65,7 @@ def print_unit(unit_code: str, as_zip: bool, ready_only: bool, output: Path | No
             bar.update(done - bar.pos)
 
         try:
-            batch = printing.render_batch(ids, kind, str(config["PUBLIC_BASE_URL"]), unit, advance)
+            batch = worker.render_batch(ids, kind, str(config["PUBLIC_BASE_URL"]), unit, advance)
         except (printing.PrintError, BrokenProcessPool) as error:
             fail(printing.failure_message(error))
     path = output or Path.cwd() / batch.filename
@@ -94,7 +95,7 @@ def worker_command(burst: bool) -> None:
                 "application and need no worker."
             )
         )
-    queue = printing.queue(redis_url)
+    queue = worker.queue(redis_url)
     Worker([queue], connection=queue.connection).work(burst=burst)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app import worker
 from app.extensions import limiter
 from app.models import AuditEntry, PrintJob, PrintJobStatus, Role
 from app.models.types import utcnow
@@ -123,7 +124,7 @@ def commanders(make_user, unit):
 def test_a_third_print_job_waits_until_one_of_the_first_two_ends(
     client, db, modules, unit, make_user, commanders, login, monkeypatch
 ):
-    monkeypatch.setattr(printing, "enqueue", lambda job, base_url: None)
+    monkeypatch.setattr(worker, "enqueue", lambda job, base_url: None)
     person = make_user()
     login(commanders[0])
     form = {"unit": unit.id, "people": [person.id], "output": "pdf", "print_selected": "x"}
@@ -163,8 +164,8 @@ def test_print_jobs_of_different_people_are_served_in_turn(
     def render(user_ids, output, base_url, unit=None, progress=lambda done: None):
         return printing.BatchFile("x.pdf", "application/pdf", b"%PDF", len(user_ids), 1)
 
-    monkeypatch.setattr(printing, "render_batch", render)
-    while (job := printing.run_next("http://localhost/")) is not None:
+    monkeypatch.setattr(worker, "render_batch", render)
+    while (job := worker.run_next("http://localhost/")) is not None:
         ran.append(job.id)
     # Alpha's second job waits until Bravo and Charlie have had their turn.
     assert ran == [jobs[0], jobs[2], jobs[3], jobs[1]]
@@ -191,7 +192,7 @@ def test_print_job_files_count_towards_the_pdf_limit(
 ):
     job = printing.create_job(commanders[0], [make_user().id], "pdf", unit.id)
     db.session.commit()
-    job = printing.run_job(job.id, "http://localhost/")
+    job = worker.run_job(job.id, "http://localhost/")
     login(commanders[0])
     url = f"/commander/print/{job.token}/file"
     assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from app import worker
 from app.models import PrintJob, PrintJobFile, PrintJobStatus, Role
 from app.models.types import utcnow
 from app.services import printing, training
@@ -21,6 +22,7 @@ from tests.helpers import move_expiry, pass_module
 
 STATUS_URL = re.compile(r"/commander/print/([\w-]+)$")
 REFRESH = '<meta http-equiv="refresh" content="2">'
+BASE = "https://printing.example.org/"
 
 
 # People and jobs -----------------------------------------------------------------------
@@ -53,9 +55,9 @@ def inline_jobs(monkeypatch):
 
     def run_now(job, base_url):
         queued.append(job.id)
-        printing.run_job(job.id, base_url)
+        worker.run_job(job.id, base_url)
 
-    monkeypatch.setattr(printing, "enqueue", run_now)
+    monkeypatch.setattr(worker, "enqueue", run_now)
     return queued
 
 
@@ -63,7 +65,7 @@ def inline_jobs(monkeypatch):
 def held_jobs(monkeypatch):
     """Keep queued jobs waiting, as a busy queue would."""
     queued = []
-    monkeypatch.setattr(printing, "enqueue", lambda job, base_url: queued.append(job.id))
+    monkeypatch.setattr(worker, "enqueue", lambda job, base_url: queued.append(job.id))
     return queued
 
 
@@ -147,13 +149,40 @@ def test_large_batches_render_in_worker_processes_with_progress_per_chunk(
     )
     progress = []
     ids = printing.print_order([p.id for p in people])
-    batch = printing.render_batch(ids, "pdf", "http://localhost/", unit, progress.append)
+    batch = worker.render_batch(ids, "pdf", "http://localhost/", unit, progress.append)
     assert progress == [2, 4, 5]
     assert batch.pages == len(PdfReader(io.BytesIO(batch.content)).pages) == 5
     assert batch.filename.startswith("training-records-UNIT-A-") and batch.people == 5
     text = pdf_text(batch.content, tmp_path)
     for person in people:
         assert person.full_name in text
+
+
+def test_one_pdf_is_archival_pdfa3b_like_a_single_record(app, unit, troops, make_user, monkeypatch):
+    people = [*troops, make_user(full_name="Zoe Extra")]
+    monkeypatch.setattr(printing, "CHUNK_SIZE", 2)
+    batch = worker.render_batch(printing.print_order([p.id for p in people]), "pdf", BASE, unit)
+    reader = PdfReader(io.BytesIO(batch.content))
+    assert len(reader.pages) == 4
+    assert (reader.xmp_metadata.pdfaid_part, reader.xmp_metadata.pdfaid_conformance) == ("3", "B")
+    assert "/OutputIntents" in reader.trailer["/Root"]
+    assert reader.metadata.title == batch.filename.removesuffix(".pdf")
+
+
+def test_batch_links_point_to_the_site_decided_when_printing_without_a_request(
+    app, unit, troops, monkeypatch
+):
+    def no_made_up_request(*args, **kwargs):
+        raise AssertionError("a batch is rendered without a request")
+
+    monkeypatch.setattr(type(app), "test_request_context", no_made_up_request)
+    batch = worker.render_batch(printing.print_order([troops[0].id]), "pdf", BASE, unit)
+    links = [
+        annotation.get_object()["/A"]["/URI"]
+        for page in PdfReader(io.BytesIO(batch.content)).pages
+        for annotation in page.get("/Annots", [])
+    ]
+    assert links and all(link.startswith(BASE + "verify/set?codes=") for link in links), links
 
 
 # The pages -----------------------------------------------------------------------------
@@ -259,7 +288,7 @@ def test_failed_job_says_why(client, db, unit, commander, troops, login, held_jo
     db.session.execute(sa.update(PrintJob).values(user_ids=[troops[0].id, 999_999]))
     db.session.commit()
     job = db.session.scalar(sa.select(PrintJob).where(PrintJob.token == token))
-    printing.run_job(job.id, "http://localhost/")
+    worker.run_job(job.id, "http://localhost/")
     page = client.get(f"/commander/print/{token}").get_data(as_text=True)
     assert REFRESH not in page
     assert "Printing failed" in page and "no longer exist" in page
@@ -418,7 +447,7 @@ def redis_queue(app, monkeypatch, redis_server):
     connection = redis.Redis.from_url(url)
     connection.flushdb()
     monkeypatch.setitem(app.config, "REDIS_URL", url)
-    queue = printing.queue(url)
+    queue = worker.queue(url)
     yield queue
     connection.flushdb()
 

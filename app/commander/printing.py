@@ -15,11 +15,11 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, RadioField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from app import downloads, params
+from app import downloads, params, worker
 from app.commander import bp
 from app.extensions import db
 from app.models import AuditAction, PrintJobStatus, Unit
-from app.services import audit, organisation, printing, readiness
+from app.services import audit, certificates, organisation, printing, readiness
 from app.services.readiness import PersonReadiness, Readiness
 
 SHOWN = {state.value for state in Readiness}
@@ -81,7 +81,7 @@ def print_start() -> ResponseReturnValue:
                 form.people.errors = [str(error)]
             else:
                 db.session.commit()
-                printing.enqueue(job, request.host_url)
+                worker.enqueue(job, certificates.site_url())
                 db.session.commit()
                 return redirect(url_for("commander.print_status", token=job.token), code=303)
     return render_form(form, unit, people), 422

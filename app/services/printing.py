@@ -1,38 +1,28 @@
-"""Batch printing: many people's training records as one PDF or a ZIP, in the background.
+"""Batch printing: print jobs and their state, and the pieces a batch is rendered from.
 
 A job's state and output live in the database, so any instance can report progress and
-hand over the file whichever instance, thread or worker rendered it.
+hand over the file whichever instance, thread or worker rendered it. Running jobs, and
+their commits, belong to `app.worker`; this module only flushes.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
-import multiprocessing
-import pickle
 import re
 import secrets
-import threading
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from io import BytesIO
-from pathlib import Path
-from typing import Any, TypeVar, cast
 
-import rq
 import sqlalchemy as sa
-import weasyprint
-from flask import Flask, current_app, has_app_context
+from flask import current_app
 from flask_babel import gettext, ngettext
 from pypdf import PdfReader, PdfWriter
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -40,9 +30,7 @@ from app.models import AuditAction, PrintJob, PrintJobFile, PrintJobStatus, Role
 from app.models.types import utcnow
 from app.services import audit, certificates, organisation
 from app.services.readiness import PersonReadiness, Readiness
-from config import Config
 
-QUEUE_NAME = "certificates"
 # People per chunk: a worker renders a chunk, then progress is saved. A chunk's pages stay
 # in memory until the chunk is written (about 1 MB each), so this bounds a worker's memory.
 CHUNK_SIZE = 25
@@ -52,9 +40,6 @@ JOB_TIMEOUT = timedelta(hours=1)
 # Finished jobs and their files are deleted after this long.
 JOB_LIFETIME = timedelta(days=7)
 ACTIVE = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 class PrintOutput(StrEnum):
@@ -240,73 +225,7 @@ def job_unit(job: PrintJob) -> Unit | None:
     return db.session.get(Unit, job.unit_id) if job.unit_id is not None else None
 
 
-# Queueing ------------------------------------------------------------------------------
-
-_threads: ThreadPoolExecutor | None = None
-_threads_lock = threading.Lock()
-
-
-def enqueue(job: PrintJob, base_url: str) -> None:
-    """Hand a committed job to the workers: the Redis queue if REDIS_URL is set, else threads.
-
-    Each job queued is one turn for a worker, which then runs whichever waiting job is
-    next in turn (`next_job_id`), not necessarily this one: requesters are served in
-    turn rather than first come, first served.
-
-    `base_url` is where the certificates' verify links point when PUBLIC_BASE_URL is not
-    set: the address of the request that queued the turn, the same site whichever job the
-    turn runs. A queue that cannot be reached fails the job with a clear message (flushed).
-    """
-    redis_url = current_app.config["REDIS_URL"]
-    if not redis_url:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        in_process_pool(int(current_app.config["PRINT_WORKERS"])).submit(run_in_app, app, base_url)
-        return
-    try:
-        queue(redis_url).enqueue(
-            run_queued_job,
-            base_url,
-            job_timeout=int(JOB_TIMEOUT.total_seconds()),
-            description=f"the next print job in turn (queued with job {job.id})",
-        )
-    except RedisError:
-        log.exception("Could not queue print job %s", job.id)
-        fail(job, gettext("The print queue cannot be reached. Try again in a few minutes."))
-
-
-def queue(redis_url: str) -> rq.Queue:
-    """Return the Redis queue print jobs go to."""
-    return rq.Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
-
-
-def in_process_pool(workers: int) -> ThreadPoolExecutor:
-    """Return this process's job threads, started on first use."""
-    global _threads
-    with _threads_lock:
-        if _threads is None:
-            _threads = ThreadPoolExecutor(max(1, workers), thread_name_prefix="print-job")
-        return _threads
-
-
-def run_in_app(app: Flask, base_url: str) -> None:
-    """Run the next job in turn in a thread of this process, in the application's context."""
-    with app.app_context():
-        try:
-            run_next(base_url)
-        except Exception:
-            # Nobody waits on this thread's result: say what went wrong in the log.
-            log.exception("A print job could not be run")
-
-
-def run_queued_job(base_url: str) -> None:
-    """Run the next job in turn for the Redis queue, building the application if needed."""
-    if has_app_context():
-        run_next(base_url)
-        return
-    from app import create_app
-
-    with create_app().app_context():
-        run_next(base_url)
+# Running -----------------------------------------------------------------------------
 
 
 def next_job_id() -> int | None:
@@ -330,56 +249,29 @@ def next_job_id() -> int | None:
     )
 
 
-def run_next(base_url: str) -> PrintJob | None:
-    """Run the waiting job whose turn it is; None when no job is waiting."""
-    while (job_id := next_job_id()) is not None:
-        job = run_job(job_id, base_url)
-        if job is not None:
-            return job
-        # Another worker took that one meanwhile: take the next.
-    return None
-
-
-def run_job(job_id: int, base_url: str) -> PrintJob | None:
-    """Render a queued job, saving progress after each chunk, then its file or its error.
-
-    Returns None when the job is gone or another worker has already taken it.
-    """
+def claim(job_id: int) -> PrintJob | None:
+    """Mark a waiting job running for this worker; None when it is gone or already taken."""
     claimed = db.session.execute(
         sa.update(PrintJob)
         .where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.QUEUED)
         .values(status=PrintJobStatus.RUNNING, started_at=utcnow(), done=0)
     )
-    db.session.commit()
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    job = db.session.get(PrintJob, job_id)
-    assert job is not None
+    return db.session.get(PrintJob, job_id)
 
-    def save_progress(done: int) -> None:
-        job.done = done
-        db.session.commit()
 
-    try:
-        batch = render_batch(job.user_ids, job.output, base_url, job_unit(job), save_progress)
-    except Exception as error:
-        db.session.rollback()
-        log.exception("Print job %s failed", job_id)
-        fail(job, failure_message(error))
-    else:
-        db.session.add(
-            PrintJobFile(
-                job_id=job.id,
-                filename=batch.filename,
-                mimetype=batch.mimetype,
-                content=batch.content,
-            )
+def finish(job: PrintJob, batch: BatchFile) -> None:
+    """Store a job's file and mark it done."""
+    db.session.add(
+        PrintJobFile(
+            job_id=job.id, filename=batch.filename, mimetype=batch.mimetype, content=batch.content
         )
-        job.status = PrintJobStatus.DONE
-        job.done = job.total
-        job.finished_at = utcnow()
-    db.session.commit()
-    return job
+    )
+    job.status = PrintJobStatus.DONE
+    job.done = job.total
+    job.finished_at = utcnow()
+    db.session.flush()
 
 
 def fail(job: PrintJob, message: str) -> None:
@@ -412,35 +304,6 @@ def failure_message(error: Exception) -> str:
 # Rendering -----------------------------------------------------------------------------
 
 
-def render_batch(
-    user_ids: Sequence[int],
-    output: str,
-    base_url: str,
-    unit: Unit | None = None,
-    progress: Callable[[int], None] = lambda done: None,
-) -> BatchFile:
-    """Render people's training records, chunk by chunk, into one PDF or a ZIP of PDFs.
-
-    `progress` is called with the number of people done after each chunk.
-    """
-    kind = PrintOutput(output)
-    ids = list(user_ids)
-    known = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.id.in_(ids)))
-    if known != len(ids):
-        raise PrintError(
-            gettext("Some of the people selected no longer exist. Select them again and print.")
-        )
-    chunks, processes = plan(ids, int(current_app.config["PRINT_WORKERS"]))
-    name = batch_filename(unit, kind)
-    if kind == PrintOutput.PDF:
-        pdfs = render_chunks(pdf_chunk, chunks, processes, base_url)
-        content, pages = merge_pdf(pdfs, progress, title=name.removesuffix(".pdf"))
-    else:
-        people = render_chunks(zip_chunk, chunks, processes, base_url)
-        content, pages = zip_people(people, progress)
-    return BatchFile(name, MIMETYPES[kind], content, len(ids), pages)
-
-
 def plan(ids: list[int], workers: int) -> tuple[list[list[int]], int]:
     """Split people into chunks and choose how many worker processes render them.
 
@@ -461,74 +324,14 @@ def batch_filename(unit: Unit | None, kind: PrintOutput) -> str:
     return f"training-records-{code}-{utcnow().date().isoformat()}.{kind.value}"
 
 
-def render_chunks(
-    render: Callable[[list[int], str], T], chunks: list[list[int]], processes: int, base_url: str
-) -> Iterator[T]:
-    """Render chunks in order, in that many worker processes (none: in this one)."""
-    if processes == 0:
-        for chunk in chunks:
-            yield render(chunk, base_url)
-        return
-    # Spawned, not forked: forking a multi-threaded server can copy locks held by others.
-    with ProcessPoolExecutor(
-        processes,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=start_worker,
-        initargs=(worker_settings(current_app),),
-    ) as pool:
-        yield from pool.map(render, chunks, itertools.repeat(base_url))
-
-
-def worker_settings(app: Flask) -> dict[str, Any]:
-    """Return the application's settings, for a worker process to build the same app."""
-    settings = {}
-    for key, value in app.config.items():
-        try:
-            pickle.dumps(value)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            continue
-        settings[key] = value
-    return settings
-
-
-def start_worker(settings: dict[str, Any]) -> None:
-    """Build the application in a worker process, once for all the chunks it renders."""
-    from app import create_app
-
-    config = cast(type[Config], type("PrintWorkerConfig", (Config,), settings))
-    create_app(config).app_context().push()
-
-
-def person_pdf(user: User) -> bytes:
-    """Render one person's training record on its own: a signed, archival PDF."""
-    return certificates.render_pdf(
-        current_app.config["CERTIFICATES_DIR"],
-        certificates.consolidated_data(user),
-        certificates.CONSOLIDATED,
-    )
-
-
-def person_document(user: User) -> weasyprint.Document:
-    """Lay out one person's training record, to print among others."""
-    design = certificates.load_design(
-        Path(current_app.config["CERTIFICATES_DIR"]).resolve(), certificates.CONSOLIDATED
-    )
-    html = weasyprint.HTML(
-        string=design.template.render(**certificates.consolidated_data(user)),
-        base_url=design.root.as_uri() + "/",
-        url_fetcher=design.fetcher,
-    )
-    return html.render(stylesheets=[design.stylesheet], font_config=design.fonts)
-
-
 @contextmanager
-def chunk_people(user_ids: list[int], base_url: str) -> Iterator[list[User]]:
-    """Load a chunk's people, in order, to render as a request to `base_url` would.
+def chunk_people(user_ids: list[int]) -> Iterator[list[User]]:
+    """Load a chunk's people, in order, in a context of its own.
 
-    In a context of its own, so its database session ends with the chunk.
+    Its database session ends with the chunk, so a long batch holds no one in memory.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.app_context(), app.test_request_context(base_url=base_url):
+    with app.app_context():
         people = db.session.scalars(
             sa.select(User).where(User.id.in_(user_ids)).options(selectinload(User.unit))
         ).all()
@@ -536,38 +339,56 @@ def chunk_people(user_ids: list[int], base_url: str) -> Iterator[list[User]]:
         yield [by_id[user_id] for user_id in user_ids]
 
 
-def pdf_chunk(user_ids: list[int], base_url: str) -> tuple[bytes, int]:
-    """Render a chunk of people as one PDF, in order: (PDF, people).
+def pdf_chunk(user_ids: list[int], base_url: str, title: str) -> tuple[bytes, int]:
+    """Render a chunk of people's records as one archival PDF, in order: (PDF, people).
 
-    Written once for the whole chunk, so the chunk's pages share their fonts.
+    The same rendering as one person's record, written once for the whole chunk so that
+    its pages share their fonts; its links point to `base_url`.
     """
-    with chunk_people(user_ids, base_url) as people:
-        documents = [person_document(person) for person in people]
-    pages = [page for document in documents for page in document.pages]
-    pdf = documents[0].copy(pages).write_pdf()
-    assert pdf is not None
-    return bytes(pdf), len(user_ids)
+    with chunk_people(user_ids) as people:
+        records = [certificates.consolidated_data(person, base_url=base_url) for person in people]
+        pdf = certificates.render_documents(
+            current_app.config["CERTIFICATES_DIR"], records, certificates.CONSOLIDATED, title=title
+        )
+    return pdf, len(user_ids)
 
 
 def zip_chunk(user_ids: list[int], base_url: str) -> list[tuple[str, bytes, int]]:
-    """Render a chunk of people as one PDF each: (service number, PDF, pages)."""
-    with chunk_people(user_ids, base_url) as people:
-        pdfs = [(person.service_number, person_pdf(person)) for person in people]
+    """Render a chunk of people as one record each: (service number, PDF, pages)."""
+    with chunk_people(user_ids) as people:
+        pdfs = [(person.service_number, person_pdf(person, base_url)) for person in people]
     return [(number, pdf, len(PdfReader(BytesIO(pdf)).pages)) for number, pdf in pdfs]
 
 
+def person_pdf(user: User, base_url: str) -> bytes:
+    """Render one person's training record on its own: a signed, archival PDF."""
+    return certificates.render_pdf(
+        current_app.config["CERTIFICATES_DIR"],
+        certificates.consolidated_data(user, base_url=base_url),
+        certificates.CONSOLIDATED,
+    )
+
+
 def merge_pdf(
-    chunks: Iterator[tuple[bytes, int]], progress: Callable[[int], None], title: str
+    chunks: Iterator[tuple[bytes, int]], progress: Callable[[int], None]
 ) -> tuple[bytes, int]:
-    """Append each chunk's pages to one PDF as the chunk arrives; return it and its pages."""
-    writer = PdfWriter()
-    writer.add_metadata({"/Title": title, "/Producer": "Blue Beret"})
+    """Append each chunk's pages to one PDF as the chunk arrives; return it and its pages.
+
+    The first chunk is copied whole, catalogue and metadata included, so the file stays
+    archival (PDF/A) like every chunk.
+    """
+    writer: PdfWriter | None = None
     people = 0
     for chunk, count in chunks:
-        for page in PdfReader(BytesIO(chunk)).pages:
-            writer.add_page(page)
+        if writer is None:
+            writer = PdfWriter(clone_from=BytesIO(chunk))
+        else:
+            for page in PdfReader(BytesIO(chunk)).pages:
+                writer.add_page(page)
         people += count
         progress(people)
+    if writer is None:
+        raise PrintError(gettext("Select at least one person to print."))
     buffer = BytesIO()
     writer.write(buffer)
     return buffer.getvalue(), len(writer.pages)

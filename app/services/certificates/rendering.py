@@ -1,0 +1,235 @@
+"""Certificates and training records as archival PDFs, rendered with WeasyPrint.
+
+WeasyPrint gets plain values and a URL fetcher that serves only the design's own assets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import segno
+import weasyprint
+from flask_babel import format_date, gettext, ngettext
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from app.models import Certificate, PersonnelCategory, User
+from app.models.types import utcnow
+from app.services import signing, training
+from app.services.certificates.claims import certificate_claim, record_claim
+from app.services.certificates.credentials import module_credential, record_credential
+from app.services.certificates.issuing import VerifyStatus, current_certificates, status
+from app.services.certificates.links import signed_verify_url, site_url, verify_set_url, verify_url
+
+# A design folder holds one HTML template and one stylesheet per kind of document.
+MODULE_CERTIFICATE = "certificate"
+CONSOLIDATED = "consolidated"
+# The credential embedded in a PDF.
+CREDENTIAL_FILENAME = "credential.json"
+# Every PDF is archival: PDF/A-3, which allows the credential to be attached.
+PDF_VARIANT = "pdf/a-3b"
+
+
+class AssetFetcher(URLFetcher):
+    """Serve only files inside the certificate design folder and inline data: images."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=False)
+        self.root = root.resolve()
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            path = Path(unquote(urlsplit(url).path)).resolve()
+            if path.is_relative_to(self.root) and path.is_file():
+                return URLFetcherResponse(url, path.read_bytes(), status=200)
+        raise ValueError(f"certificates may only use their own assets, not {url}")
+
+
+@dataclass(frozen=True)
+class Design:
+    """A certificate design loaded once: template, parsed CSS and fonts."""
+
+    root: Path
+    template: jinja2.Template
+    stylesheet: weasyprint.CSS
+    fonts: FontConfiguration
+    fetcher: AssetFetcher
+
+
+@lru_cache(maxsize=8)
+def load_design(root: Path, kind: str = MODULE_CERTIFICATE) -> Design:
+    """Parse a design's template and stylesheet once per process."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    fonts = FontConfiguration()
+    fetcher = AssetFetcher(root)
+    stylesheet = weasyprint.CSS(
+        filename=str(root / f"{kind}.css"), font_config=fonts, url_fetcher=fetcher
+    )
+    return Design(root, environment.get_template(f"{kind}.html"), stylesheet, fonts, fetcher)
+
+
+def qr_data_uri(url: str) -> str:
+    """Return the QR code of a URL as a PNG data URI (faster to lay out than SVG)."""
+    # A fixed mask: choosing the best of eight costs more than rendering the page.
+    return str(segno.make(url, error="m", mask=0).png_data_uri(scale=4, border=2))
+
+
+def document_data(certificate: Certificate, base_url: str | None = None) -> dict[str, Any]:
+    """Return the plain values a certificate design shows, with its signed credential."""
+    base_url = base_url or site_url()
+    link = verify_url(certificate.code, base_url)
+    payload = signing.sign(certificate_claim(certificate), signing.signing_key())
+    signed_link = signed_verify_url(certificate, payload, base_url)
+    return {
+        "holder_name": certificate.holder_name,
+        "service_number": certificate.service_number,
+        "category": PersonnelCategory(certificate.category).label,
+        "unit_name": certificate.unit_name,
+        "module_title": certificate.module_title,
+        "module_version": certificate.module_version,
+        "completed_on": format_date(certificate.completed_at, "long"),
+        "expires_on": format_date(certificate.expires_at, "long"),
+        "code": certificate.code,
+        "attestation": certificate.attestation,
+        "attested_on": format_date(certificate.attested_at, "long")
+        if certificate.attested_at
+        else None,
+        "revoked_on": format_date(certificate.revoked_at, "long")
+        if certificate.revoked_at
+        else None,
+        "verify_url": link,
+        "signed_verify_url": signed_link,
+        "qr": qr_data_uri(signed_link),
+        "credential": module_credential(certificate, payload, signed_link, base_url),
+    }
+
+
+def consolidated_data(
+    user: User, now: datetime | None = None, base_url: str | None = None
+) -> dict[str, Any]:
+    """Return the plain values of a person's consolidated certificate.
+
+    Its QR code verifies every certificate it lists at once; its signature covers the
+    person's name and every module listed.
+    """
+    now = now or utcnow()
+    base_url = base_url or site_url()
+    held = current_certificates(user)
+    codes = [c.code for c in held]
+    claim = record_claim(user.full_name, held)
+    payload = signing.sign(claim, signing.signing_key())
+    link = verify_set_url(codes, base_url=base_url)
+    signed_link = verify_set_url(codes, payload, base_url)
+    return {
+        "holder_name": user.full_name,
+        "service_number": user.service_number,
+        "category": PersonnelCategory(user.category).label,
+        "unit_name": user.unit.name if user.unit else "",
+        "deployment_on": format_date(user.deployment_date, "long")
+        if user.deployment_date
+        else None,
+        "issued_on": format_date(now, "long"),
+        "modules": [
+            {
+                "title": c.module_title,
+                "version": c.module_version,
+                "completed_on": format_date(c.completed_at, "long"),
+                "expires_on": format_date(c.expires_at, "long"),
+                "valid": status(c, now) == VerifyStatus.VALID,
+                "status": status(c, now).value,
+                "revoked_on": format_date(c.revoked_at, "long") if c.revoked_at else None,
+                "code": c.code,
+                "attestation": c.attestation,
+                "attested_on": format_date(c.attested_at, "long") if c.attested_at else None,
+            }
+            for c in held
+        ],
+        "missing": sorted(
+            {v.title for v in training.required_versions(user)} - {c.module_title for c in held}
+        ),
+        "verify_url": link,
+        "signed_verify_url": signed_link,
+        "qr": qr_data_uri(signed_link),
+        "credential": record_credential(user, held, payload, signed_link, now, base_url),
+    }
+
+
+def render_pdf(
+    design_root: Path,
+    data: dict[str, Any],
+    kind: str = MODULE_CERTIFICATE,
+    *,
+    credential: dict[str, Any] | None = None,
+) -> bytes:
+    """Render one document to archival PDF/A-3b with the design's cached CSS and fonts.
+
+    The credential (by default `data["credential"]`, as document_data and
+    consolidated_data give it) is embedded as a JSON attachment.
+    """
+    credential = credential if credential is not None else data.get("credential")
+    return render_documents(design_root, [data], kind, credential=credential)
+
+
+def render_documents(
+    design_root: Path,
+    documents: Sequence[dict[str, Any]],
+    kind: str = MODULE_CERTIFICATE,
+    *,
+    credential: dict[str, Any] | None = None,
+    title: str | None = None,
+) -> bytes:
+    """Render documents, each on pages of its own, into one archival PDF/A-3b.
+
+    Written once, so the pages share their fonts. A credential, if given, is embedded as
+    a JSON attachment; a title, if given, names the file in its metadata.
+    """
+    design = load_design(design_root.resolve(), kind)
+    options: dict[str, Any] = {
+        "pdf_variant": PDF_VARIANT,
+        "attachments": [credential_attachment(design, credential)] if credential else [],
+    }
+    layouts = [
+        weasyprint.HTML(
+            string=design.template.render(**data),
+            base_url=design.root.as_uri() + "/",
+            url_fetcher=design.fetcher,
+        ).render(stylesheets=[design.stylesheet], font_config=design.fonts, **options)
+        for data in documents
+    ]
+    document = layouts[0].copy([page for layout in layouts for page in layout.pages])
+    if title is not None:
+        document.metadata.title = title
+    pdf = document.write_pdf(**options)
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def credential_attachment(design: Design, credential: dict[str, Any]) -> weasyprint.Attachment:
+    """Return a credential as the JSON attachment PDF/A-3 allows."""
+    now = utcnow()
+    return weasyprint.Attachment(
+        string=json.dumps(credential, ensure_ascii=False, indent=2).encode(),
+        url_fetcher=design.fetcher,
+        name=CREDENTIAL_FILENAME,
+        description=gettext("The achievement as an Open Badges credential (JSON)"),
+        created=now,
+        modified=now,
+        relationship="Data",
+    )
