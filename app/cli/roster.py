@@ -1,4 +1,4 @@
-"""Command-line roster import: flask roster import FILE [--dry-run]."""
+"""flask roster import FILE [--dry-run]: load a personnel roster from the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import gettext
 
+from app.cli.common import fail
 from app.extensions import db
 from app.models import Unit
 from app.services import accounts, roster
@@ -85,9 +86,3 @@ def print_links(
         sent = delivery is not None and person.user_id in delivery.sent
         line = f"  {person.service_number}\t{person.full_name}\t{person.link}"
         click.echo(line + (" " + gettext("(e-mailed)") if sent else ""))
-
-
-def fail(message: str) -> None:
-    """Print why the command stopped, and exit with status 1."""
-    click.echo(message, err=True)
-    raise click.exceptions.Exit(1)
