@@ -11,7 +11,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext
 
-from app.cli.common import fail
+from app.cli.common import EXISTING_FILE, fail
 from app.extensions import db
 from app.services import audit, signing
 
@@ -27,7 +27,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 @click.option(
     "--checkpoint",
     "checkpoint_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A signed checkpoint written by `flask audit checkpoint`, kept outside the database.",
 )
 def audit_verify(expect_head: str | None, checkpoint_file: Path | None) -> None:

@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from app.cli.common import fail
+from app.cli.common import EXISTING_FILE, fail
 from app.extensions import db
 from app.models import Unit
 from app.services import organisation, printing, readiness, signing
@@ -111,7 +111,7 @@ def keygen(output: Path | None) -> None:
 @click.option(
     "--key",
     "key_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A private key file (default: the configured signing key).",
 )
 def public_key(key_path: Path | None) -> None:
@@ -239,20 +239,20 @@ def stale_reason(listed: RevocationList, max_age_days: int, now: datetime) -> st
     "--public-key",
     "public_key_files",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A PEM public key to trust (repeatable). Default: the configured keys.",
 )
 @click.option(
     "--keys",
     "jwks_files",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A JWKS file downloaded from /.well-known/blue-beret-keys.json (repeatable).",
 )
 @click.option(
     "--revoked",
     "revoked_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A revocation list downloaded from /certificates/revoked.json.",
 )
 @click.option(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import gettext
 
-from app.cli.common import fail
+from app.cli.common import EXISTING_FILE, fail
 from app.extensions import db
 from app.models import Unit
 from app.services import accounts, roster
@@ -18,7 +18,7 @@ roster_cli = AppGroup("roster", help="Import personnel rosters.")
 
 
 @roster_cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--dry-run", is_flag=True, help="Check the file and show what it would change.")
 def roster_import(file: Path, dry_run: bool) -> None:
     """Import a roster (XLSX, ODS or CSV) into any unit and print the set-password links."""
