@@ -475,13 +475,13 @@ def test_flask_worker_serves_the_queue(
 ):
     from rq import SimpleWorker
 
-    from app import printing_cli
+    from app.cli import worker
 
     login(commander)
     token = job_of(start(client, unit, troops[:1]))
     # In this process: a forked work horse would share the test's database connection.
-    monkeypatch.setattr(printing_cli, "Worker", SimpleWorker)
-    result = app.test_cli_runner().invoke(printing_cli.worker_command, ["--burst"])
+    monkeypatch.setattr(worker, "Worker", SimpleWorker)
+    result = app.test_cli_runner().invoke(worker.worker_command, ["--burst"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     job = db.session.scalar(sa.select(PrintJob).where(PrintJob.token == token))
@@ -489,9 +489,9 @@ def test_flask_worker_serves_the_queue(
 
 
 def test_flask_worker_needs_redis(app, no_redis):
-    from app import printing_cli
+    from app.cli import worker
 
-    result = app.test_cli_runner().invoke(printing_cli.worker_command, ["--burst"])
+    result = app.test_cli_runner().invoke(worker.worker_command, ["--burst"])
     assert result.exit_code == 1
     assert "set REDIS_URL" in result.output
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext
 
+from app.cli.common import fail
 from app.extensions import db
 from app.services import mail, reminders
 from app.services.reporting import State
@@ -88,9 +87,3 @@ def modules_text(item: reminders.Due) -> str:
             )
         parts.append(str(text))
     return "; ".join(parts)
-
-
-def fail(message: str) -> NoReturn:
-    """Print why the command cannot run and stop with exit status 1."""
-    click.echo(message, err=True)
-    raise click.exceptions.Exit(1)

@@ -1,4 +1,4 @@
-"""flask certificates keygen|public-key|verify: signing keys and offline verification.
+"""flask certificates keygen|public-key|verify|print: signing keys, offline checks, printing.
 
 `verify` needs nothing but public keys: it never opens the database, so it works on a
 laptop at a checkpoint with a copy of the published keys and revocation list.
@@ -7,6 +7,8 @@ Its exit status: 0 genuine and valid, revocation checked against a recent list;
 1 not valid (forged, altered, expired or revoked); 2 nothing could be checked (a key
 or list file that cannot be read or whose signature does not hold); 3 genuine and not
 expired, but revocation was not checked (no list, or one older than --max-age).
+
+`print` renders the training records of a whole unit, as the commander's batch print does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import io
 import json
 import os
 import re
+import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,12 +26,22 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import click
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from app.certificates_cli import certificates_cli
-from app.services import signing
+from app import worker
+from app.cli.common import EXISTING_FILE, fail
+from app.extensions import db
+from app.models import Unit
+from app.services import organisation, printing, readiness, signing
+
+certificates_cli = AppGroup("certificates", help="Sign, verify and print certificates.")
 
 CREDENTIAL_FILENAME = "credential.json"
 EXIT_NOT_VALID = 1
@@ -36,9 +50,13 @@ EXIT_REVOCATION_NOT_CHECKED = 3
 _SIGNED_URL = re.compile(r"[?&]s=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)")
 
 PROBLEMS = {
-    signing.Problem.MALFORMED: "the payload is damaged, truncated or not a Blue Beret signature",
-    signing.Problem.UNKNOWN_KEY: "it was signed with a key that is not among the public keys",
-    signing.Problem.BAD_SIGNATURE: "the signature does not match the contents: they were altered",
+    signing.Problem.MALFORMED: _l(
+        "the payload is damaged, truncated or not a Blue Beret signature"
+    ),
+    signing.Problem.UNKNOWN_KEY: _l("it was signed with a key that is not among the public keys"),
+    signing.Problem.BAD_SIGNATURE: _l(
+        "the signature does not match the contents: they were altered"
+    ),
 }
 
 
@@ -73,15 +91,20 @@ def keygen(output: Path | None) -> None:
             descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             raise click.ClickException(
-                f"{output} already exists. Choose another path: replacing a key in place "
-                "would leave the certificates signed with it unverifiable."
+                gettext(
+                    "%(path)s already exists. Choose another path: replacing a key in place "
+                    "would leave the certificates signed with it unverifiable.",
+                    path=output,
+                )
             ) from None
         except OSError as error:
-            raise click.ClickException(f"Cannot write {output}: {error.strerror}.") from None
+            raise click.ClickException(
+                gettext("Cannot write %(path)s: %(reason)s.", path=output, reason=error.strerror)
+            ) from None
         with os.fdopen(descriptor, "wb") as file:
             file.write(pem)
-        click.echo(f"Wrote the private key {key.kid} to {output}.")
-    click.echo(f"Key id: {key.kid}", err=output is None)
+        click.echo(gettext("Wrote the private key %(kid)s to %(path)s.", kid=key.kid, path=output))
+    click.echo(gettext("Key id: %(kid)s", kid=key.kid), err=output is None)
     click.echo(signing.public_pem(key.public), nl=False, err=output is None)
 
 
@@ -89,7 +112,7 @@ def keygen(output: Path | None) -> None:
 @click.option(
     "--key",
     "key_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A private key file (default: the configured signing key).",
 )
 def public_key(key_path: Path | None) -> None:
@@ -134,7 +157,7 @@ def read_payload(argument: str) -> str:
         if data.startswith(b"%PDF"):
             payload = payload_from_pdf(data)
             if payload is None:
-                raise CannotCheck(f"{argument} holds no Blue Beret signature.")
+                raise CannotCheck(gettext("%(path)s holds no Blue Beret signature.", path=argument))
             return payload
         argument = data.decode("utf-8", "replace")
     argument = argument.strip()
@@ -159,8 +182,10 @@ def keys_for_verification(
         raise CannotCheck(str(error)) from None
     if not keys:
         raise CannotCheck(
-            "No public key to check against. Pass --keys with the file downloaded from "
-            "/.well-known/blue-beret-keys.json, or --public-key with a PEM file."
+            gettext(
+                "No public key to check against. Pass --keys with the file downloaded from "
+                "/.well-known/blue-beret-keys.json, or --public-key with a PEM file."
+            )
         )
     return keys
 
@@ -170,11 +195,16 @@ def read_revocation_list(path: Path, keys: signing.PublicKeys) -> RevocationList
     try:
         document: Any = json.loads(path.read_bytes())
     except (OSError, ValueError) as error:
-        raise CannotCheck(f"Cannot read the revocation list {path}: {error}") from None
+        raise CannotCheck(
+            gettext("Cannot read the revocation list %(path)s: %(error)s", path=path, error=error)
+        ) from None
     if not signing.verify_document(document, keys):
         raise CannotCheck(
-            f"The revocation list {path} is not signed by any of the public keys: "
-            "download it again from /certificates/revoked.json."
+            gettext(
+                "The revocation list %(path)s is not signed by any of the public keys: "
+                "download it again from /certificates/revoked.json.",
+                path=path,
+            )
         )
     try:
         generated_at: datetime | None = datetime.strptime(
@@ -189,12 +219,17 @@ def read_revocation_list(path: Path, keys: signing.PublicKeys) -> RevocationList
 def stale_reason(listed: RevocationList, max_age_days: int, now: datetime) -> str | None:
     """Say why a revocation list is too old to trust, or None if it is recent enough."""
     if listed.generated_at is None:
-        return "the list does not say when it was made"
+        return str(gettext("the list does not say when it was made"))
     age = now - listed.generated_at
     if age > timedelta(days=max_age_days):
-        return (
-            f"the list was made on {listed.generated_at:%Y-%m-%d %H:%M} UTC, "
-            f"{age.days} days ago, more than --max-age {max_age_days}"
+        return str(
+            gettext(
+                "the list was made on %(made)s UTC, %(days)s days ago, more than --max-age "
+                "%(max_age)s",
+                made=f"{listed.generated_at:%Y-%m-%d %H:%M}",
+                days=age.days,
+                max_age=max_age_days,
+            )
         )
     return None
 
@@ -205,20 +240,20 @@ def stale_reason(listed: RevocationList, max_age_days: int, now: datetime) -> st
     "--public-key",
     "public_key_files",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A PEM public key to trust (repeatable). Default: the configured keys.",
 )
 @click.option(
     "--keys",
     "jwks_files",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A JWKS file downloaded from /.well-known/blue-beret-keys.json (repeatable).",
 )
 @click.option(
     "--revoked",
     "revoked_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A revocation list downloaded from /certificates/revoked.json.",
 )
 @click.option(
@@ -250,35 +285,108 @@ def verify(
     verification = signing.verify(read_payload(argument), keys)
     if verification.claim is None:
         assert verification.problem is not None
-        click.echo(f"INVALID: {PROBLEMS[verification.problem]}.")
+        click.echo(gettext("INVALID: %(problem)s.", problem=PROBLEMS[verification.problem]))
         raise click.exceptions.Exit(EXIT_NOT_VALID)
     claim, today = verification.claim, date.today()
     lapsed = False
-    lines = [f"  name: {claim.name}"]
+    lines = [gettext("  name: %(name)s", name=claim.name)]
     for entry in claim.entries:
-        state = "valid"
+        state = gettext("valid")
         if revoked is not None and entry.code in revoked:
-            state = f"REVOKED at {revoked[entry.code]}"
+            state = gettext("REVOKED at %(at)s", at=revoked[entry.code])
+            lapsed = True
         elif entry.expires < today:
-            state = "EXPIRED"
-        lapsed = lapsed or state != "valid"
+            state = gettext("EXPIRED")
+            lapsed = True
         lines += [
-            f"  code: {entry.code}",
-            f"    module: {entry.title} (version {entry.version})",
-            f"    completed: {entry.completed.isoformat()}",
-            f"    expires: {entry.expires.isoformat()}",
-            f"    status: {state}",
+            gettext("  code: %(code)s", code=entry.code),
+            gettext(
+                "    module: %(title)s (version %(version)s)",
+                title=entry.title,
+                version=entry.version,
+            ),
+            gettext("    completed: %(date)s", date=entry.completed.isoformat()),
+            gettext("    expires: %(date)s", date=entry.expires.isoformat()),
+            gettext("    status: %(state)s", state=state),
         ]
-    verdict = "VALID" if not lapsed else "VALID SIGNATURE, BUT NOT EVERY CERTIFICATE IS VALID"
-    click.echo(f"{verdict} (signed with key {verification.kid})")
+    if lapsed:
+        verdict = gettext("VALID SIGNATURE, BUT NOT EVERY CERTIFICATE IS VALID")
+    else:
+        verdict = gettext("VALID")
+    click.echo(
+        gettext("%(verdict)s (signed with key %(kid)s)", verdict=verdict, kid=verification.kid)
+    )
     click.echo("\n".join(lines))
     if revoked is None:
-        click.echo("  revocations: NOT CHECKED (pass --revoked with a recent list)")
+        click.echo(gettext("  revocations: NOT CHECKED (pass --revoked with a recent list)"))
     elif stale is not None:
         click.echo(
-            f"  revocations: NOT CHECKED: {stale}; download /certificates/revoked.json again"
+            gettext(
+                "  revocations: NOT CHECKED: %(reason)s; download /certificates/revoked.json again",
+                reason=stale,
+            )
         )
     if lapsed:
         raise click.exceptions.Exit(EXIT_NOT_VALID)
     if revoked is None or stale is not None:
         raise click.exceptions.Exit(EXIT_REVOCATION_NOT_CHECKED)
+
+
+@certificates_cli.command("print")
+@click.option("--unit", "unit_code", required=True, help="The unit's code; its sub-units too.")
+@click.option("--zip", "as_zip", is_flag=True, help="One PDF per person in a ZIP file.")
+@click.option("--ready-only", is_flag=True, help="Only the people who are Ready to deploy.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the file (default: its own name, in this folder).",
+)
+def print_unit(unit_code: str, as_zip: bool, ready_only: bool, output: Path | None) -> None:
+    """Print the training records of a unit's people: one PDF, or a ZIP of one PDF each."""
+    config = current_app.config
+    if not config["PUBLIC_BASE_URL"]:
+        fail(
+            gettext(
+                "Records carry a QR code that links to the platform: set PUBLIC_BASE_URL "
+                "to its address, for example https://training.example.org."
+            )
+        )
+    # The command line acts as an administrator: every unit is in scope.
+    units = list(db.session.scalars(sa.select(Unit)))
+    unit = next((u for u in units if u.code.lower() == unit_code.strip().lower()), None)
+    if unit is None:
+        fail(
+            gettext(
+                "There is no unit with the code %(code)s. Codes: %(codes)s.",
+                code=unit_code,
+                codes=", ".join(sorted(u.code for u in units)) or "-",
+            )
+        )
+    people = readiness.board(organisation.subtree_ids(units, unit.id))
+    ids = printing.ready_ids(people) if ready_only else [p.user_id for p in people]
+    if not ids:
+        fail(gettext("No one to print in %(unit)s.", unit=unit.name))
+    ids = printing.print_order(ids)
+    kind = printing.PrintOutput.ZIP if as_zip else printing.PrintOutput.PDF
+    started = time.perf_counter()
+    label = gettext("Printing %(unit)s", unit=unit.name)
+    with click.progressbar(length=len(ids), label=label, show_pos=True) as bar:
+
+        def advance(done: int) -> None:
+            bar.update(done - bar.pos)
+
+        try:
+            batch = worker.render_batch(ids, kind, str(config["PUBLIC_BASE_URL"]), unit, advance)
+        except (printing.PrintError, BrokenProcessPool) as error:
+            fail(printing.failure_message(error))
+    path = output or Path.cwd() / batch.filename
+    path.write_bytes(batch.content)
+    click.echo(
+        gettext(
+            "Wrote %(path)s: %(people)s people, %(pages)s pages in %(seconds).1f s.",
+            path=path,
+            people=batch.people,
+            pages=batch.pages,
+            seconds=time.perf_counter() - started,
+        )
+    )

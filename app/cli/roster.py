@@ -1,4 +1,4 @@
-"""Command-line roster import: flask roster import FILE [--dry-run]."""
+"""flask roster import FILE [--dry-run]: load a personnel roster from the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import gettext
 
+from app.cli.common import EXISTING_FILE, fail
 from app.extensions import db
 from app.models import Unit
 from app.services import accounts, roster
@@ -17,7 +18,7 @@ roster_cli = AppGroup("roster", help="Import personnel rosters.")
 
 
 @roster_cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=EXISTING_FILE)
 @click.option("--dry-run", is_flag=True, help="Check the file and show what it would change.")
 def roster_import(file: Path, dry_run: bool) -> None:
     """Import a roster (XLSX, ODS or CSV) into any unit and print the set-password links."""
@@ -85,9 +86,3 @@ def print_links(
         sent = delivery is not None and person.user_id in delivery.sent
         line = f"  {person.service_number}\t{person.full_name}\t{person.link}"
         click.echo(line + (" " + gettext("(e-mailed)") if sent else ""))
-
-
-def fail(message: str) -> None:
-    """Print why the command stopped, and exit with status 1."""
-    click.echo(message, err=True)
-    raise click.exceptions.Exit(1)

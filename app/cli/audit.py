@@ -9,7 +9,9 @@ from typing import Any
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext
 
+from app.cli.common import EXISTING_FILE, fail
 from app.extensions import db
 from app.services import audit, signing
 
@@ -25,7 +27,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 @click.option(
     "--checkpoint",
     "checkpoint_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="A signed checkpoint written by `flask audit checkpoint`, kept outside the database.",
 )
 def audit_verify(expect_head: str | None, checkpoint_file: Path | None) -> None:
@@ -33,30 +35,46 @@ def audit_verify(expect_head: str | None, checkpoint_file: Path | None) -> None:
     expect_entries = None
     if checkpoint_file is not None:
         if expect_head:
-            raise click.UsageError("Give --expect-head or --checkpoint, not both.")
+            raise click.UsageError(gettext("Give --expect-head or --checkpoint, not both."))
         expect_head, expect_entries = read_checkpoint_file(checkpoint_file)
     if expect_head is not None:
         expect_head = expect_head.strip().lower()
     result = audit.check_chain(expect_head, expect_entries)
     if result.broken is not None:
-        click.echo(
-            f"Audit trail broken at entry {result.broken.entry_id}: {result.broken.reason} "
-            f"({result.checked} entries before it are intact).",
-            err=True,
+        fail(
+            gettext(
+                "Audit trail broken at entry %(entry)s: %(reason)s "
+                "(%(checked)s entries before it are intact).",
+                entry=result.broken.entry_id,
+                reason=result.broken.reason,
+                checked=result.checked,
+            )
         )
-        raise click.exceptions.Exit(1)
-    click.echo(f"Audit trail intact: {result.checked} entries. Last hash: {result.head or '-'}")
+    click.echo(
+        gettext(
+            "Audit trail intact: %(checked)s entries. Last hash: %(head)s",
+            checked=result.checked,
+            head=result.head or "-",
+        )
+    )
     if result.unkeyed:
         click.echo(
-            f"{result.unkeyed} entries were written before the trail was keyed: only a "
-            "checkpoint or a hash kept from that time vouches for them."
+            gettext(
+                "%(unkeyed)s entries were written before the trail was keyed: only a "
+                "checkpoint or a hash kept from that time vouches for them.",
+                unkeyed=result.unkeyed,
+            )
         )
     if expect_head:
-        click.echo(f"The expected entry {expect_head} is in the trail, unchanged.")
+        click.echo(
+            gettext("The expected entry %(head)s is in the trail, unchanged.", head=expect_head)
+        )
     else:
         click.echo(
-            "Entries removed from the end are detected only against a hash kept outside "
-            "the database: pass --expect-head or --checkpoint."
+            gettext(
+                "Entries removed from the end are detected only against a hash kept outside "
+                "the database: pass --expect-head or --checkpoint."
+            )
         )
 
 
@@ -82,13 +100,19 @@ def audit_checkpoint(output: Path | None) -> None:
         descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except OSError as error:
         db.session.rollback()
-        raise click.ClickException(f"Cannot write {output}: {error.strerror}.") from None
+        raise click.ClickException(
+            gettext("Cannot write %(path)s: %(reason)s.", path=output, reason=error.strerror)
+        ) from None
     with os.fdopen(descriptor, "w") as file:
         file.write(text)
     db.session.commit()
     click.echo(
-        f"Wrote the checkpoint of {document['entries']} entries (head {document['head']}) "
-        f"to {output}."
+        gettext(
+            "Wrote the checkpoint of %(entries)s entries (head %(head)s) to %(path)s.",
+            entries=document["entries"],
+            head=document["head"],
+            path=output,
+        )
     )
 
 
@@ -97,8 +121,10 @@ def read_checkpoint_file(path: Path) -> tuple[str, int]:
     try:
         document: Any = json.loads(path.read_bytes())
     except (OSError, ValueError) as error:
-        raise click.ClickException(f"Cannot read the checkpoint {path}: {error}") from None
+        raise click.ClickException(
+            gettext("Cannot read the checkpoint %(path)s: %(error)s", path=path, error=error)
+        ) from None
     try:
         return audit.read_checkpoint(document, signing.public_keys())
     except (audit.AuditKeyError, signing.SigningKeyError) as error:
-        raise click.ClickException(f"{path}: {error}") from None
+        raise click.ClickException(gettext("%(path)s: %(error)s", path=path, error=error)) from None
