@@ -14,14 +14,13 @@ import yaml
 
 from app.extensions import db
 from app.models import (
-    CurriculumRequirement,
     ModuleVersion,
     PersonnelCategory,
     Position,
     TrainingModule,
 )
 from app.models.types import utcnow
-from app.services import annexes, markdown, sources
+from app.services import annexes, curriculum, markdown, sources
 from app.services.frontmatter import Problem as Problem
 from app.services.frontmatter import display_path, read_front_matter
 
@@ -606,22 +605,9 @@ def sync_modules(directory: Path) -> list[SyncResult]:
                 version.is_current = False
             results.append(SyncResult(module.slug, "retired", None))
     db.session.flush()
-    rebuild_curriculum()
+    curriculum.rebuild()
     annexes.sync_annexes(catalogue.annexes)
     return results
-
-
-def rebuild_curriculum() -> None:
-    """Derive who must take which module from the current versions' front matter."""
-    db.session.execute(sa.delete(CurriculumRequirement))
-    versions = db.session.scalars(sa.select(ModuleVersion).where(ModuleVersion.is_current))
-    db.session.add_all(
-        CurriculumRequirement(module_id=version.module_id, category=category, position=position)
-        for version in versions
-        for category in version.categories
-        for position in (version.positions or [None])  # type: ignore[list-item]
-    )
-    db.session.flush()
 
 
 def _rendering(source: ModuleSource, registry: sources.Registry) -> dict[str, Any]:

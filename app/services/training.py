@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import (
@@ -21,6 +20,10 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
+from app.services import curriculum
+
+# Other services ask this module for a person's mandatory modules.
+from app.services.curriculum import required_versions as required_versions
 
 # A valid completion may be renewed this long before it expires.
 RENEWAL_WINDOW = timedelta(days=60)
@@ -42,23 +45,6 @@ def add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
-
-
-def required_versions(user: User) -> list[ModuleVersion]:
-    """Return the current version of every module mandatory for the person."""
-    versions = db.session.scalars(
-        sa.select(ModuleVersion)
-        .join(TrainingModule)
-        .options(contains_eager(ModuleVersion.module))
-        .where(ModuleVersion.is_current, TrainingModule.retired_at.is_(None))
-        .order_by(ModuleVersion.title)
-    ).all()
-    return [
-        version
-        for version in versions
-        if user.category in version.categories
-        and (not version.positions or user.position in version.positions)
-    ]
 
 
 @dataclass(frozen=True)
@@ -91,7 +77,7 @@ class ModuleStatus:
 def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatus]:
     """Return the status of each mandatory module, in four queries whatever their number."""
     now = now or utcnow()
-    versions = required_versions(user)
+    versions = curriculum.required_versions(user)
     module_ids = [version.module_id for version in versions]
     completions: dict[int, Completion] = {}
     revoked: dict[int, tuple[Completion, datetime]] = {}
