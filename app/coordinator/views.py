@@ -41,8 +41,7 @@ def read_filters(units: list[Unit], unit_ids: list[int] | None) -> tuple[Filters
     unit = None
     unit_id = params.query_id("unit")
     if unit_id is not None:
-        unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-        unit_ids = organisation.subtree_ids(units, unit.id)
+        unit, unit_ids = organisation.unit_in_scope(units, unit_id) or abort(404)
     category = params.query_choice("category", {c.value for c in PersonnelCategory})
     module_id = params.query_id("module")
     status = params.query_choice("status", {state.value for state in State})
@@ -91,8 +90,7 @@ def index() -> str:
 @bp.route("/units/<int:unit_id>")
 def unit(unit_id: int) -> str:
     units, _ = scope()
-    unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-    ids = organisation.subtree_ids(units, unit.id)
+    unit, ids = organisation.unit_in_scope(units, unit_id) or abort(404)
     filters, _ = read_filters(units, ids)
     filters = Filters(ids, filters.category, filters.module_id, filters.state)
     cells, page = reporting.report(
@@ -120,11 +118,8 @@ def people() -> str:
 
 @bp.route("/people/<int:user_id>")
 def person(user_id: int) -> str:
-    _, unit_ids = scope()
     person = db.session.get(User, user_id)
-    if person is None or person.unit_id is None:
-        abort(404)
-    if unit_ids is not None and person.unit_id not in unit_ids:
+    if person is None or not organisation.person_in_scope(current_user, person):
         abort(404)
     attempts = db.session.scalars(
         sa.select(QuizAttempt)
