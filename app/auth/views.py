@@ -60,7 +60,7 @@ HOME_BY_ROLE = {
 
 def home_url(user: User) -> str:
     """Return the page a user starts from."""
-    return url_for(HOME_BY_ROLE[Role(user.role)])
+    return url_for(HOME_BY_ROLE[user.role])
 
 
 def is_local_path(target: str | None) -> bool:

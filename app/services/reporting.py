@@ -198,13 +198,6 @@ class Matrix:
             total.add(self.cell(unit_id, module.module_id))
         return total
 
-    def module_total(self, module_id: int) -> Cell:
-        """Return the counts for one module over all units."""
-        total = Cell()
-        for unit in self.units:
-            total.add(self.cell(unit.id, module_id))
-        return total
-
     @property
     def total(self) -> Cell:
         """Return the counts over every unit and module."""
