@@ -7,7 +7,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import (
     current_app,
     flash,
@@ -128,13 +127,7 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         name = form.username.data.strip().lower()
-        user = db.session.scalar(
-            sa.select(User).where(
-                sa.or_(
-                    sa.func.lower(User.username) == name, sa.func.lower(User.service_number) == name
-                )
-            )
-        )
+        user = accounts.find_by_name(name)
         # One count per account, whether it was named by username or service number; a
         # name that matches no account is counted alike, so the wait reveals nothing.
         key = sign_in_key(user, name)

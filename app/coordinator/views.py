@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app import downloads, params
 from app.coordinator import bp
 from app.extensions import db
 from app.models import (
-    Attestation,
-    Completion,
     PersonnelCategory,
-    QuizAttempt,
     Role,
     Unit,
     User,
@@ -121,32 +116,15 @@ def person(user_id: int) -> str:
     person = db.session.get(User, user_id)
     if person is None or not organisation.person_in_scope(current_user, person):
         abort(404)
-    attempts = db.session.scalars(
-        sa.select(QuizAttempt)
-        .where(QuizAttempt.user_id == person.id)
-        .options(selectinload(QuizAttempt.module_version))
-        .order_by(QuizAttempt.started_at.desc())
-    ).all()
-    completions = db.session.scalars(
-        sa.select(Completion)
-        .where(Completion.user_id == person.id)
-        .options(selectinload(Completion.module_version), selectinload(Completion.certificate))
-        .order_by(Completion.completed_at.desc())
-    ).all()
-    attestations = db.session.scalars(
-        sa.select(Attestation)
-        .where(Attestation.user_id == person.id)
-        .options(selectinload(Attestation.module_version))
-        .order_by(Attestation.attested_at.desc())
-    ).all()
+    history = training.history(person)
     return render_template(
         "coordinator/person.html",
         person=person,
         due_on=reporting.due_date(person),
         statuses=training.module_statuses(person),
-        attempts=attempts,
-        completions=completions,
-        attestations=attestations,
+        attempts=history.attempts,
+        completions=history.completions,
+        attestations=history.attestations,
     )
 
 

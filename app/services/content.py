@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -608,6 +609,17 @@ def sync_modules(directory: Path) -> list[SyncResult]:
     curriculum.rebuild()
     annexes.sync_annexes(catalogue.annexes)
     return results
+
+
+def all_modules() -> list[TrainingModule]:
+    """Return every module ever loaded, retired ones included, with its versions, by slug."""
+    return list(
+        db.session.scalars(
+            sa.select(TrainingModule)
+            .options(selectinload(TrainingModule.versions))
+            .order_by(TrainingModule.slug)
+        )
+    )
 
 
 def _rendering(source: ModuleSource, registry: sources.Registry) -> dict[str, Any]:

@@ -10,11 +10,16 @@ from app.extensions import db
 from app.models import Role, Unit, User
 
 
+def all_units() -> list[Unit]:
+    """Return every unit, by name."""
+    return list(db.session.scalars(sa.select(Unit).order_by(Unit.name)))
+
+
 def units_in_scope(user: User) -> list[Unit]:
     """Return the units a person may oversee: all for an admin, else assigned ones and below."""
-    units = db.session.scalars(sa.select(Unit).order_by(Unit.name)).all()
+    units = all_units()
     if user.role == Role.ADMIN:
-        return list(units)
+        return units
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)

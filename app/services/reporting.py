@@ -28,7 +28,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import curriculum
+from app.services import curriculum, pagination
 
 AnySelect = TypeVar("AnySelect", bound="sa.Select[*tuple[Any, ...]]")
 
@@ -343,7 +343,7 @@ def report(
         .where(wanted)
         .order_by(order, states.c.deployment_date, states.c.full_name, states.c.module_id)
         .limit(per_page)
-        .offset((page - 1) * per_page)
+        .offset(pagination.first_row(page, per_page))
         .subquery("listed")
     )
     counted = sa.select(

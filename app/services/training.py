@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -153,3 +154,42 @@ def current_version(slug: str) -> ModuleVersion | None:
             TrainingModule.retired_at.is_(None),
         )
     )
+
+
+def earned_certificate(attempt: QuizAttempt) -> Certificate | None:
+    """Return the certificate earned by a passed attempt."""
+    return db.session.scalar(
+        sa.select(Certificate).join(Completion).where(Completion.attempt_id == attempt.id)
+    )
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything a person did in their training, newest first, for a coordinator."""
+
+    attempts: list[QuizAttempt]
+    completions: list[Completion]
+    attestations: list[Attestation]
+
+
+def history(user: User) -> History:
+    """Return the person's quiz attempts, completions and attestations, newest first."""
+    attempts = db.session.scalars(
+        sa.select(QuizAttempt)
+        .where(QuizAttempt.user_id == user.id)
+        .options(selectinload(QuizAttempt.module_version))
+        .order_by(QuizAttempt.started_at.desc())
+    ).all()
+    completions = db.session.scalars(
+        sa.select(Completion)
+        .where(Completion.user_id == user.id)
+        .options(selectinload(Completion.module_version), selectinload(Completion.certificate))
+        .order_by(Completion.completed_at.desc())
+    ).all()
+    attestations = db.session.scalars(
+        sa.select(Attestation)
+        .where(Attestation.user_id == user.id)
+        .options(selectinload(Attestation.module_version))
+        .order_by(Attestation.attested_at.desc())
+    ).all()
+    return History(list(attempts), list(completions), list(attestations))
