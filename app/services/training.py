@@ -21,7 +21,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import curriculum
+from app.services import curriculum, records
 
 # Other services ask this module for a person's mandatory modules.
 from app.services.curriculum import required_versions as required_versions
@@ -80,20 +80,8 @@ def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatu
     now = now or utcnow()
     versions = curriculum.required_versions(user)
     module_ids = [version.module_id for version in versions]
-    completions: dict[int, Completion] = {}
-    revoked: dict[int, tuple[Completion, datetime]] = {}
-    rows = db.session.execute(
-        sa.select(Completion, ModuleVersion.module_id, Certificate.revoked_at)
-        .join(ModuleVersion)
-        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
-        .where(Completion.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
-        .order_by(Completion.expires_at)
-    )
-    for earned, module_id, revoked_at in rows:
-        if revoked_at is None:
-            completions[module_id] = earned  # the latest expiry wins
-        else:
-            revoked[module_id] = (earned, revoked_at)
+    latest = records.latest_completions(user.id, module_ids)
+    completions, revoked = latest.counting, latest.revoked
     attempts = db.session.execute(
         sa.select(ModuleVersion.module_id, sa.func.count(QuizAttempt.submitted_at))
         .join(QuizAttempt.module_version)
