@@ -7,7 +7,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import (
     current_app,
     flash,
@@ -60,7 +59,7 @@ HOME_BY_ROLE = {
 
 def home_url(user: User) -> str:
     """Return the page a user starts from."""
-    return url_for(HOME_BY_ROLE[Role(user.role)])
+    return url_for(HOME_BY_ROLE[user.role])
 
 
 def is_local_path(target: str | None) -> bool:
@@ -128,13 +127,7 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         name = form.username.data.strip().lower()
-        user = db.session.scalar(
-            sa.select(User).where(
-                sa.or_(
-                    sa.func.lower(User.username) == name, sa.func.lower(User.service_number) == name
-                )
-            )
-        )
+        user = accounts.find_by_name(name)
         # One count per account, whether it was named by username or service number; a
         # name that matches no account is counted alike, so the wait reveals nothing.
         key = sign_in_key(user, name)

@@ -120,8 +120,8 @@ def print_file(token: str) -> Response:
 
 def unit_people(units: list[Unit], unit_id: int) -> tuple[Unit, list[PersonReadiness]]:
     """Return one of the commander's units and the readiness of its people, or answer 404."""
-    unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-    return unit, readiness.board(organisation.subtree_ids(units, unit.id))
+    unit, ids = organisation.unit_in_scope(units, unit_id) or abort(404)
+    return unit, readiness.board(ids)
 
 
 def render_form(form: PrintForm, unit: Unit, people: list[PersonReadiness]) -> str:

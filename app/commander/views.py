@@ -18,8 +18,7 @@ from app.services.readiness import Readiness
 def own_unit(unit_id: int) -> tuple[Unit, list[int]]:
     """Return a unit the commander oversees and the ids of it and its sub-units, or 404."""
     units = organisation.units_in_scope(current_user)
-    unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-    return unit, organisation.subtree_ids(units, unit.id)
+    return organisation.unit_in_scope(units, unit_id) or abort(404)
 
 
 @bp.route("/")
@@ -72,7 +71,6 @@ def export(unit_id: int, fmt: str) -> Response:
 @downloads.pdf_limit
 def record(user_id: int) -> Response:
     person = db.session.get(User, user_id)
-    if person is None or person.unit_id is None:
+    if person is None or not organisation.person_in_scope(current_user, person):
         abort(404)
-    own_unit(person.unit_id)
     return downloads.training_record(person)

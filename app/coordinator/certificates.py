@@ -18,7 +18,7 @@ def revoke_certificate(code: str) -> Response | str:
     certificate = certificates.find(code) or abort(404)
     person = certificate.completion.user
     # Someone else's units answer as if the certificate did not exist.
-    if person.unit_id not in {unit.id for unit in organisation.units_in_scope(current_user)}:
+    if not organisation.person_in_scope(current_user, person):
         abort(404)
     back = url_for("coordinator.person", user_id=person.id, _anchor="certificates")
     reason = request.form.get("reason", "").strip()

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app import downloads, params
 from app.coordinator import bp
 from app.extensions import db
 from app.models import (
-    Attestation,
-    Completion,
     PersonnelCategory,
-    QuizAttempt,
     Role,
     Unit,
     User,
@@ -41,8 +36,7 @@ def read_filters(units: list[Unit], unit_ids: list[int] | None) -> tuple[Filters
     unit = None
     unit_id = params.query_id("unit")
     if unit_id is not None:
-        unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-        unit_ids = organisation.subtree_ids(units, unit.id)
+        unit, unit_ids = organisation.unit_in_scope(units, unit_id) or abort(404)
     category = params.query_choice("category", {c.value for c in PersonnelCategory})
     module_id = params.query_id("module")
     status = params.query_choice("status", {state.value for state in State})
@@ -91,8 +85,7 @@ def index() -> str:
 @bp.route("/units/<int:unit_id>")
 def unit(unit_id: int) -> str:
     units, _ = scope()
-    unit = next((u for u in units if u.id == unit_id), None) or abort(404)
-    ids = organisation.subtree_ids(units, unit.id)
+    unit, ids = organisation.unit_in_scope(units, unit_id) or abort(404)
     filters, _ = read_filters(units, ids)
     filters = Filters(ids, filters.category, filters.module_id, filters.state)
     cells, page = reporting.report(
@@ -120,38 +113,18 @@ def people() -> str:
 
 @bp.route("/people/<int:user_id>")
 def person(user_id: int) -> str:
-    _, unit_ids = scope()
     person = db.session.get(User, user_id)
-    if person is None or person.unit_id is None:
+    if person is None or not organisation.person_in_scope(current_user, person):
         abort(404)
-    if unit_ids is not None and person.unit_id not in unit_ids:
-        abort(404)
-    attempts = db.session.scalars(
-        sa.select(QuizAttempt)
-        .where(QuizAttempt.user_id == person.id)
-        .options(selectinload(QuizAttempt.module_version))
-        .order_by(QuizAttempt.started_at.desc())
-    ).all()
-    completions = db.session.scalars(
-        sa.select(Completion)
-        .where(Completion.user_id == person.id)
-        .options(selectinload(Completion.module_version), selectinload(Completion.certificate))
-        .order_by(Completion.completed_at.desc())
-    ).all()
-    attestations = db.session.scalars(
-        sa.select(Attestation)
-        .where(Attestation.user_id == person.id)
-        .options(selectinload(Attestation.module_version))
-        .order_by(Attestation.attested_at.desc())
-    ).all()
+    history = training.history(person)
     return render_template(
         "coordinator/person.html",
         person=person,
         due_on=reporting.due_date(person),
         statuses=training.module_statuses(person),
-        attempts=attempts,
-        completions=completions,
-        attestations=attestations,
+        attempts=history.attempts,
+        completions=history.completions,
+        attestations=history.attestations,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -15,7 +14,7 @@ from werkzeug.wrappers import Response
 from app import downloads
 from app.extensions import db
 from app.learner import bp
-from app.models import Certificate, Completion, ModuleVersion, QuizAttempt
+from app.models import ModuleVersion, QuizAttempt
 from app.models.types import utcnow
 from app.services import annexes, attestation, certificates, quiz, training
 
@@ -39,14 +38,7 @@ def index() -> str:
 @bp.route("/<slug>")
 def module(slug: str) -> str:
     status = training.module_status(current_user, slug) or abort(404)
-    attempts = db.session.scalars(
-        sa.select(QuizAttempt)
-        .where(
-            QuizAttempt.user_id == current_user.id,
-            QuizAttempt.module_version_id == status.version.id,
-        )
-        .order_by(QuizAttempt.started_at.desc())
-    ).all()
+    attempts = quiz.attempts(current_user, status.version)
     return render_template(
         "learner/module.html",
         status=status,
@@ -120,10 +112,7 @@ def start_attempt(slug: str) -> Response:
 
 def own_attempt(attempt_id: int) -> QuizAttempt:
     """Return the attempt if it is the current user's; 404 otherwise."""
-    attempt = db.session.get(QuizAttempt, attempt_id)
-    if attempt is None or attempt.user_id != current_user.id:
-        abort(404)
-    return attempt
+    return quiz.find_attempt(current_user, attempt_id) or abort(404)
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
@@ -137,7 +126,7 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
             "learner/result.html",
             attempt=attempt,
             questions=quiz.attempt_feedback(attempt),
-            certificate=attempt_certificate(attempt),
+            certificate=training.earned_certificate(attempt),
             cooldown=None if attempt.passed else cooldown_message(attempt.module_version),
         )
     errors: dict[str, str] = {}
@@ -163,13 +152,6 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
         errors=errors,
     )
     return (page, 422) if errors else page
-
-
-def attempt_certificate(attempt: QuizAttempt) -> Certificate | None:
-    """Return the certificate earned by a passed attempt."""
-    return db.session.scalar(
-        sa.select(Certificate).join(Completion).where(Completion.attempt_id == attempt.id)
-    )
 
 
 @bp.route("/certificates/<code>.pdf")

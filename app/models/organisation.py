@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import Model, db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, str_enum, utcnow
 
 
 class Role(StrEnum):
@@ -102,9 +102,9 @@ class User(Model):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     # Empty until the person sets a password from their one-time link.
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
-    role: Mapped[Role] = mapped_column(sa.String(16), default=Role.PEACEKEEPER)
-    category: Mapped[PersonnelCategory] = mapped_column(sa.String(32))
-    position: Mapped[Position] = mapped_column(sa.String(16), default=Position.MEMBER)
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16), default=Role.PEACEKEEPER)
+    category: Mapped[PersonnelCategory] = mapped_column(str_enum(PersonnelCategory, 32))
+    position: Mapped[Position] = mapped_column(str_enum(Position, 16), default=Position.MEMBER)
     service_number: Mapped[str] = mapped_column(sa.String(32), unique=True)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
     deployment_date: Mapped[date | None]
@@ -144,13 +144,3 @@ class User(Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
-
-    @property
-    def role_enum(self) -> Role:
-        """Return the role as an enum whatever the driver returned."""
-        return Role(self.role)
-
-    @property
-    def category_enum(self) -> PersonnelCategory:
-        """Return the category as an enum whatever the driver returned."""
-        return PersonnelCategory(self.category)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import PersonnelCategory, Position, Role, Unit, User
-from app.services import mail
+from app.services import mail, pagination
 
 SECONDS_PER_DAY = 24 * 60 * 60
 
@@ -138,3 +140,28 @@ def update_account(
         user.end_sessions()
     db.session.flush()
     return changes
+
+
+def find_by_name(name: str) -> User | None:
+    """Return the account a person signs in as, named by username or service number."""
+    name = name.lower()
+    return db.session.scalar(
+        sa.select(User).where(
+            sa.or_(sa.func.lower(User.username) == name, sa.func.lower(User.service_number) == name)
+        )
+    )
+
+
+def search(text: str, page: int, per_page: int) -> pagination.Window[User]:
+    """Return one page of accounts by name whose name, username or service number has the text."""
+    query = sa.select(User).order_by(User.full_name)
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.full_name).like(pattern),
+                sa.func.lower(User.username).like(pattern),
+                sa.func.lower(User.service_number).like(pattern),
+            )
+        )
+    return pagination.window(query.options(selectinload(User.unit)), page, per_page)

@@ -21,11 +21,6 @@ def find(user: User, version: ModuleVersion) -> Attestation | None:
     )
 
 
-def is_satisfied(user: User, version: ModuleVersion) -> bool:
-    """Return whether the version asks for no undertaking or the person gave it."""
-    return version.attestation is None or find(user, version) is not None
-
-
 def attest(user: User, version: ModuleVersion) -> Attestation:
     """Record the person's undertaking for this version; confirming twice keeps the first."""
     existing = find(user, version)

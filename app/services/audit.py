@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import AuditAction, AuditEntry, User
 from app.models.types import utcnow
-from app.services import signing
+from app.services import pagination, signing
 from config import create_once
 
 GENESIS = "0" * 64
@@ -342,3 +342,24 @@ def read_checkpoint(document: Any, keys: signing.PublicKeys) -> tuple[str, int]:
     if not isinstance(head, str) or not isinstance(entries, int):
         raise AuditKeyError("The checkpoint has no head hash or entry count.")
     return head, entries
+
+
+def search(
+    action: str | None,
+    actor: str,
+    since: datetime | None,
+    until: datetime | None,
+    page: int,
+    per_page: int,
+) -> pagination.Window[AuditEntry]:
+    """Return one page of the trail, newest first, narrowed to an action, actor and period."""
+    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at <= until)
+    return pagination.window(query, page, per_page)

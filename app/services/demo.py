@@ -24,7 +24,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import certificates, content, records, training
+from app.services import certificates, curriculum, records, training
 
 MISSION = {"code": "DEMO", "name": "United Nations Demonstration Mission"}
 UNITS = [
@@ -130,7 +130,7 @@ def seed_unit_members(units: dict[str, Unit]) -> None:
             continue
         # Expiring: 12 days of validity left; lapsed: expired 20 days ago.
         shift = {"complete": None, "expiring": 12, "lapsed": -20}[standing]
-        for version in training.required_versions(user):
+        for version in curriculum.required_versions(user):
             completed = (
                 now - timedelta(days=30)
                 if shift is None
@@ -210,7 +210,7 @@ def scale(
     )
     module_versions = _scale_modules(mission.code, modules)
     db.session.flush()
-    content.rebuild_curriculum()
+    curriculum.rebuild()
 
     # The first unit is a full battalion of 850; the rest share the others evenly.
     sizes = [min(850, users)] + [0] * (units - 1)

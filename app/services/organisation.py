@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Completion, Mission, Role, Unit, User
-from app.models.types import utcnow
+from app.models import Role, Unit, User
+
+
+def all_units() -> list[Unit]:
+    """Return every unit, by name."""
+    return list(db.session.scalars(sa.select(Unit).order_by(Unit.name)))
 
 
 def units_in_scope(user: User) -> list[Unit]:
     """Return the units a person may oversee: all for an admin, else assigned ones and below."""
-    units = db.session.scalars(sa.select(Unit).order_by(Unit.name)).all()
+    units = all_units()
     if user.role == Role.ADMIN:
-        return list(units)
+        return units
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
@@ -30,6 +33,19 @@ def units_in_scope(user: User) -> list[Unit]:
     return sorted(seen.values(), key=lambda unit: unit.name)
 
 
+def unit_in_scope(units: Sequence[Unit], unit_id: int) -> tuple[Unit, list[int]] | None:
+    """Return the unit among those in scope and the ids of it and its sub-units, or None."""
+    unit = next((unit for unit in units if unit.id == unit_id), None)
+    return None if unit is None else (unit, subtree_ids(units, unit.id))
+
+
+def person_in_scope(user: User, person: User) -> bool:
+    """Return whether the person serves in a unit the user may oversee."""
+    return person.unit_id is not None and any(
+        unit.id == person.unit_id for unit in units_in_scope(user)
+    )
+
+
 def subtree_ids(units: Sequence[Unit], root_id: int) -> list[int]:
     """Return a unit's id and those of the units below it, among the units given."""
     ids, pending = [], [root_id]
@@ -38,38 +54,3 @@ def subtree_ids(units: Sequence[Unit], root_id: int) -> list[int]:
         ids.append(unit_id)
         pending.extend(unit.id for unit in units if unit.parent_id == unit_id)
     return ids
-
-
-@dataclass(frozen=True)
-class UnitSummary:
-    unit: Unit
-    mission: Mission
-    people: int
-    people_with_valid_completion: int
-
-
-def unit_summaries(units: list[Unit]) -> list[UnitSummary]:
-    """Count people and people holding a valid completion per unit, in two queries."""
-    ids = [unit.id for unit in units]
-    people = dict(
-        db.session.execute(
-            sa.select(User.unit_id, sa.func.count(User.id))
-            .where(User.unit_id.in_(ids), User.is_active)
-            .group_by(User.unit_id)
-        ).all()
-    )
-    trained = dict(
-        db.session.execute(
-            sa.select(User.unit_id, sa.func.count(sa.distinct(User.id)))
-            .join(Completion, Completion.user_id == User.id)
-            .where(User.unit_id.in_(ids), User.is_active, Completion.expires_at > utcnow())
-            .group_by(User.unit_id)
-        ).all()
-    )
-    missions = {m.id: m for m in db.session.scalars(sa.select(Mission))}
-    return [
-        UnitSummary(
-            unit, missions[unit.mission_id], people.get(unit.id, 0), trained.get(unit.id, 0)
-        )
-        for unit in units
-    ]

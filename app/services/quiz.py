@@ -63,6 +63,23 @@ def start_attempt(
     return attempt
 
 
+def attempts(user: User, version: ModuleVersion) -> list[QuizAttempt]:
+    """Return the person's attempts at a version's quiz, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(QuizAttempt)
+            .where(QuizAttempt.user_id == user.id, QuizAttempt.module_version_id == version.id)
+            .order_by(QuizAttempt.started_at.desc())
+        )
+    )
+
+
+def find_attempt(user: User, attempt_id: int) -> QuizAttempt | None:
+    """Return one of the person's own attempts, or None (someone else's included)."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    return attempt if attempt is not None and attempt.user_id == user.id else None
+
+
 def open_attempt(user: User, version: ModuleVersion) -> QuizAttempt | None:
     """Return the person's latest attempt at this version that is not submitted yet."""
     return db.session.scalar(

@@ -13,7 +13,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import CurriculumRequirement, TrainingRecord, Unit, User
 from app.models.types import utcnow
-from app.services import reporting
+from app.services import curriculum, reporting
 
 
 class Readiness(StrEnum):
@@ -76,16 +76,7 @@ def board(unit_ids: Sequence[int], now: datetime | None = None) -> list[PersonRe
             TrainingRecord.valid_until,
         )
         .join(Unit, Unit.id == User.unit_id)
-        .outerjoin(
-            CurriculumRequirement,
-            sa.and_(
-                CurriculumRequirement.category == User.category,
-                sa.or_(
-                    CurriculumRequirement.position.is_(None),
-                    CurriculumRequirement.position == User.position,
-                ),
-            ),
-        )
+        .outerjoin(CurriculumRequirement, curriculum.applies_to_people())
         .outerjoin(
             TrainingRecord,
             sa.and_(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -41,25 +42,44 @@ def extend(entries: Iterable[tuple[int, int, datetime]]) -> None:
     )
 
 
+@dataclass
+class Latest:
+    """A person's latest completions per module, by expiry."""
+
+    # The latest expiry whose certificate is not revoked: the completion that counts.
+    counting: dict[int, Completion] = field(default_factory=dict)
+    # The latest expiry whose certificate was revoked, and when it was.
+    revoked: dict[int, tuple[Completion, datetime]] = field(default_factory=dict)
+
+
+def latest_completions(user_id: int, module_ids: Collection[int]) -> Latest:
+    """Return the person's latest completion of each module that counts, and latest revoked."""
+    latest = Latest()
+    rows = db.session.execute(
+        sa.select(Completion, Certificate.revoked_at)
+        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
+        .where(Completion.user_id == user_id, Completion.module_id.in_(module_ids))
+        .order_by(Completion.expires_at)
+    )
+    for completion, revoked_at in rows:
+        if revoked_at is None:
+            latest.counting[completion.module_id] = completion  # the latest expiry wins
+        else:
+            latest.revoked[completion.module_id] = (completion, revoked_at)
+    return latest
+
+
 def recompute(user_id: int, module_id: int) -> None:
     """Rebuild one person's record of a module from their completions that still count.
 
     A completion whose certificate was revoked no longer counts: the record takes the
     latest expiry of the others, and disappears when none is left.
     """
-    valid_until = db.session.scalar(
-        sa.select(sa.func.max(Completion.expires_at))
-        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
-        .where(
-            Completion.user_id == user_id,
-            Completion.module_id == module_id,
-            Certificate.revoked_at.is_(None),
-        )
-    )
+    counting = latest_completions(user_id, [module_id]).counting.get(module_id)
     db.session.execute(
         sa.delete(TrainingRecord).where(
             TrainingRecord.user_id == user_id, TrainingRecord.module_id == module_id
         )
     )
-    if valid_until is not None:
-        extend([(user_id, module_id, valid_until)])
+    if counting is not None:
+        extend([(user_id, module_id, counting.expires_at)])

@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
+from app.services import curriculum, pagination
 
 AnySelect = TypeVar("AnySelect", bound="sa.Select[*tuple[Any, ...]]")
 
@@ -103,17 +104,6 @@ def _due_passed(cutoffs: Cutoffs) -> sa.ColumnElement[bool]:
     )
 
 
-def _required() -> sa.ColumnElement[bool]:
-    """Join condition: the curriculum line applies to the person."""
-    return sa.and_(
-        CurriculumRequirement.category == User.category,
-        sa.or_(
-            CurriculumRequirement.position.is_(None),
-            CurriculumRequirement.position == User.position,
-        ),
-    )
-
-
 def _in_filters(query: AnySelect, filters: Filters) -> AnySelect:
     query = query.where(User.is_active, User.unit_id.is_not(None))
     if filters.unit_ids is not None:
@@ -147,7 +137,7 @@ def _states(filters: Filters, cutoffs: Cutoffs) -> sa.Select[Any]:
             User.deployment_date.label("deployment_date"),
             User.full_name.label("full_name"),
         )
-        .join(CurriculumRequirement, _required())
+        .join(CurriculumRequirement, curriculum.applies_to_people())
         .outerjoin(
             TrainingRecord,
             sa.and_(
@@ -208,13 +198,6 @@ class Matrix:
             total.add(self.cell(unit_id, module.module_id))
         return total
 
-    def module_total(self, module_id: int) -> Cell:
-        """Return the counts for one module over all units."""
-        total = Cell()
-        for unit in self.units:
-            total.add(self.cell(unit.id, module_id))
-        return total
-
     @property
     def total(self) -> Cell:
         """Return the counts over every unit and module."""
@@ -258,16 +241,7 @@ def matrix(units: list[Unit], filters: Filters, cutoffs: Cutoffs) -> Matrix:
             groups.c.due,
             sa.func.sum(groups.c.people),
         )
-        .join(
-            CurriculumRequirement,
-            sa.and_(
-                CurriculumRequirement.category == groups.c.category,
-                sa.or_(
-                    CurriculumRequirement.position.is_(None),
-                    CurriculumRequirement.position == groups.c.position,
-                ),
-            ),
-        )
+        .join(CurriculumRequirement, curriculum.applies(groups.c.category, groups.c.position))
         .group_by(groups.c.unit_id, CurriculumRequirement.module_id, groups.c.due)
     )
     if filters.module_id:
@@ -279,7 +253,10 @@ def matrix(units: list[Unit], filters: Filters, cutoffs: Cutoffs) -> Matrix:
         .join(User, User.id == TrainingRecord.user_id)
         .join(
             CurriculumRequirement,
-            sa.and_(_required(), CurriculumRequirement.module_id == TrainingRecord.module_id),
+            sa.and_(
+                curriculum.applies_to_people(),
+                CurriculumRequirement.module_id == TrainingRecord.module_id,
+            ),
         )
         .where(TrainingRecord.valid_until > cutoffs.now)
         .group_by(User.unit_id, CurriculumRequirement.module_id, due, lasting),
@@ -366,7 +343,7 @@ def report(
         .where(wanted)
         .order_by(order, states.c.deployment_date, states.c.full_name, states.c.module_id)
         .limit(per_page)
-        .offset((page - 1) * per_page)
+        .offset(pagination.first_row(page, per_page))
         .subquery("listed")
     )
     counted = sa.select(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -21,6 +21,10 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
+from app.services import curriculum, records
+
+# Other services ask this module for a person's mandatory modules.
+from app.services.curriculum import required_versions as required_versions
 
 # A valid completion may be renewed this long before it expires.
 RENEWAL_WINDOW = timedelta(days=60)
@@ -42,23 +46,6 @@ def add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
-
-
-def required_versions(user: User) -> list[ModuleVersion]:
-    """Return the current version of every module mandatory for the person."""
-    versions = db.session.scalars(
-        sa.select(ModuleVersion)
-        .join(TrainingModule)
-        .options(contains_eager(ModuleVersion.module))
-        .where(ModuleVersion.is_current, TrainingModule.retired_at.is_(None))
-        .order_by(ModuleVersion.title)
-    ).all()
-    return [
-        version
-        for version in versions
-        if user.category in version.categories
-        and (not version.positions or user.position in version.positions)
-    ]
 
 
 @dataclass(frozen=True)
@@ -91,22 +78,10 @@ class ModuleStatus:
 def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatus]:
     """Return the status of each mandatory module, in four queries whatever their number."""
     now = now or utcnow()
-    versions = required_versions(user)
+    versions = curriculum.required_versions(user)
     module_ids = [version.module_id for version in versions]
-    completions: dict[int, Completion] = {}
-    revoked: dict[int, tuple[Completion, datetime]] = {}
-    rows = db.session.execute(
-        sa.select(Completion, ModuleVersion.module_id, Certificate.revoked_at)
-        .join(ModuleVersion)
-        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
-        .where(Completion.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
-        .order_by(Completion.expires_at)
-    )
-    for earned, module_id, revoked_at in rows:
-        if revoked_at is None:
-            completions[module_id] = earned  # the latest expiry wins
-        else:
-            revoked[module_id] = (earned, revoked_at)
+    latest = records.latest_completions(user.id, module_ids)
+    completions, revoked = latest.counting, latest.revoked
     attempts = db.session.execute(
         sa.select(ModuleVersion.module_id, sa.func.count(QuizAttempt.submitted_at))
         .join(QuizAttempt.module_version)
@@ -167,3 +142,42 @@ def current_version(slug: str) -> ModuleVersion | None:
             TrainingModule.retired_at.is_(None),
         )
     )
+
+
+def earned_certificate(attempt: QuizAttempt) -> Certificate | None:
+    """Return the certificate earned by a passed attempt."""
+    return db.session.scalar(
+        sa.select(Certificate).join(Completion).where(Completion.attempt_id == attempt.id)
+    )
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything a person did in their training, newest first, for a coordinator."""
+
+    attempts: list[QuizAttempt]
+    completions: list[Completion]
+    attestations: list[Attestation]
+
+
+def history(user: User) -> History:
+    """Return the person's quiz attempts, completions and attestations, newest first."""
+    attempts = db.session.scalars(
+        sa.select(QuizAttempt)
+        .where(QuizAttempt.user_id == user.id)
+        .options(selectinload(QuizAttempt.module_version))
+        .order_by(QuizAttempt.started_at.desc())
+    ).all()
+    completions = db.session.scalars(
+        sa.select(Completion)
+        .where(Completion.user_id == user.id)
+        .options(selectinload(Completion.module_version), selectinload(Completion.certificate))
+        .order_by(Completion.completed_at.desc())
+    ).all()
+    attestations = db.session.scalars(
+        sa.select(Attestation)
+        .where(Attestation.user_id == user.id)
+        .options(selectinload(Attestation.module_version))
+        .order_by(Attestation.attested_at.desc())
+    ).all()
+    return History(list(attempts), list(completions), list(attestations))

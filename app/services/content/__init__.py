@@ -16,7 +16,7 @@ from app.services.content.meta import mandatory_categories as _categories
 from app.services.content.model import FieldPlace, ModuleError, ModuleSource, Option, Question
 from app.services.content.questions import CATEGORY_TAGS, QUESTION_TAGS
 from app.services.content.reader import module_paths, read_module, read_modules
-from app.services.content.sync import SyncResult, _cited, rebuild_curriculum, sync_modules
+from app.services.content.sync import SyncResult, _cited, all_modules, sync_modules
 from app.services.frontmatter import Problem, display_path
 
 __all__ = [
@@ -36,12 +36,12 @@ __all__ = [
     "SyncResult",
     "_categories",
     "_cited",
+    "all_modules",
     "check_modules",
     "display_path",
     "module_paths",
     "read_catalogue",
     "read_module",
     "read_modules",
-    "rebuild_curriculum",
     "sync_modules",
 ]

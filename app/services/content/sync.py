@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import CurriculumRequirement, ModuleVersion, TrainingModule
+from app.models import ModuleVersion, TrainingModule
 from app.models.types import utcnow
-from app.services import annexes, markdown, sources
+from app.services import annexes, curriculum, markdown, sources
 from app.services.content.catalogue import in_order, read_catalogue
 from app.services.content.meta import mandatory_categories
 from app.services.content.model import ModuleError, ModuleSource, Question
@@ -110,22 +111,20 @@ def sync_modules(directory: Path) -> list[SyncResult]:
                 version.is_current = False
             results.append(SyncResult(module.slug, "retired", None))
     db.session.flush()
-    rebuild_curriculum()
+    curriculum.rebuild()
     annexes.sync_annexes(catalogue.annexes)
     return results
 
 
-def rebuild_curriculum() -> None:
-    """Derive who must take which module from the current versions' front matter."""
-    db.session.execute(sa.delete(CurriculumRequirement))
-    versions = db.session.scalars(sa.select(ModuleVersion).where(ModuleVersion.is_current))
-    db.session.add_all(
-        CurriculumRequirement(module_id=version.module_id, category=category, position=position)
-        for version in versions
-        for category in version.categories
-        for position in (version.positions or [None])  # type: ignore[list-item]
+def all_modules() -> list[TrainingModule]:
+    """Return every module ever loaded, retired ones included, with its versions, by slug."""
+    return list(
+        db.session.scalars(
+            sa.select(TrainingModule)
+            .options(selectinload(TrainingModule.versions))
+            .order_by(TrainingModule.slug)
+        )
     )
-    db.session.flush()
 
 
 def _rendering(source: ModuleSource, registry: sources.Registry) -> dict[str, Any]:
