@@ -24,7 +24,6 @@ from app.models.types import utcnow
 from app.services import curriculum, records
 
 # Other services ask this module for a person's mandatory modules.
-from app.services.curriculum import required_versions as required_versions
 
 # A valid completion may be renewed this long before it expires.
 RENEWAL_WINDOW = timedelta(days=60)

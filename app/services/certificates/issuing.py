@@ -15,7 +15,7 @@ from flask_babel import gettext
 from app.extensions import db
 from app.models import AuditAction, Certificate, Completion, User
 from app.models.types import utcnow
-from app.services import attestation, audit, records, signing, training
+from app.services import attestation, audit, curriculum, records, signing
 from app.services.certificates.credentials import timestamp
 from app.services.certificates.links import public_url
 
@@ -189,7 +189,7 @@ def user_certificates(user_id: int) -> list[Certificate]:
 
 def current_certificates(user: User) -> list[Certificate]:
     """Return, per mandatory module, the person's latest certificate (valid or not)."""
-    module_ids = [version.module_id for version in training.required_versions(user)]
+    module_ids = [version.module_id for version in curriculum.required_versions(user)]
     latest: dict[int, Certificate] = {}
     rows = db.session.execute(
         sa.select(Certificate, Completion.module_id)
@@ -224,7 +224,7 @@ def record_gaps(held: list[Certificate], now: datetime | None = None) -> list[Re
         return None
     by_module = {certificate.completion.module_id: certificate for certificate in held}
     gaps = []
-    for version in training.required_versions(holders.pop()):
+    for version in curriculum.required_versions(holders.pop()):
         certificate = by_module.get(version.module_id)
         if certificate is None:
             gaps.append(RecordGap(version.title, "missing"))

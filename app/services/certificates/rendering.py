@@ -23,7 +23,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.models import Certificate, PersonnelCategory, User
 from app.models.types import utcnow
-from app.services import signing, training
+from app.services import curriculum, signing
 from app.services.certificates.claims import certificate_claim, record_claim
 from app.services.certificates.credentials import module_credential, record_credential
 from app.services.certificates.issuing import VerifyStatus, current_certificates, status
@@ -162,7 +162,7 @@ def consolidated_data(
             for c in held
         ],
         "missing": sorted(
-            {v.title for v in training.required_versions(user)} - {c.module_title for c in held}
+            {v.title for v in curriculum.required_versions(user)} - {c.module_title for c in held}
         ),
         "verify_url": link,
         "signed_verify_url": signed_link,
