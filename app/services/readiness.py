@@ -105,13 +105,7 @@ def _board_query(unit_ids: Sequence[int]) -> sa.Select[*tuple[Any, ...]]:
         )
         .join(Unit, Unit.id == User.unit_id)
         .outerjoin(CurriculumRequirement, curriculum.applies_to_people())
-        .outerjoin(
-            TrainingRecord,
-            sa.and_(
-                TrainingRecord.user_id == User.id,
-                TrainingRecord.module_id == CurriculumRequirement.module_id,
-            ),
-        )
+        .outerjoin(TrainingRecord, reporting.record_of_requirement())
         .where(User.unit_id.in_(unit_ids), User.is_active)
     )
 

@@ -20,6 +20,7 @@ from app.services.reporting.states import (
     aware,
     due_date,
     person_module_states,
+    record_of_requirement,
 )
 from app.services.reporting.trend import completions_by_month
 
@@ -40,5 +41,6 @@ __all__ = [
     "matrix",
     "people",
     "person_module_states",
+    "record_of_requirement",
     "report",
 ]

@@ -93,6 +93,14 @@ def _due_passed(cutoffs: Cutoffs) -> sa.ColumnElement[bool]:
     )
 
 
+def record_of_requirement() -> sa.ColumnElement[bool]:
+    """Return the join of a person's training record of a module they must take."""
+    return sa.and_(
+        TrainingRecord.user_id == User.id,
+        TrainingRecord.module_id == CurriculumRequirement.module_id,
+    )
+
+
 def _in_filters(query: AnySelect, filters: Filters) -> AnySelect:
     query = query.where(User.is_active, User.unit_id.is_not(None))
     if filters.unit_ids is not None:
@@ -127,13 +135,7 @@ def _states(filters: Filters, cutoffs: Cutoffs) -> sa.Select[Any]:
             User.full_name.label("full_name"),
         )
         .join(CurriculumRequirement, curriculum.applies_to_people())
-        .outerjoin(
-            TrainingRecord,
-            sa.and_(
-                TrainingRecord.user_id == User.id,
-                TrainingRecord.module_id == CurriculumRequirement.module_id,
-            ),
-        )
+        .outerjoin(TrainingRecord, record_of_requirement())
     )
     return _in_filters(query, filters)
 
