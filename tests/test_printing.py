@@ -142,7 +142,7 @@ def test_large_batches_render_in_worker_processes_with_progress_per_chunk(
 ):
     more = [make_user(full_name=f"Zoe Extra {n}") for n in range(2)]
     people = troops + more
-    monkeypatch.setattr(printing, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(printing.batches, "CHUNK_SIZE", 2)
     assert printing.plan([p.id for p in people], 2) == (
         [[people[0].id, people[1].id], [people[2].id, people[3].id], [people[4].id]],
         2,
@@ -160,7 +160,7 @@ def test_large_batches_render_in_worker_processes_with_progress_per_chunk(
 
 def test_one_pdf_is_archival_pdfa3b_like_a_single_record(app, unit, troops, make_user, monkeypatch):
     people = [*troops, make_user(full_name="Zoe Extra")]
-    monkeypatch.setattr(printing, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(printing.batches, "CHUNK_SIZE", 2)
     batch = worker.render_batch(printing.print_order([p.id for p in people]), "pdf", BASE, unit)
     reader = PdfReader(io.BytesIO(batch.content))
     assert len(reader.pages) == 4

@@ -1,4 +1,4 @@
-"""Signing in and out."""
+"""Signing in and out: session rules, sign-in, one's own account, and a first password."""
 
 from __future__ import annotations
 
@@ -66,4 +66,4 @@ def load_user(value: str) -> User | None:
     return load_account(parsed.account)
 
 
-from app.auth import views  # noqa: E402, F401
+from app.auth import password, second_factor, sessions, set_password, signin, views  # noqa: E402, F401

@@ -287,28 +287,7 @@ def verify(
         assert verification.problem is not None
         click.echo(gettext("INVALID: %(problem)s.", problem=PROBLEMS[verification.problem]))
         raise click.exceptions.Exit(EXIT_NOT_VALID)
-    claim, today = verification.claim, date.today()
-    lapsed = False
-    lines = [gettext("  name: %(name)s", name=claim.name)]
-    for entry in claim.entries:
-        state = gettext("valid")
-        if revoked is not None and entry.code in revoked:
-            state = gettext("REVOKED at %(at)s", at=revoked[entry.code])
-            lapsed = True
-        elif entry.expires < today:
-            state = gettext("EXPIRED")
-            lapsed = True
-        lines += [
-            gettext("  code: %(code)s", code=entry.code),
-            gettext(
-                "    module: %(title)s (version %(version)s)",
-                title=entry.title,
-                version=entry.version,
-            ),
-            gettext("    completed: %(date)s", date=entry.completed.isoformat()),
-            gettext("    expires: %(date)s", date=entry.expires.isoformat()),
-            gettext("    status: %(state)s", state=state),
-        ]
+    lines, lapsed = describe_entries(verification.claim, revoked, date.today())
     if lapsed:
         verdict = gettext("VALID SIGNATURE, BUT NOT EVERY CERTIFICATE IS VALID")
     else:
@@ -330,6 +309,34 @@ def verify(
         raise click.exceptions.Exit(EXIT_NOT_VALID)
     if revoked is None or stale is not None:
         raise click.exceptions.Exit(EXIT_REVOCATION_NOT_CHECKED)
+
+
+def describe_entries(
+    claim: signing.Claim, revoked: dict[str, str] | None, today: date
+) -> tuple[list[str], bool]:
+    """Describe each certificate a claim holds; and whether any is revoked or expired."""
+    lapsed = False
+    lines = [gettext("  name: %(name)s", name=claim.name)]
+    for entry in claim.entries:
+        state = gettext("valid")
+        if revoked is not None and entry.code in revoked:
+            state = gettext("REVOKED at %(at)s", at=revoked[entry.code])
+            lapsed = True
+        elif entry.expires < today:
+            state = gettext("EXPIRED")
+            lapsed = True
+        lines += [
+            gettext("  code: %(code)s", code=entry.code),
+            gettext(
+                "    module: %(title)s (version %(version)s)",
+                title=entry.title,
+                version=entry.version,
+            ),
+            gettext("    completed: %(date)s", date=entry.completed.isoformat()),
+            gettext("    expires: %(date)s", date=entry.expires.isoformat()),
+            gettext("    status: %(state)s", state=state),
+        ]
+    return lines, lapsed
 
 
 @certificates_cli.command("print")

@@ -12,7 +12,7 @@ from flask_babel import gettext
 from app.cli.common import EXISTING_FILE, fail
 from app.extensions import db
 from app.models import Unit
-from app.services import accounts, roster
+from app.services import accounts, links, roster
 
 roster_cli = AppGroup("roster", help="Import personnel rosters.")
 
@@ -38,7 +38,7 @@ def roster_import(file: Path, dry_run: bool) -> None:
     if dry_run:
         click.echo(gettext("Dry run, nothing changed: %(summary)s", summary=summary))
         return
-    if not accounts.can_build_links():
+    if not links.can_build_links():
         fail(
             gettext(
                 "Nothing was imported: set PUBLIC_BASE_URL to the platform's address, "

@@ -6,14 +6,14 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import PersonnelCategory, Position, Role, Unit, User
-from app.services import mail, pagination
+from app.services import links, mail, pagination
 
 SECONDS_PER_DAY = 24 * 60 * 60
 
@@ -23,26 +23,13 @@ def set_password_token(user_id: int, session_token: str) -> str:
     return _serializer().dumps({"u": user_id, "t": session_token})
 
 
-def set_password_url(token: str) -> str:
+def set_password_url(token: str, base_url: str | None = None) -> str:
     """Return the absolute address of the set-password page for a token.
 
     The token follows a #: browsers never send that part, so it stays out of access logs,
     proxies and Referer headers (the page's form carries it in the body instead).
     """
-    base: str = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if not base:
-        return url_for("auth.set_password", _external=True) + "#" + token
-    if has_request_context():
-        return base + url_for("auth.set_password") + "#" + token
-    # Outside a request (the command line) there is no host to bind to; the base gives it.
-    adapter = current_app.url_map.bind("localhost")
-    return base + adapter.build("auth.set_password") + "#" + token
-
-
-def can_build_links() -> bool:
-    """Return whether absolute links can be built here, inside a request or not."""
-    config = current_app.config
-    return has_request_context() or bool(config["PUBLIC_BASE_URL"] or config["SERVER_NAME"])
+    return links.page_url("auth.set_password", base_url) + "#" + token
 
 
 def link_days() -> int:

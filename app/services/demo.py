@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -195,8 +195,19 @@ def scale(
     mission = Mission(code=f"SCALE-{rng.randrange(10**6):06d}", name="Scale Test Mission")
     db.session.add(mission)
     db.session.flush()
+    unit_ids = _scale_units(mission, units)
+    module_versions = _scale_modules(mission.code, modules)
+    db.session.flush()
+    curriculum.rebuild()
+    user_rows = _scale_people(mission, unit_ids, users, rng, now)
+    user_ids = _insert_returning_ids(User, user_rows, lambda done: progress("people", done, users))
+    made = _scale_history(user_ids, module_versions, rng, now, progress)
+    return {"units": units, "people": len(user_ids), "completions": made}
 
-    unit_ids = _insert_returning_ids(
+
+def _scale_units(mission: Mission, units: int) -> list[int]:
+    """Insert the mission's units; return their ids."""
+    return _insert_returning_ids(
         Unit,
         [
             {
@@ -208,16 +219,20 @@ def scale(
             for number in range(units)
         ],
     )
-    module_versions = _scale_modules(mission.code, modules)
-    db.session.flush()
-    curriculum.rebuild()
 
+
+def _scale_people(
+    mission: Mission, unit_ids: list[int], users: int, rng: random.Random, now: datetime
+) -> list[dict[str, Any]]:
+    """Return the rows of the mission's people, shared out over its units."""
+    units = len(unit_ids)
     # The first unit is a full battalion of 850; the rest share the others evenly.
     sizes = [min(850, users)] + [0] * (units - 1)
     for index in range(users - sizes[0]):
         sizes[1 + index % (units - 1) if units > 1 else 0] += 1
     categories = [c.value for c in PersonnelCategory]
-    user_rows, number = [], 0
+    user_rows: list[dict[str, Any]] = []
+    number = 0
     for unit_id, size in zip(unit_ids, sizes, strict=True):
         for _ in range(size):
             number += 1
@@ -237,8 +252,17 @@ def scale(
                     "created_at": now - timedelta(days=rng.randint(1, 400)),
                 }
             )
-    user_ids = _insert_returning_ids(User, user_rows, lambda done: progress("people", done, users))
+    return user_rows
 
+
+def _scale_history(
+    user_ids: list[int],
+    module_versions: list[tuple[int, int, int]],
+    rng: random.Random,
+    now: datetime,
+    progress: Callable[[str, int, int], None],
+) -> int:
+    """Insert people's quiz attempts and completions in batches; return the completions."""
     attempts: list[dict[str, object]] = []
     completions: list[dict[str, Any]] = []
     total = len(user_ids) * len(module_versions)
@@ -288,7 +312,9 @@ def scale(
             progress("history", done * len(module_versions), total)
     flush_history(force=True)
     progress("history", total, total)
-    return {"units": units, "people": len(user_ids), "completions": made["completions"]}
+    flush_history(force=True)
+    progress("history", total, total)
+    return made["completions"]
 
 
 def _scale_modules(code: str, count: int) -> list[tuple[int, int, int]]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -63,29 +64,7 @@ def board(unit_ids: Sequence[int], now: datetime | None = None) -> list[PersonRe
     """
     now = now or utcnow()
     titles = {version.module_id: version.title for version in reporting.current_modules()}
-    rows = db.session.execute(
-        sa.select(
-            User.id,
-            User.full_name,
-            User.service_number,
-            User.category,
-            Unit.id,
-            Unit.name,
-            User.deployment_date,
-            CurriculumRequirement.module_id,
-            TrainingRecord.valid_until,
-        )
-        .join(Unit, Unit.id == User.unit_id)
-        .outerjoin(CurriculumRequirement, curriculum.applies_to_people())
-        .outerjoin(
-            TrainingRecord,
-            sa.and_(
-                TrainingRecord.user_id == User.id,
-                TrainingRecord.module_id == CurriculumRequirement.module_id,
-            ),
-        )
-        .where(User.unit_id.in_(unit_ids), User.is_active)
-    )
+    rows = db.session.execute(_board_query(unit_ids))
     people: dict[int, PersonReadiness] = {}
     for user_id, name, number, category, unit_id, unit_name, deployment, module_id, valid in rows:
         person = people.get(user_id)
@@ -103,16 +82,42 @@ def board(unit_ids: Sequence[int], now: datetime | None = None) -> list[PersonRe
         elif valid_until.date() <= must_hold_until(deployment, now):
             person.expiring.append((title, valid_until.date()))
     for person in people.values():
-        person.missing.sort()
-        person.expiring.sort(key=lambda item: item[1])
-        if person.missing:
-            person.status = Readiness.BLOCKED
-        elif person.expiring:
-            person.status = Readiness.EXPIRING
+        _decide(person)
     return sorted(
         people.values(),
         key=lambda p: (ORDER.index(p.status), p.deployment_date or date.max, p.full_name),
     )
+
+
+def _board_query(unit_ids: Sequence[int]) -> sa.Select[*tuple[Any, ...]]:
+    """Select each active person of the units with each module they must take and its record."""
+    return (
+        sa.select(
+            User.id,
+            User.full_name,
+            User.service_number,
+            User.category,
+            Unit.id,
+            Unit.name,
+            User.deployment_date,
+            CurriculumRequirement.module_id,
+            TrainingRecord.valid_until,
+        )
+        .join(Unit, Unit.id == User.unit_id)
+        .outerjoin(CurriculumRequirement, curriculum.applies_to_people())
+        .outerjoin(TrainingRecord, reporting.record_of_requirement())
+        .where(User.unit_id.in_(unit_ids), User.is_active)
+    )
+
+
+def _decide(person: PersonReadiness) -> None:
+    """Sort a person's missing and expiring modules and give the verdict they lead to."""
+    person.missing.sort()
+    person.expiring.sort(key=lambda item: item[1])
+    if person.missing:
+        person.status = Readiness.BLOCKED
+    elif person.expiring:
+        person.status = Readiness.EXPIRING
 
 
 def counts(people: Sequence[PersonReadiness]) -> dict[Readiness, int]:

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale, format_date, gettext, ngettext
 
 from app.extensions import db
 from app.models import ModuleVersion, Reminder, User
 from app.models.types import utcnow
-from app.services import accounts, mail, reporting
+from app.services import accounts, links, mail, reporting
 from app.services.reporting import State
 
 REMINDED_STATES = (State.OVERDUE, State.EXPIRING)
@@ -175,25 +175,17 @@ def send(dues: DueList, dry_run: bool) -> Outcome:
     return outcome
 
 
-def sign_in_url() -> str:
+def sign_in_url(base_url: str | None = None) -> str:
     """Return the address where people sign in to their training."""
-    config = current_app.config
-    base = str(config["PUBLIC_BASE_URL"]).rstrip("/")
-    if not base:
-        return url_for("learner.index", _external=True)
-    if has_request_context():
-        return base + url_for("learner.index")
-    # From the command line there is no request, and url_for builds nothing
-    # without SERVER_NAME: build the path as Flask would for this application root.
-    adapter = current_app.url_map.bind("", script_name=config["APPLICATION_ROOT"])
-    return base + adapter.build("learner.index")
+    return links.page_url("learner.index", base_url)
 
 
-def set_password_link(user: User) -> str | None:
+def set_password_link(user: User, base_url: str | None = None) -> str | None:
     """Return a fresh set-password link for someone who has never chosen a password."""
     if user.password_hash is not None:
         return None
-    return accounts.set_password_url(accounts.set_password_token(user.id, user.session_token))
+    token = accounts.set_password_token(user.id, user.session_token)
+    return accounts.set_password_url(token, base_url)
 
 
 def compose(item: Due, sign_in: str) -> tuple[str, str]:
@@ -221,32 +213,7 @@ def compose(item: Due, sign_in: str) -> tuple[str, str]:
             "",
         ]
         lines += [f"- {describe(module)}" for module in item.modules]
-        if link is None:
-            lines += [
-                "",
-                ngettext(
-                    "Please sign in and complete it at:",
-                    "Please sign in and complete them at:",
-                    len(item.modules),
-                ),
-                sign_in,
-            ]
-        else:
-            lines += [
-                "",
-                gettext(
-                    "You have not chosen a password yet. Choose one on this page, then sign "
-                    "in with your service number, %(number)s:",
-                    number=item.user.service_number,
-                ),
-                link,
-                "",
-                gettext(
-                    "The link works once and expires in %(days)s days. If it has expired, "
-                    "ask your training coordinator for a new one.",
-                    days=accounts.link_days(),
-                ),
-            ]
+        lines += ["", *where_to_go(item, link, sign_in)]
         lines += [
             "",
             gettext(
@@ -257,6 +224,33 @@ def compose(item: Due, sign_in: str) -> tuple[str, str]:
             gettext("Blue Beret conduct training"),
         ]
     return subject, "\n".join(lines) + "\n"
+
+
+def where_to_go(item: Due, link: str | None, sign_in: str) -> list[str]:
+    """Return the lines that send a person to sign in, or to choose a first password."""
+    if link is None:
+        return [
+            ngettext(
+                "Please sign in and complete it at:",
+                "Please sign in and complete them at:",
+                len(item.modules),
+            ),
+            sign_in,
+        ]
+    return [
+        gettext(
+            "You have not chosen a password yet. Choose one on this page, then sign "
+            "in with your service number, %(number)s:",
+            number=item.user.service_number,
+        ),
+        link,
+        "",
+        gettext(
+            "The link works once and expires in %(days)s days. If it has expired, "
+            "ask your training coordinator for a new one.",
+            days=accounts.link_days(),
+        ),
+    ]
 
 
 def describe(module: DueModule) -> str:

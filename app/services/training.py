@@ -101,28 +101,41 @@ def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatu
     )
     statuses = []
     for version in versions:
-        completion = completions.get(version.module_id)
-        withdrawn = revoked.get(version.module_id)
-        revoked_at = None
-        if completion is not None and completion.expires_at > now:
-            status = Status.PASSED
-        elif withdrawn is not None and (
-            completion is None or completion.completed_at < withdrawn[0].completed_at
-        ):
-            # A revoked pass outranks an older lapsed one: it is why the module is due.
-            status, completion, revoked_at = Status.REVOKED, None, withdrawn[1]
-        elif completion is not None:
-            status = Status.EXPIRED
-        elif version.module_id not in submitted:
-            status = Status.NOT_STARTED
-        elif submitted[version.module_id]:
-            status = Status.FAILED
-        else:
-            status = Status.IN_PROGRESS
+        status, completion, revoked_at = _standing(
+            completions.get(version.module_id),
+            revoked.get(version.module_id),
+            submitted.get(version.module_id),
+            now,
+        )
         statuses.append(
             ModuleStatus(version, status, completion, attested.get(version.id), revoked_at)
         )
     return statuses
+
+
+def _standing(
+    completion: Completion | None,
+    withdrawn: tuple[Completion, datetime] | None,
+    submitted: int | None,
+    now: datetime,
+) -> tuple[Status, Completion | None, datetime | None]:
+    """Decide a module's status from its latest completion, revocation and attempts.
+
+    `submitted` counts the submitted attempts (None when none was started); the answer
+    is the status, the completion that counts, and when a pass was revoked.
+    """
+    if completion is not None and completion.expires_at > now:
+        return Status.PASSED, completion, None
+    if withdrawn is not None and (
+        completion is None or completion.completed_at < withdrawn[0].completed_at
+    ):
+        # A revoked pass outranks an older lapsed one: it is why the module is due.
+        return Status.REVOKED, None, withdrawn[1]
+    if completion is not None:
+        return Status.EXPIRED, completion, None
+    if submitted is None:
+        return Status.NOT_STARTED, None, None
+    return (Status.FAILED if submitted else Status.IN_PROGRESS), None, None
 
 
 def module_status(user: User, slug: str) -> ModuleStatus | None:

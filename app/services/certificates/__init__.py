@@ -47,11 +47,8 @@ from app.services.certificates.issuing import (
 )
 from app.services.certificates.links import (
     keys_url,
-    public_url,
     revoked_url,
     signed_verify_url,
-    site_path,
-    site_url,
     verify_set_url,
     verify_url,
 )
@@ -69,6 +66,7 @@ from app.services.certificates.rendering import (
     render_documents,
     render_pdf,
 )
+from app.services.links import public_url, site_path, site_url
 
 __all__ = [
     "CLR_CONTEXT",

@@ -15,13 +15,12 @@ from app.services import signing
 from app.services.certificates.claims import certificate_claim
 from app.services.certificates.links import (
     keys_url,
-    public_url,
     revoked_url,
     signed_verify_url,
-    site_url,
     verify_set_url,
     verify_url,
 )
+from app.services.links import public_url, site_url
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -17,7 +17,7 @@ from app.models import AuditAction, Certificate, Completion, User
 from app.models.types import utcnow
 from app.services import attestation, audit, curriculum, records, signing
 from app.services.certificates.credentials import timestamp
-from app.services.certificates.links import public_url
+from app.services.links import public_url
 
 # How long a revocation reason may be.
 REASON_MIN_LENGTH = 10

@@ -1,41 +1,16 @@
 """Public addresses of certificates, built from one base URL with or without a request.
 
-The base URL is decided once per document (`site_url`) and passed to every helper, so a
-print worker, which has no request, builds the same links a page would.
+The base URL is decided once per document (`site_url`, from `app.services.links`) and
+passed to every helper, so a print worker, which has no request, builds the same links
+a page would.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import current_app, has_request_context, request, url_for
-
 from app.models import Certificate
 from app.services import signing
 from app.services.certificates.claims import certificate_claim
-
-
-def site_url() -> str:
-    """Return the public site's address: PUBLIC_BASE_URL, else this request's host."""
-    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-    if not base:
-        base = str(request.host_url).rstrip("/") if has_request_context() else "http://localhost"
-    return base
-
-
-def site_path(endpoint: str, **values: Any) -> str:
-    """Return the path of one of the site's pages, outside a request too (a print worker)."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    adapter = current_app.url_map.bind(
-        "localhost", script_name=current_app.config["APPLICATION_ROOT"]
-    )
-    return adapter.build(endpoint, values)
-
-
-def public_url(path: str, base_url: str | None = None) -> str:
-    """Return an absolute address on the public site (at `base_url`, else `site_url()`)."""
-    return (base_url or site_url()).rstrip("/") + path
+from app.services.links import public_url, site_path
 
 
 def verify_url(code: str, base_url: str | None = None) -> str:

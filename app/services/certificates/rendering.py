@@ -27,7 +27,8 @@ from app.services import curriculum, signing
 from app.services.certificates.claims import certificate_claim, record_claim
 from app.services.certificates.credentials import module_credential, record_credential
 from app.services.certificates.issuing import VerifyStatus, current_certificates, status
-from app.services.certificates.links import signed_verify_url, site_url, verify_set_url, verify_url
+from app.services.certificates.links import signed_verify_url, verify_set_url, verify_url
+from app.services.links import site_url
 
 # A design folder holds one HTML template and one stylesheet per kind of document.
 MODULE_CERTIFICATE = "certificate"
