@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import random
 import re
 import subprocess
 from datetime import timedelta
@@ -50,6 +52,18 @@ def test_verify_page_shows_valid_certificate_without_login(client, db, modules, 
     assert certificate.completed_at.date().isoformat() in page
     # Nothing beyond what a checkpoint needs.
     assert "RU-555" not in page and "Unit A" not in page
+
+
+def test_certificate_code_is_eighty_drawn_bits_read_out_in_groups_of_four(
+    client, db, modules, make_user, random_sources
+):
+    random_sources.certificate_codes.seed("code")
+    drawn = random.Random("code").randbytes(10)
+    certificate = pass_module(make_user(full_name="Ivan Petrov"))
+    assert certificate.code.replace("-", "") == base64.b32encode(drawn).decode()
+    assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", certificate.code)
+    page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Valid" in page and "Ivan Petrov" in page
 
 
 def test_verify_accepts_code_typed_without_dashes(client, db, modules, make_user):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import random
 import re
 import zipfile
 from datetime import date, datetime
@@ -382,6 +384,18 @@ def test_preview_then_confirm_creates_people_once(client, db, coordinator, login
     # The preview is spent: a second confirmation finds nothing to import.
     assert post(client, url).status_code == 404
     assert count(User) == people + 2
+
+
+def test_preview_address_holds_a_256_bit_drawn_token(
+    client, db, coordinator, login, random_sources
+):
+    random_sources.upload_tokens.seed("upload")
+    drawn = random.Random("upload").randbytes(32)
+    login(coordinator)
+    url, page = upload_and_preview(client, csv_file("SN-1,Kofi Boateng,civilian,UNIT-A,,,"))
+    token = base64.urlsafe_b64encode(drawn).rstrip(b"=").decode()
+    assert url.endswith(f"/coordinator/roster/{token}")
+    assert "Kofi Boateng" in page
 
 
 def test_post_without_csrf_token_is_refused(client, db, coordinator, login):
