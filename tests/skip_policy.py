@@ -11,7 +11,7 @@ import pytest
 
 ALLOWED_SKIPS = {
     # Restarts the PostgreSQL server; on SQLite there is no server to restart.
-    "tests/test_crashes.py::test_next_request_after_a_postgresql_restart_succeeds",
+    "tests/system/test_crashes.py::test_next_request_after_a_postgresql_restart_succeeds",
 }
 
 _unexpected: list[str] = []

@@ -47,7 +47,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
     class BrowserConfig(TestConfig):
         # Always a SQLite file of its own, even when TEST_DATABASE_URL names another
-        # database: the fixtures of tests/conftest.py empty every table after each test,
+        # database: the fixtures of tests/fixtures/ undo every test's writes,
         # and this server's data must last the whole session.
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{database}"
         MODULES_DIR = ROOT / "modules"

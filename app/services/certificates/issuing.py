@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import secrets
+import random
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,6 +23,9 @@ from app.services.links import public_url
 REASON_MIN_LENGTH = 10
 REASON_MAX_LENGTH = 500
 
+# Read at each draw, not bound as a default, so that tests can replace the draw.
+_random: random.Random = random.SystemRandom()
+
 
 class VerifyStatus(StrEnum):
     VALID = "valid"
@@ -36,7 +39,7 @@ class RevocationError(ValueError):
 
 def new_code() -> str:
     """Return an unguessable code (80 random bits) that people can read out and type."""
-    raw = base64.b32encode(secrets.token_bytes(10)).decode()
+    raw = base64.b32encode(_random.randbytes(10)).decode()
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 

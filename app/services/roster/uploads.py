@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
+import base64
+import random
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -14,6 +15,9 @@ from app.models.types import utcnow
 # A preview not confirmed within this time is discarded with the personal data it holds.
 UPLOAD_LIFETIME = timedelta(days=1)
 
+# Read at each draw, not bound as a default, so that tests can replace the draw.
+_random: random.Random = random.SystemRandom()
+
 
 def store_upload(user: User, filename: str, content: bytes) -> RosterUpload:
     """Keep an uploaded roster until its uploader confirms it; discard stale ones."""
@@ -21,7 +25,7 @@ def store_upload(user: User, filename: str, content: bytes) -> RosterUpload:
         sa.delete(RosterUpload).where(RosterUpload.created_at < utcnow() - UPLOAD_LIFETIME)
     )
     upload = RosterUpload(
-        token=secrets.token_urlsafe(32),
+        token=base64.urlsafe_b64encode(_random.randbytes(32)).rstrip(b"=").decode(),
         uploaded_by_id=user.id,
         filename=(filename.strip() or "roster.csv")[:255],
         content=content,

@@ -1,0 +1,218 @@
+"""The coordinator's dashboard: counts, lists, drill-downs and scoping at every URL."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.models import Completion, Mission, PersonnelCategory, Role, Unit
+from app.models.types import utcnow
+from tests.fixtures import move_expiry, pass_module
+
+
+@pytest.fixture
+def org(db, unit, modules, make_user):
+    """Unit A (assigned, with sub-unit B) and unit C (someone else's), people in each state."""
+    mission = db.session.get(Mission, unit.mission_id)
+    sub = Unit(mission=mission, code="UNIT-B", name="Unit B", country="Ghana", parent=unit)
+    other = Unit(mission=mission, code="UNIT-C", name="Unit C", country="Peru")
+    db.session.add_all([sub, other])
+    db.session.commit()
+    today = date.today()
+    far, past = today + timedelta(days=200), today - timedelta(days=1)
+    people = {
+        "complete": make_user(full_name="Zara Complete", deployment_date=far),
+        "expiring": make_user(full_name="Yusuf Expiring", deployment_date=far),
+        "overdue": make_user(full_name="Xena Overdue", deployment_date=past),
+        "pending": make_user(full_name="Walter Pending", deployment_date=far),
+        "sub_overdue": make_user(full_name="Vera Sub", unit=sub, deployment_date=past),
+        "other": make_user(full_name="Umar Other", unit=other, deployment_date=past),
+    }
+    pass_module(people["complete"])
+    pass_module(people["expiring"])
+    move_expiry(people["expiring"], module_id(db), utcnow() + timedelta(days=10))
+    coordinator = make_user(Role.COORDINATOR, full_name="Coordinator", assigned_units=[unit])
+    return {"unit": unit, "sub": sub, "other": other, "people": people, "coordinator": coordinator}
+
+
+def module_id(db, slug="basics"):
+    from app.services import training
+
+    return training.current_version(slug).module_id
+
+
+def test_dashboard_counts_states_for_my_units_only(client, db, org, login):
+    page = login(org["coordinator"]).get("/coordinator/").get_data(as_text=True)
+    assert "Unit A" in page and "Unit B" in page and "Unit C" not in page
+    # basics is mandatory for everyone: unit A has 4 people (+ the coordinator, civilian
+    # with no deployment date, in progress), of whom 2 hold a valid completion.
+    assert "2/5 (40%)" in page
+    assert "1 overdue · 1 expiring" in page
+    assert "<svg" in page and "Modules completed per month" in page
+
+
+def test_matrix_service_counts_each_state(app, db, org):
+    from app.services import reporting
+
+    cutoffs = reporting.Cutoffs.at()
+    matrix = reporting.matrix([org["unit"]], reporting.Filters([org["unit"].id]), cutoffs)
+    cell = matrix.cell(org["unit"].id, module_id(db))
+    assert cell.counts == {"complete": 1, "expiring": 1, "overdue": 1, "in_progress": 2}
+
+
+def test_expired_completion_counts_as_overdue_when_due(app, db, org):
+    from app.services import reporting
+
+    move_expiry(org["people"]["complete"], module_id(db), utcnow() - timedelta(days=1))
+    org["people"]["complete"].deployment_date = date.today()
+    db.session.commit()
+    filters = reporting.Filters([org["unit"].id], state=reporting.State.OVERDUE)
+    names = {r.full_name for r in reporting.people(filters, reporting.Cutoffs.at()).rows}
+    assert names == {"Xena Overdue", "Zara Complete"}
+
+
+def test_due_date_uses_deployment_lead_time_or_account_age(app, db, make_user):
+    from app.services import reporting
+
+    deployed = make_user(deployment_date=date(2027, 3, 15))
+    assert reporting.due_date(deployed) == date(2027, 3, 1)
+    undated = make_user()
+    assert reporting.due_date(undated) == (undated.created_at + timedelta(days=30)).date()
+
+
+def test_overdue_list_includes_sub_units_and_links_people(client, db, org, login):
+    login(org["coordinator"])
+    page = client.get("/coordinator/people?status=overdue").get_data(as_text=True)
+    assert "Xena Overdue" in page and "Vera Sub" in page
+    assert "Umar Other" not in page and "Zara Complete" not in page
+    assert f"/coordinator/people/{org['people']['overdue'].id}" in page
+
+
+def test_unit_page_lists_problems_first_and_filters(client, db, org, login):
+    login(org["coordinator"])
+    page = client.get(f"/coordinator/units/{org['unit'].id}").get_data(as_text=True)
+    assert page.index("Xena Overdue") < page.index("Yusuf Expiring") < page.index("Zara Complete")
+    filtered = client.get(f"/coordinator/units/{org['unit'].id}?status=expiring").get_data(
+        as_text=True
+    )
+    assert "Yusuf Expiring" in filtered and "Xena Overdue" not in filtered
+
+
+def test_category_filter(client, db, org, login, make_user):
+    make_user(full_name="Police Officer", category=PersonnelCategory.FORMED_POLICE)
+    login(org["coordinator"])
+    page = client.get("/coordinator/people?category=formed_police").get_data(as_text=True)
+    assert "Police Officer" in page and "Xena Overdue" not in page
+
+
+def test_people_list_is_paginated(client, db, org, login, make_user):
+    for number in range(55):
+        make_user(full_name=f"Recruit {number:02d}")
+    login(org["coordinator"])
+    url = f"/coordinator/people?module={module_id(db)}"
+    first = client.get(url).get_data(as_text=True)
+    # 55 recruits, 5 people of units A and B and the coordinator: 61 rows of 50 a page.
+    assert "61 person-module rows" in first
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    second = client.get(url + "&page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in second and 'rel="prev"' in second
+    assert second.count("<tr>") == 1 + 11
+
+
+def test_person_record_shows_attempts_completions_and_certificates(client, db, org, login):
+    person = org["people"]["complete"]
+    login(org["coordinator"])
+    page = client.get(f"/coordinator/people/{person.id}").get_data(as_text=True)
+    certificate = db.session.scalar(
+        sa.select(Completion).where(Completion.user_id == person.id)
+    ).certificate
+    assert "Zara Complete" in page and certificate.code in page
+    assert "100%" in page and "passed" in page
+
+
+def test_other_units_are_not_found_at_every_url(client, db, org, login):
+    login(org["coordinator"])
+    other = org["other"].id
+    person = org["people"]["other"].id
+    for url in (
+        f"/coordinator/units/{other}",
+        f"/coordinator/people/{person}",
+        f"/coordinator/?unit={other}",
+        f"/coordinator/people?unit={other}",
+        f"/coordinator/export/people.csv?unit={other}",
+        f"/coordinator/export/matrix.xlsx?unit={other}",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_admin_sees_every_unit(client, db, org, login, make_user):
+    login(make_user(Role.ADMIN, unit=None))
+    page = client.get("/coordinator/").get_data(as_text=True)
+    assert "Unit C" in page
+    assert client.get(f"/coordinator/people/{org['people']['other'].id}").status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.PEACEKEEPER, Role.COMMANDER])
+def test_peacekeepers_and_commanders_cannot_reach_coordinator_pages(
+    client, db, org, login, make_user, role
+):
+    login(make_user(role))
+    for url in ("/coordinator/", f"/coordinator/units/{org['unit'].id}", "/coordinator/people",
+                f"/coordinator/people/{org['people']['overdue'].id}",
+                "/coordinator/export/people.csv"):  # fmt: skip
+        assert client.get(url).status_code == 403, url
+
+
+def test_unit_page_uses_a_fixed_number_of_queries(client, db, org, login, make_user, count_queries):
+    login(org["coordinator"])
+    url = f"/coordinator/units/{org['unit'].id}"
+
+    def queries() -> int:
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200
+        return len(statements)
+
+    small = queries()
+    for number in range(30):
+        person = make_user(full_name=f"Extra {number}")
+        if number % 3 == 0:
+            pass_module(person)
+    assert queries() == small
+
+
+def test_exports_match_the_filtered_list(client, db, org, login):
+    import csv as csv_module
+    import io
+
+    import openpyxl
+
+    login(org["coordinator"])
+    csv = client.get("/coordinator/export/people.csv?status=overdue")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    lines = list(csv_module.reader(io.StringIO(csv.data.decode("utf-8-sig"))))
+    assert lines[0][:6] == ["full_name", "service_number", "category", "unit", "module", "status"]
+    names = sorted(line[0] for line in lines[1:])
+    assert names == ["Vera Sub", "Vera Sub", "Xena Overdue", "Xena Overdue"]
+    xlsx = client.get(f"/coordinator/export/matrix.xlsx?unit={org['unit'].id}")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("unit", "country", "module")
+    basics = [r for r in rows[1:] if r[0] == "Unit A" and r[2] == "Conduct basics"]
+    assert basics and basics[0][4:9] == (5, 1, 1, 2, 1)
+
+
+def test_completions_per_month_count_each_month_of_the_last_year(app, db, org):
+    from app.services import reporting
+
+    completion = db.session.scalar(
+        sa.select(Completion).where(Completion.user_id == org["people"]["complete"].id)
+    )
+    completion.completed_at = utcnow().replace(day=1, hour=0) - timedelta(days=40)
+    db.session.commit()
+    trend = reporting.completions_by_month(None)
+    assert len(trend) == 12 and trend[-1][0] == utcnow().strftime("%Y-%m")
+    assert trend[-1][1] == 1  # the expiring person's completion, this month
+    assert trend[-3][1] == 1 and sum(n for _, n in trend) == 2
+    assert reporting.completions_by_month([org["other"].id]) == [(m, 0) for m, _ in trend]
