@@ -16,7 +16,7 @@ from app.models import (
     QuizAttempt,
 )
 from app.services import quiz, training
-from tests.fixtures import answers_for, count, post, start
+from tests.fixtures import answers_for, count, load_revised_modules, post, start
 
 
 def test_my_training_lists_modules_for_my_category_and_position(client, modules, make_user, login):
@@ -165,21 +165,12 @@ def test_expired_completion_shows_expired_and_allows_retake(client, db, modules,
 def test_new_version_keeps_the_version_a_completion_was_earned_on(
     client, db, modules, make_user, login, tmp_path
 ):
-    from app.services import content
-    from tests.fixtures import DATA
-
     login(make_user())
     attempt_id = start(client)
     post(client, f"/training/attempts/{attempt_id}", answers_for(db, attempt_id))
     first = db.session.scalar(sa.select(Completion)).module_version_id
 
-    changed = tmp_path / "modules"
-    changed.mkdir()
-    for path in (DATA / "modules").glob("*.md"):
-        text = path.read_text()
-        (changed / path.name).write_text(text.replace("Accept no gift.", "Accept no gift, ever."))
-    results = {r.slug: r for r in content.sync_modules(changed)}
-    db.session.commit()
+    results = load_revised_modules(tmp_path / "modules")
     assert results["basics"].action == "updated" and results["basics"].version == 2
 
     current = db.session.scalar(

@@ -9,7 +9,7 @@ import pytest
 from app.models import Mission, PersonnelCategory, Position, Role, Unit
 from app.models.types import utcnow
 from app.services import certificates, readiness, training
-from tests.fixtures import move_expiry, pass_module
+from tests.fixtures import load_revised_modules, move_expiry, pass_module
 
 FAR = 200  # days: beyond the 30-day expiring window
 
@@ -184,17 +184,8 @@ def test_other_roles_cannot_reach_the_board(client, battalion, login, make_user,
 def test_a_completion_of_an_older_version_stays_valid_until_it_expires(
     db, modules, make_user, tmp_path
 ):
-    from app.services import content
-    from tests.fixtures import DATA
-
     person = ready_person(make_user)
-    revised = tmp_path / "modules"
-    revised.mkdir()
-    for path in (DATA / "modules").glob("*.md"):
-        text = path.read_text()
-        (revised / path.name).write_text(text.replace("Accept no gift.", "Accept no gift, ever."))
-    results = {r.slug: r for r in content.sync_modules(revised)}
-    db.session.commit()
+    results = load_revised_modules(tmp_path / "modules")
     assert results["basics"].action == "updated"
 
     assert verdict(person).status == readiness.Readiness.READY
