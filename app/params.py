@@ -1,4 +1,4 @@
-"""Strict reading of the numbers in addresses: ids and page numbers never crash a page.
+"""Strict reading of addresses: ids, page numbers and text in a path never crash a page.
 
 `str.isdigit()` accepts '²' or '٣', which `int()` then refuses or reads, and ids past
 2⁶³ make PostgreSQL fail on a bigint comparison. Every id, in the path or the query
@@ -8,7 +8,7 @@ string, goes through `parse_id`: plain ASCII digits within the 64-bit signed ran
 from __future__ import annotations
 
 from flask import abort, request
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
 # The range of PostgreSQL's bigint, and of SQLite's integer.
 MAX_ID = 2**63 - 1
@@ -83,3 +83,11 @@ class IdConverter(IntegerConverter):
     def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
+class TextConverter(UnicodeConverter):
+    """`<name>` in routes: any text but a NUL character, which PostgreSQL refuses; else 404."""
+
+    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")

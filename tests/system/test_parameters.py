@@ -205,6 +205,17 @@ def test_ids_in_addresses_that_no_record_can_have_answer_404(app, client, site, 
                     assert client.post(url).status_code in (400, 403, 404, 405), url
 
 
+@pytest.mark.parametrize("who", [Role.PEACEKEEPER, Role.COORDINATOR, Role.COMMANDER, Role.ADMIN])
+def test_text_in_addresses_holding_a_nul_answers_404(app, client, site, login, who):
+    login(site["person"] if who == Role.PEACEKEEPER else site["staff"][who])
+    valid = valid_path_values(site)
+    for rule in get_routes(app):
+        texts = [name for name in rule.arguments if f"<int:{name}>" not in rule.rule]
+        for name in texts:
+            url = build(rule, {**valid, name: "x%00y"})
+            assert client.get(url).status_code in (403, 404), url
+
+
 def test_page_numbers_past_the_databases_integers_answer_404(client, site, login):
     login(site["staff"][Role.ADMIN])
     for path in ("/coordinator/people", "/admin/users", "/admin/audit"):
