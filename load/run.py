@@ -86,11 +86,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    workers: str,
+    application: str = "app:create_app()",
+    probe: str = "/login",
+) -> subprocess.Popen[bytes]:
+    """Start gunicorn (sync workers) on a port; return once `probe` answers."""
     command = [
         str(BIN / "gunicorn"),
-        *("--workers", setting("LOAD_WORKERS"), "--timeout", "120"),
-        *("--bind", f"127.0.0.1:{port}", "app:create_app()"),
+        *("--workers", workers, "--worker-class", "sync", "--timeout", "120"),
+        *("--bind", f"127.0.0.1:{port}", application),
     ]
     say(" ".join(command))
     with log.open("wb") as output:
@@ -103,7 +111,7 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited; see {log}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=10):
                 return server
         except OSError:
             time.sleep(0.2)
@@ -211,8 +219,10 @@ def main() -> int:
         "DEMO_MODE": "0",
         "SECRET_KEY": secrets.token_hex(32),
         "PUBLIC_BASE_URL": "https://training.example.org",
-        # Every simulated peacekeeper signs in from this one machine's address.
+        # Every simulated peacekeeper signs in from this one machine's address, and each
+        # downloads far more PDFs than a person would: the limits would refuse the load.
         "LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",
+        "PDF_LIMIT_PER_USER": "10000 per minute",
         "LOAD_PASSWORD": password,
         "LOAD_ACCOUNTS": str(output / "accounts.json"),
         "LOAD_ATTEMPT_LOG": str(output / "attempts.jsonl"),
@@ -228,7 +238,7 @@ def main() -> int:
          "--output", env["LOAD_ACCOUNTS"]], env)  # fmt: skip
 
     port = free_port()
-    server = start_server(env, port, output / "gunicorn.log")
+    server = start_server(env, port, output / "gunicorn.log", setting("LOAD_WORKERS"))
     try:
         locust = subprocess.run(  # noqa: S603  (our own virtualenv's locust)
             [
