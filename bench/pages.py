@@ -347,7 +347,8 @@ def report(targets: list[Target], bench: Bench, database: str) -> bool:
     print()
     print(
         f"HTTP: gunicorn {WORKERS} sync workers for each server, wrk -t{args.threads} "
-        f"-c{args.connections}, {args.rounds} rounds of {args.duration:g} s, {database}"
+        f"-c{args.connections}, {args.rounds} rounds of {args.duration:g} s, {database}; "
+        f"load average {os.getloadavg()[1]:.1f} on {os.cpu_count()} cores"
     )
     header = f"{'request':<40}{'req/s':>8}{'ratio':>8}{'goal':>8}{'p50 ms':>9}{'p99 ms':>9}  runs"
     print(header)

@@ -6,7 +6,9 @@
 3. Runs locust headless (load/locustfile.py) with LOAD_USERS users for LOAD_DURATION.
 4. Checks that every attempt the peacekeepers submitted is in the database, submitted,
    graded as expected, and, when passed, has its completion and certificate.
-5. Prints requests, failures and the p50/p95/p99 response times, overall and per page.
+5. Prints requests, failures and the p50/p95/p99 response times, overall and per page,
+   and where the machine's CPU went during the run (gunicorn, locust, PostgreSQL, other
+   work), which says what limits a run.
 
 Exits with status 1 on any failed request or any missing or wrong attempt. The files of
 the run (locust's CSV statistics, the attempt log, the server's log) are kept in
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -41,6 +44,8 @@ SETTINGS = {
     "LOAD_WORKERS": "4",
     "LOAD_OUTPUT": str(ROOT / "instance" / "load"),
 }
+GOAL_P50_MS = 100
+GOAL_P99_MS = 1000
 
 
 def setting(name: str) -> str:
@@ -129,6 +134,67 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
+def process_seconds(pid: int) -> float:
+    """Return the CPU time (user and system) a process has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(parent: int) -> list[int]:
+    """Return the processes whose parent is `parent`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def machine_seconds() -> tuple[float, float]:
+    """Return the CPU time all cores have been busy, and their time in all, so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = values
+    busy = user + nice + system + irq + softirq + steal
+    return busy / os.sysconf("SC_CLK_TCK"), (busy + idle + iowait) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(server: subprocess.Popen[bytes], url: str) -> dict[str, float]:
+    """Return the CPU time used so far by gunicorn, its database's backends and the machine."""
+    with connect(url) as connection:
+        backends = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    busy, total = machine_seconds()
+    snapshot = {f"pg:{pid}": process_seconds(pid) for (pid,) in backends}
+    snapshot["gunicorn"] = sum(map(process_seconds, [server.pid, *children(server.pid)]))
+    snapshot["locust"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    snapshot["locust"] += resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
+    return {**snapshot, "busy": busy, "total": total}
+
+
+def report_cpu(before: dict[str, float], after: dict[str, float]) -> None:
+    """Print where the machine's CPU time went between two snapshots."""
+
+    def used(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    total, busy = used("total"), used("busy")
+    database = sum(used(key) for key in after if key.startswith("pg:"))
+    parts = {"gunicorn": used("gunicorn"), "locust": used("locust"), "PostgreSQL": database}
+    shown = ", ".join(f"{name} {seconds:,.0f} s" for name, seconds in parts.items())
+    print(
+        f"CPU during the run ({os.cpu_count()} cores, {total:,.0f} core-seconds): busy "
+        f"{busy:,.0f} s ({busy / total:.0%}): {shown}, other work "
+        f"{busy - sum(parts.values()):,.0f} s"
+    )
+
+
 def check_attempts(url: str, log: Path) -> tuple[int, list[str]]:
     """Return the number of attempts submitted and what is wrong with them in the database."""
     submitted = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -202,6 +268,8 @@ def report(stats: Path) -> tuple[int, int]:
     for name, count, failed, times in [*lines, ("all requests", requests, failures, overall)]:
         p50, p95, p99 = (percentile(times, share) for share in (0.50, 0.95, 0.99))
         print(f"{name[:45]:<46}{count:>8}{failed:>8}{p50:>8}{p95:>8}{p99:>8}")
+    met = "met" if p50 <= GOAL_P50_MS and p99 <= GOAL_P99_MS else "not met"
+    print(f"Goal over all requests: p50 <= {GOAL_P50_MS} ms and p99 <= {GOAL_P99_MS:,} ms: {met}")
     return requests, failures
 
 
@@ -240,6 +308,7 @@ def main() -> int:
     port = free_port()
     server = start_server(env, port, output / "gunicorn.log", setting("LOAD_WORKERS"))
     try:
+        before = cpu_snapshot(server, url)
         locust = subprocess.run(  # noqa: S603  (our own virtualenv's locust)
             [
                 str(BIN / "locust"),
@@ -253,6 +322,7 @@ def main() -> int:
             env=env,
             check=False,
         )
+        after = cpu_snapshot(server, url)
     finally:
         stop_server(server)
 
@@ -263,6 +333,7 @@ def main() -> int:
     print(f"Attempts submitted: {submitted}; missing or wrong in the database: {len(problems)}")
     for problem in problems[:20]:
         print(f"  {problem}")
+    report_cpu(before, after)
     print(f"Requests: {requests}, failed: {failures}. Files of this run: {output}")
     return 1 if failures or problems or locust.returncode or not submitted else 0
 
