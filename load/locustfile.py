@@ -7,7 +7,9 @@ now and then, as people do), and downloads a certificate or their training recor
 
 Every submitted attempt is written to LOAD_ATTEMPT_LOG (one JSON line: attempt id,
 username, whether it should have passed), so the runner can check afterwards that each
-one is in the database as submitted. Settings come from the environment:
+one is in the database as submitted. A line marked "sending" comes first: when the run
+stops a peacekeeper during the submission, the runner knows the attempt was in flight.
+Settings come from the environment:
 
 LOAD_ACCOUNTS      the JSON file load/seed.py wrote (usernames and answer key)
 LOAD_PASSWORD      the seeded accounts' password
@@ -116,16 +118,20 @@ class Peacekeeper(HttpUser):
             correct = ANSWERS[slug][question]
             chosen = correct if right else [o for o in options if o not in correct][:1]
             form += [(f"q{question}", option) for option in chosen]
+        entry = {"attempt": int(match.group(1)), "user": self.username, "passed": right}
+        self.log({**entry, "sending": True})
         if self.post_redirect(url, "/training/attempts/[id] [POST]", form) != url:
             return
-        with ATTEMPT_LOG.open("a") as log:
-            log.write(
-                json.dumps({"attempt": int(match.group(1)), "user": self.username, "passed": right})
-                + "\n"
-            )
+        self.log(entry)
         result = self.page(url, "/training/attempts/[id]")
         if result is not None and right and "/training/certificates/" not in result:
             self.fail("result page", "a passed attempt's result page links no certificate")
+
+    @staticmethod
+    def log(entry: dict[str, Any]) -> None:
+        """Append one line to the attempt log."""
+        with ATTEMPT_LOG.open("a") as log:
+            log.write(json.dumps(entry) + "\n")
 
     def download(self, url: str, name: str) -> None:
         with self.client.get(url, name=name, catch_response=True) as response:

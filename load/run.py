@@ -28,7 +28,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -195,13 +195,29 @@ def report_cpu(before: dict[str, float], after: dict[str, float]) -> None:
     )
 
 
-def check_attempts(url: str, log: Path) -> tuple[int, list[str]]:
-    """Return the number of attempts submitted and what is wrong with them in the database."""
-    submitted = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+class AttemptCheck(NamedTuple):
+    """The attempts the peacekeepers submitted, as found in the database."""
+
+    submitted: int
+    found: int
+    # Sent when the run stopped, the answer never read: stored or not, but if stored, right.
+    in_flight: int
+    problems: list[str]
+
+
+def check_attempts(url: str, log: Path) -> AttemptCheck:
+    """Check that every attempt the peacekeepers submitted is stored, graded as answered."""
+    lines = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    submitted = [entry for entry in lines if not entry.get("sending")]
     expected = {entry["attempt"]: entry for entry in submitted}
     problems = []
     if len(expected) != len(submitted):
         problems.append(f"{len(submitted) - len(expected)} attempts were submitted twice")
+    in_flight = {
+        entry["attempt"]: entry
+        for entry in lines
+        if entry.get("sending") and entry["attempt"] not in expected
+    }
     with connect(url) as connection:
         rows = connection.execute(
             """
@@ -213,12 +229,16 @@ def check_attempts(url: str, log: Path) -> tuple[int, list[str]]:
             LEFT JOIN certificate cert ON cert.completion_id = c.id
             WHERE a.id = ANY(%s)
             """,
-            [list(expected)],
+            [list(expected) + list(in_flight)],
         ).fetchall()
         stored = connection.execute(
             "SELECT count(*) FROM quiz_attempt WHERE submitted_at IS NOT NULL"
         ).fetchone()
     found = {row[0]: row for row in rows}
+    # An attempt in flight at the end counts if the server stored it, and must be right.
+    expected.update(
+        (key, entry) for key, entry in in_flight.items() if key in found and found[key][2]
+    )
     for attempt_id, entry in expected.items():
         row = found.get(attempt_id)
         if row is None:
@@ -235,7 +255,8 @@ def check_attempts(url: str, log: Path) -> tuple[int, list[str]]:
             problems.append(f"attempt {attempt_id} of {username} passed without a certificate")
     if stored and stored[0] != len(expected):
         problems.append(f"{stored[0]} submitted attempts stored, {len(expected)} submitted")
-    return len(expected), problems
+    present = sum(1 for key in expected if key in found and found[key][2])
+    return AttemptCheck(len(expected), present, len(in_flight), problems)
 
 
 def percentile(times: dict[int, int], share: float) -> int:
@@ -328,14 +349,17 @@ def main() -> int:
 
     print()
     requests, failures = report(output / "locust.json")
-    submitted, problems = check_attempts(url, output / "attempts.jsonl")
+    check = check_attempts(url, output / "attempts.jsonl")
     print()
-    print(f"Attempts submitted: {submitted}; missing or wrong in the database: {len(problems)}")
-    for problem in problems[:20]:
+    print(
+        f"Attempts submitted: {check.submitted}; found in the database: {check.found}; "
+        f"problems: {len(check.problems)} (in flight when the run stopped: {check.in_flight})"
+    )
+    for problem in check.problems[:20]:
         print(f"  {problem}")
     report_cpu(before, after)
     print(f"Requests: {requests}, failed: {failures}. Files of this run: {output}")
-    return 1 if failures or problems or locust.returncode or not submitted else 0
+    return 1 if failures or check.problems or locust.returncode or not check.submitted else 0
 
 
 if __name__ == "__main__":
