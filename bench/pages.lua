@@ -7,7 +7,8 @@
 --          "submitted" (302 to the attempt's result page)
 -- MODE     "cycle" through the requests, or send each "once": a thread stops when its
 --          requests run out
--- THREADS  wrk's -t: thread n takes every THREADS-th line from line n
+-- THREADS  wrk's -t: once, thread n takes every THREADS-th line from line n; cycling,
+--          every thread takes every line
 -- AGENT    the User-Agent the sessions were started with
 --
 -- done() prints one line, "RESULT {...}" (JSON), and "WRONG ..." with the first answer
@@ -42,7 +43,7 @@ function init(args)
   answered, started, last = 0, 0, 0
   local line_number = 0
   for line in io.lines(file) do
-    if line_number % total == number then
+    if mode == "cycle" or line_number % total == number then
       local method, path, cookie, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$")
       local headers = { ["User-Agent"] = agent }
       if cookie ~= "" then
@@ -57,6 +58,7 @@ function init(args)
     end
     line_number = line_number + 1
   end
+  assert(#requests > 0, "no request for thread " .. number .. " in " .. file)
 end
 
 function request()

@@ -121,6 +121,7 @@ class Bench:
     urls: dict[str, str]
     files: Path
     versions: list[int] = field(default_factory=list)
+    module: str = ""
     people: int = 0
 
     def line_file(self, name: str, lines: Iterable[str]) -> Path:
@@ -241,10 +242,10 @@ def ready_for_quiz(person: User, version: ModuleVersion) -> None:
         attestation.attest(person, version)
 
 
-def seed_readers(bench: Bench) -> dict[str, list[str]]:
+def seed_readers(bench: Bench) -> dict[int, str]:
     """Seed the people who read and download: every module passed but the last.
 
-    Return the request lines of each measured GET.
+    Return the code of a certificate of each, by person.
     """
     with bench.app.app_context():
         key = answer_key()
@@ -253,6 +254,7 @@ def seed_readers(bench: Bench) -> dict[str, list[str]]:
         if len(versions) < 2:
             raise SystemExit("The bench needs at least two mandatory modules per person.")
         bench.versions = [version.id for version in versions]
+        bench.module = versions[-1].slug
         for person in people:
             for version in versions[:-1]:
                 ready_for_quiz(person, version)
@@ -261,26 +263,33 @@ def seed_readers(bench: Bench) -> dict[str, list[str]]:
             ready_for_quiz(person, versions[-1])
         db.session.commit()
         codes = {
-            person.id: db.session.scalar(
-                sa.select(Certificate.code)
-                .join(Completion)
-                .where(Completion.user_id == person.id)
-                .order_by(Certificate.id)
-                .limit(1)
+            person.id: str(
+                db.session.scalar(
+                    sa.select(Certificate.code)
+                    .join(Completion)
+                    .where(Completion.user_id == person.id)
+                    .order_by(Certificate.id)
+                    .limit(1)
+                )
             )
             for person in people
         }
-        module = versions[-1].slug
         bench.people = len(people)
         db.session.remove()
+    return codes
+
+
+def reader_files(bench: Bench, codes: dict[int, str]) -> dict[str, Path]:
+    """Sign the readers in afresh (sessions end when idle); return each GET's request file."""
     lines: dict[str, list[str]] = {"training": [], "module": [], "certificate": [], "record": []}
     for person_id, code in codes.items():
         cookie, _token = sign_in(bench.app, person_id)
         lines["training"].append(f"GET\t/training/\t{cookie}\t")
-        lines["module"].append(f"GET\t/training/{module}\t{cookie}\t")
+        lines["module"].append(f"GET\t/training/{bench.module}\t{cookie}\t")
         lines["certificate"].append(f"GET\t/training/certificates/{code}.pdf\t{cookie}\t")
         lines["record"].append(f"GET\t/training/record.pdf\t{cookie}\t")
-    return lines
+    files = {key: bench.line_file(key, request_lines) for key, request_lines in lines.items()}
+    return {**files, "hello": bench.line_file("hello", ["GET\t/\t\t"])}
 
 
 def seed_pool(bench: Bench, size: int) -> tuple[list[str], list[int]]:
@@ -360,21 +369,26 @@ def report(targets: list[Target], bench: Bench, database: str) -> bool:
             for run, base in zip(target.runs, hello.runs, strict=True)
             if base.rate
         ]
+        ratio = statistics.median(ratios) if ratios else math.nan
         bad = [run for run in target.runs if not run.valid]
         valid = valid and not bad
         goal = f">={target.goal:.2f}" if target.goal else ""
         verdict = ""
         if bad:
-            verdict = f"  INVALID: {sum(r.wrong for r in bad)} wrong answers"
-            verdict += f", {sum(r.socket_errors for r in bad)} socket errors"
-            verdict += f" (e.g. {next((r.example for r in bad if r.example), '-')})"
+            reasons = [
+                f"{sum(r.wrong for r in bad)} wrong answers",
+                f"{sum(r.socket_errors for r in bad)} socket errors",
+                f"{sum(1 for r in bad if not r.answered)} runs without an answer",
+            ]
+            example = next((f" (e.g. {r.example})" for r in bad if r.example), "")
+            verdict = f"  INVALID: {', '.join(reasons)}{example}"
         elif target.goal:
-            verdict = "  met" if statistics.median(ratios) >= target.goal else "  not met"
+            verdict = "  met" if ratio >= target.goal else "  not met"
         short = [f"{run.seconds:.0f}s" for run in target.runs if run.exhausted]
         note = f" (pool ran out: {', '.join(short)})" if short else ""
         print(
             f"{target.label:<40}{statistics.median(r.rate for r in target.runs):>8.0f}"
-            f"{statistics.median(ratios):>8.3f}{goal:>8}"
+            f"{ratio:>8.3f}{goal:>8}"
             f"{statistics.median(r.p50_ms for r in target.runs):>9.1f}"
             f"{statistics.median(r.p99_ms for r in target.runs):>9.1f}"
             f"  {len(target.runs)}{verdict}{note}"
@@ -386,9 +400,8 @@ def measure(bench: Bench) -> bool:
     """Warm up, then measure every request round after round; print the table."""
     args = bench.args
     say(f"seeding {args.readers} readers")
-    reads = seed_readers(bench)
-    files = {key: bench.line_file(key, lines) for key, lines in reads.items()}
-    files["hello"] = bench.line_file("hello", ["GET\t/\t\t"])
+    readers = seed_readers(bench)
+    files = reader_files(bench, readers)
     targets = [Target(t.key, t.label, t.expect, t.goal) for t in TARGETS]
     # The warm-up downloads every PDF once (so stored or cached) and gives the quiz's rate.
     warm = {}
@@ -401,9 +414,10 @@ def measure(bench: Bench) -> bool:
         run = warm[target.key]
         say(f"warm-up {target.label}: {run.rate:.0f} req/s" + ("" if run.valid else " INVALID"))
     size = max(50, math.ceil(warm["submit"].rate * args.duration * POOL_MARGIN))
-    say(f"drawing {args.rounds} pools of {size} attempts for the quiz submit")
-    pools = [seed_pool(bench, size) for _round in range(args.rounds)]
-    for number, pool in enumerate(pools, start=1):
+    say(f"each round's quiz submit: a pool of {size} fresh attempts")
+    for number in range(1, args.rounds + 1):
+        files = reader_files(bench, readers)
+        pool = seed_pool(bench, size)
         for target in targets:
             if target.key == "submit":
                 run = measure_submit(bench, target, pool, args.duration)
@@ -447,8 +461,7 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it with `scripts/system-packages wrk`.")
-    shutil.rmtree(args.output, ignore_errors=True)
-    args.output.mkdir(parents=True)
+    args.output.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_hex(32)
     database = choose_database(args.output / "bench.db", args.sqlite)
     env = server_environment(database, secret)
@@ -456,6 +469,7 @@ def main() -> int:
     for command in ([*flask, "db", "upgrade"], [*flask, "modules", "sync"]):
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
     files = args.output / "requests"
+    shutil.rmtree(files, ignore_errors=True)
     files.mkdir()
     bench = Bench(create_app(bench_config(database, secret)), args, {}, files)
     servers = []
