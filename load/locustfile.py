@@ -25,9 +25,9 @@ import random
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from locust import HttpUser, between, task
+from locust import FastHttpUser, between, task
 
 ACCOUNTS = json.loads(Path(os.environ["LOAD_ACCOUNTS"]).read_text())
 ANSWERS: dict[str, dict[str, list[str]]] = ACCOUNTS["answers"]
@@ -45,7 +45,7 @@ _unused_accounts = iter(ACCOUNTS["usernames"])
 rng = random.Random()  # noqa: S311  (a mix of behaviours, not secrets)
 
 
-class Peacekeeper(HttpUser):
+class Peacekeeper(FastHttpUser):
     """One peacekeeper taking their mandatory training."""
 
     wait_time = between(1, 4)
@@ -55,16 +55,9 @@ class Peacekeeper(HttpUser):
             self.username = next(_unused_accounts)
         except StopIteration:
             raise RuntimeError("more simulated peacekeepers than seeded accounts") from None
-        token = self.csrf(self.client.get("/login", name="/login").text)
-        with self.client.post(
-            "/login",
-            data={"csrf_token": token, "username": self.username, "password": PASSWORD},
-            allow_redirects=False,
-            catch_response=True,
-            name="/login [POST]",
-        ) as response:
-            if response.status_code != 302:
-                response.failure(f"sign-in answered {response.status_code}, not a redirect")
+        page = self.page("/login", "/login")
+        form = {"csrf_token": self.csrf(page or ""), "username": self.username}
+        self.post_redirect("/login", "/login [POST]", {**form, "password": PASSWORD})
 
     @task
     def train(self) -> None:
@@ -149,7 +142,12 @@ class Peacekeeper(HttpUser):
     def post_redirect(self, url: str, name: str, data: Any) -> str | None:
         """POST a form that must answer with a redirect; return where it leads."""
         with self.client.post(
-            url, data=data, name=name, allow_redirects=False, catch_response=True
+            url,
+            data=urlencode(data),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            name=name,
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             if response.status_code != 302:
                 response.failure(f"answered {response.status_code}, not a redirect")
