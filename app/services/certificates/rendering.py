@@ -21,7 +21,7 @@ from flask_babel import format_date, gettext, ngettext
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from app.models import Certificate, PersonnelCategory, User
+from app.models import Certificate, ModuleVersion, PersonnelCategory, User
 from app.models.types import utcnow
 from app.services import curriculum, signing
 from app.services.certificates.claims import certificate_claim, record_claim
@@ -88,8 +88,10 @@ def load_design(root: Path, kind: str = MODULE_CERTIFICATE) -> Design:
 
 def qr_data_uri(url: str) -> str:
     """Return the QR code of a URL as a PNG data URI (faster to lay out than SVG)."""
-    # A fixed mask: choosing the best of eight costs more than rendering the page.
-    return str(segno.make(url, error="m", mask=0).png_data_uri(scale=4, border=2))
+    # A fixed mask: choosing the best of eight costs more than rendering the page. One
+    # pixel per module: the designs draw it `image-rendering: pixelated` (no smoothing in
+    # the PDF), so it prints as sharp as a larger image, and writing it costs a third.
+    return str(segno.make(url, error="m", mask=0).png_data_uri(scale=1, border=2))
 
 
 def document_data(certificate: Certificate, base_url: str | None = None) -> dict[str, Any]:
@@ -122,17 +124,47 @@ def document_data(certificate: Certificate, base_url: str | None = None) -> dict
     }
 
 
+@dataclass(frozen=True)
+class RecordContent:
+    """What a person's training record lists: their latest certificates, and what is missing."""
+
+    user: User
+    held: list[Certificate]
+    missing: list[str]
+
+
+def record_content(user: User, versions: Sequence[ModuleVersion] | None = None) -> RecordContent:
+    """Look up what a person's training record lists (`versions`: their mandatory modules)."""
+    if versions is None:
+        versions = curriculum.required_versions(user)
+    held = current_certificates(user, versions)
+    return record_content_of(user, versions, held)
+
+
+def record_content_of(
+    user: User, versions: Sequence[ModuleVersion], held: list[Certificate]
+) -> RecordContent:
+    """Return what a record lists, from the person's mandatory modules and latest certificates."""
+    missing = sorted({v.title for v in versions} - {c.module_title for c in held})
+    return RecordContent(user, held, missing)
+
+
 def consolidated_data(
-    user: User, now: datetime | None = None, base_url: str | None = None
+    user: User,
+    now: datetime | None = None,
+    base_url: str | None = None,
+    content: RecordContent | None = None,
 ) -> dict[str, Any]:
     """Return the plain values of a person's consolidated certificate.
 
     Its QR code verifies every certificate it lists at once; its signature covers the
-    person's name and every module listed.
+    person's name and every module listed. `content`, if given, is what it lists,
+    already looked up.
     """
     now = now or utcnow()
     base_url = base_url or site_url()
-    held = current_certificates(user)
+    content = content or record_content(user)
+    held = content.held
     codes = [c.code for c in held]
     claim = record_claim(user.full_name, held)
     payload = signing.sign(claim, signing.signing_key())
@@ -162,9 +194,7 @@ def consolidated_data(
             }
             for c in held
         ],
-        "missing": sorted(
-            {v.title for v in curriculum.required_versions(user)} - {c.module_title for c in held}
-        ),
+        "missing": content.missing,
         "verify_url": link,
         "signed_verify_url": signed_link,
         "qr": qr_data_uri(signed_link),

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import AuditAction, Role, User
 from app.models.organisation import new_session_token
 from app.models.types import utcnow
-from app.services import accounts, audit
+from app.services import accounts, audit, pending
 from app.services.roster.model import (
     Action,
     LinkedAccount,
@@ -56,6 +56,8 @@ def apply(checked: Preview) -> ImportResult:
     ]
     if updates:
         db.session.execute(sa.update(User), updates)
+        # A name, unit or date printed on their training records may have changed.
+        pending.render_later(user_ids=[update["id"] for update in updates])
     db.session.flush()
 
     created = [
