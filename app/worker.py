@@ -26,7 +26,7 @@ from flask import Flask, current_app, has_app_context
 from flask_babel import gettext
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
 from app.models import Certificate, PrintJob, Unit, User
@@ -115,11 +115,13 @@ def init_app(app: Flask) -> None:
     """Hand the documents a change makes due to the background once it is committed."""
     if not sa.event.contains(Session, "after_commit", documents_committed):
         sa.event.listen(Session, "after_commit", documents_committed)
-        sa.event.listen(Session, "after_rollback", pending.forget)
+        sa.event.listen(Session, "after_soft_rollback", documents_rolled_back)
 
 
 def documents_committed(session: Session) -> None:
     """Queue the documents a committed change made due; delete the files it discarded."""
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint: the change is not committed yet
     due = pending.take(session)
     if due is None:
         return
@@ -131,6 +133,13 @@ def documents_committed(session: Session) -> None:
     except Exception:
         # The change is committed: a document not rendered now is on its first download.
         log.exception("Documents due after a commit were not handed to the background")
+
+
+def documents_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """Forget the documents a change made due when the change is rolled back."""
+    # A savepoint rolled back (a retried insert) leaves the rest of the change standing.
+    if previous.parent is None:
+        pending.forget(session)
 
 
 def enqueue_documents(due: DueDocuments) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 import time
 import zipfile
 from datetime import date, timedelta
@@ -17,7 +16,7 @@ from app import worker
 from app.models import Document, DocumentChunk, PrintJob, PrintJobFile, PrintJobStatus, Role
 from app.models.types import utcnow
 from app.services import printing, training
-from tests.fixtures import count, move_expiry, pass_module, post
+from tests.fixtures import count, move_expiry, pass_module, pdf_text, post
 
 STATUS_URL = re.compile(r"/commander/print/([\w-]+)$")
 REFRESH = '<meta http-equiv="refresh" content="2">'
@@ -86,15 +85,6 @@ def job_of(response):
     match = STATUS_URL.search(response.headers["Location"])
     assert response.status_code == 303 and match, response.status_code
     return match.group(1)
-
-
-def pdf_text(pdf, tmp_path, page=None):
-    path = tmp_path / "printed.pdf"
-    path.write_bytes(pdf)
-    pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run(
-        ["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
 
 
 # The output ----------------------------------------------------------------------------

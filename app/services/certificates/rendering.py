@@ -6,6 +6,7 @@ WeasyPrint gets plain values and a URL fetcher that serves only the design's own
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -232,6 +233,23 @@ def render_documents(
     a JSON attachment; a title, if given, names the file in its metadata.
     """
     design = load_design(design_root.resolve(), kind)
+    # One at a time in a process: the cached design (its fonts above all) is shared, and
+    # WeasyPrint does not promise it can be used by two threads at once. Several
+    # processes render side by side.
+    with _rendering:
+        return _render(design, documents, kind, credential, title)
+
+
+_rendering = threading.Lock()
+
+
+def _render(
+    design: Design,
+    documents: Sequence[dict[str, Any]],
+    kind: str,
+    credential: dict[str, Any] | None,
+    title: str | None,
+) -> bytes:
     options: dict[str, Any] = {
         "pdf_variant": PDF_VARIANT,
         "attachments": [credential_attachment(design, credential)] if credential else [],
