@@ -304,10 +304,16 @@ def render_batch(
 
 
 def render_records(user_ids: list[int], base_url: str) -> list[tuple[int, StoredRecord]]:
-    """Render and store a chunk of people's training records, committing them together."""
+    """Render and store a chunk of people's training records that changed, committing each.
+
+    One at a time: on SQLite a write held across the chunk would hold back the other
+    workers for as long.
+    """
+    rendered = []
     with printing.chunk_people(user_ids) as people:
-        rendered = printing.store_records(people, base_url)
-        db.session.commit()
+        for person in people:
+            rendered.append(printing.store_record(person, base_url))
+            db.session.commit()
     return rendered
 
 

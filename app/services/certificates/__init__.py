@@ -67,6 +67,7 @@ from app.services.certificates.rendering import (
     qr_data_uri,
     record_content,
     record_content_of,
+    render_counted,
     render_documents,
     render_pdf,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "record_content_of",
     "record_credential",
     "record_gaps",
+    "render_counted",
     "render_documents",
     "render_pdf",
     "revocation_list",

@@ -215,8 +215,21 @@ def render_pdf(
     The credential (by default `data["credential"]`, as document_data and
     consolidated_data give it) is embedded as a JSON attachment.
     """
+    return render_counted(design_root, data, kind, credential=credential)[0]
+
+
+def render_counted(
+    design_root: Path,
+    data: dict[str, Any],
+    kind: str = MODULE_CERTIFICATE,
+    *,
+    credential: dict[str, Any] | None = None,
+) -> tuple[bytes, int]:
+    """Render one document as render_pdf does; return it and its number of pages."""
     credential = credential if credential is not None else data.get("credential")
-    return render_documents(design_root, [data], kind, credential=credential)
+    design = load_design(design_root.resolve(), kind)
+    with _rendering:
+        return _render(design, [data], kind, credential, None)
 
 
 def render_documents(
@@ -237,7 +250,7 @@ def render_documents(
     # WeasyPrint does not promise it can be used by two threads at once. Several
     # processes render side by side.
     with _rendering:
-        return _render(design, documents, kind, credential, title)
+        return _render(design, documents, kind, credential, title)[0]
 
 
 _rendering = threading.Lock()
@@ -249,7 +262,7 @@ def _render(
     kind: str,
     credential: dict[str, Any] | None,
     title: str | None,
-) -> bytes:
+) -> tuple[bytes, int]:
     options: dict[str, Any] = {
         "pdf_variant": PDF_VARIANT,
         "attachments": [credential_attachment(design, credential)] if credential else [],
@@ -267,7 +280,7 @@ def _render(
         document.metadata.title = title
     pdf = document.write_pdf(**options)
     assert pdf is not None
-    return bytes(pdf)
+    return bytes(pdf), len(document.pages)
 
 
 def credential_attachment(design: Design, credential: dict[str, Any]) -> weasyprint.Attachment:

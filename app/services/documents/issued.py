@@ -57,10 +57,12 @@ def certificate_document(certificate: Certificate, base_url: str | None = None) 
     found = servable(fingerprint)
     if found is not None:
         return found
-    pdf = certificates.render_pdf(design_root(), certificates.document_data(certificate, base_url))
+    data = certificates.document_data(certificate, base_url)
+    pdf, pages = certificates.render_counted(design_root(), data)
     return keep(
         DocumentKind.CERTIFICATE,
         pdf,
+        pages,
         fingerprint,
         signing.signing_key().kid,
         user_id=certificate.completion.user_id,
@@ -83,12 +85,10 @@ def record_document(
     found = servable(fingerprint)
     if found is not None:
         return found
-    pdf = certificates.render_pdf(
-        design_root(),
-        certificates.consolidated_data(user, now, base_url, content),
-        certificates.CONSOLIDATED,
-    )
-    return keep(DocumentKind.RECORD, pdf, fingerprint, signing.signing_key().kid, user_id=user.id)
+    data = certificates.consolidated_data(user, now, base_url, content)
+    pdf, pages = certificates.render_counted(design_root(), data, certificates.CONSOLIDATED)
+    key_id = signing.signing_key().kid
+    return keep(DocumentKind.RECORD, pdf, pages, fingerprint, key_id, user_id=user.id)
 
 
 def stored_records(

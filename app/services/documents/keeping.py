@@ -8,7 +8,6 @@ from io import BytesIO
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from pypdf import PdfReader
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -43,6 +42,7 @@ def servable(fingerprint: str) -> Document | None:
 def keep(
     kind: DocumentKind,
     pdf: bytes,
+    pages: int,
     fingerprint: str,
     key_id: str,
     *,
@@ -55,7 +55,6 @@ def keep(
     at once), theirs is kept and returned, and these bytes are dropped. On PostgreSQL
     the insert waits for the other transaction, on SQLite for its write lock.
     """
-    pages = len(PdfReader(BytesIO(pdf)).pages)
     dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
     inserted = db.session.execute(
         dialect.insert(Document)

@@ -60,17 +60,14 @@ def chunk_people(user_ids: list[int]) -> Iterator[list[User]]:
         yield [by_id[user_id] for user_id in user_ids]
 
 
-def store_records(people: list[User], base_url: str) -> list[tuple[int, StoredRecord]]:
-    """Render and store the training records of people whose record changed: (person, file).
+def store_record(person: User, base_url: str) -> tuple[int, StoredRecord]:
+    """Return a person's training record as stored, rendering and storing it if it changed.
 
-    Each is the same archival, signed PDF as the person downloads themselves; its links
-    point to `base_url`.
+    The same archival, signed PDF as the person downloads themselves; its links point
+    to `base_url`.
     """
-    stored = []
-    for person in people:
-        document = documents.record_document(person, base_url)
-        stored.append((person.id, StoredRecord(document.digest, document.pages)))
-    return stored
+    document = documents.record_document(person, base_url)
+    return person.id, StoredRecord(document.digest, document.pages)
 
 
 def merge_records(records: Iterable[StoredRecord], target: BinaryIO, title: str) -> int:
