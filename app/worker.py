@@ -159,22 +159,12 @@ def enqueue_documents(due: DueDocuments) -> None:
 
 def render_documents_in_app(app: Flask, due: DueDocuments) -> None:
     """Render due documents in a thread of this process, in the application's context."""
-    with app.app_context():
-        try:
-            render_due(due)
-        except Exception:
-            log.exception("Documents could not be rendered; they will be on first download")
+    in_app(app, functools.partial(render_due, due), "Documents due could not be rendered")
 
 
 def render_queued_documents(due: DueDocuments) -> None:
     """Render due documents for the Redis queue, building the application if needed."""
-    if has_app_context():
-        render_due(due)
-        return
-    from app import create_app
-
-    with create_app().app_context():
-        render_due(due)
+    in_built_app(functools.partial(render_due, due))
 
 
 def render_due(due: DueDocuments) -> None:
@@ -196,23 +186,33 @@ def render_due(due: DueDocuments) -> None:
 
 def run_in_app(app: Flask, base_url: str) -> None:
     """Run the next job in turn in a thread of this process, in the application's context."""
-    with app.app_context():
-        try:
-            run_next(base_url)
-        except Exception:
-            # Nobody waits on this thread's result: say what went wrong in the log.
-            log.exception("A print job could not be run")
+    in_app(app, functools.partial(run_next, base_url), "A print job could not be run")
 
 
 def run_queued_job(base_url: str) -> None:
     """Run the next job in turn for the Redis queue, building the application if needed."""
+    in_built_app(functools.partial(run_next, base_url))
+
+
+def in_app(app: Flask, step: Callable[[], object], failure: str) -> None:
+    """Take a step in a thread of this process, in the application's context."""
+    with app.app_context():
+        try:
+            step()
+        except Exception:
+            # Nobody waits on this thread's result: say what went wrong in the log.
+            log.exception(failure)
+
+
+def in_built_app(step: Callable[[], object]) -> None:
+    """Take a step for the Redis queue, in the application's context, building it if needed."""
     if has_app_context():
-        run_next(base_url)
+        step()
         return
     from app import create_app
 
     with create_app().app_context():
-        run_next(base_url)
+        step()
 
 
 def run_next(base_url: str) -> PrintJob | None:

@@ -387,16 +387,22 @@ def test_a_large_print_file_is_sent_in_pieces_with_its_length(
 # Other stores ------------------------------------------------------------------------------
 
 
-def test_documents_can_be_kept_in_a_directory(
-    app, client, db, modules, make_user, login, unit, renders, monkeypatch, tmp_path
-):
-    monkeypatch.setitem(app.config, "DOCUMENT_STORE", str(tmp_path))
+def first_download(db, client, make_user, login):
+    """Have a learner pass and download their certificate: (learner, address, PDF, document)."""
     learner = make_user()
     certificate = pass_module(learner)
     login(learner)
     url = f"/training/certificates/{certificate.code}.pdf"
     pdf = client.get(url).data
     (document,) = stored(db, DocumentKind.CERTIFICATE)
+    return learner, url, pdf, document
+
+
+def test_documents_can_be_kept_in_a_directory(
+    app, client, db, modules, make_user, login, unit, renders, monkeypatch, tmp_path
+):
+    monkeypatch.setitem(app.config, "DOCUMENT_STORE", str(tmp_path))
+    learner, url, pdf, document = first_download(db, client, make_user, login)
     assert (tmp_path / document.digest[:2] / document.digest).read_bytes() == pdf
     assert count(DocumentChunk) == 0
     assert client.get(url).data == pdf and len(renders) == 1
@@ -426,12 +432,7 @@ def test_documents_can_be_kept_in_an_s3_bucket(
         documents.s3_client.cache_clear()
         boto3.client("s3").create_bucket(Bucket="blue-beret")
         monkeypatch.setitem(app.config, "DOCUMENT_STORE", "s3://blue-beret/documents")
-        learner = make_user()
-        certificate = pass_module(learner)
-        login(learner)
-        url = f"/training/certificates/{certificate.code}.pdf"
-        pdf = client.get(url).data
-        (document,) = stored(db, DocumentKind.CERTIFICATE)
+        _learner, url, pdf, document = first_download(db, client, make_user, login)
         kept = boto3.client("s3").get_object(
             Bucket="blue-beret", Key=f"documents/{document.digest}"
         )
