@@ -281,6 +281,11 @@ def test_completion_revocation_and_renaming_hand_the_record_to_the_background(
     db.session.commit()
     assert [due.user_ids for due in due_documents] == [{learner.id}]
     render_due(due_documents)
+    # A new e-mail address is not printed on the record: nothing to render.
+    new_address = "GH-1,Renamed Person,military_contingent,UNIT-A,,gh1@example.org,"
+    roster.apply(roster.preview(csv_file(new_address), [unit]))
+    db.session.commit()
+    assert due_documents == []
     assert len(stored(db, DocumentKind.RECORD, user_id=learner.id)) == 3
     rendered = len(renders)
     with app.test_request_context():

@@ -22,6 +22,11 @@ from app.services.roster.model import (
     RosterRow,
 )
 
+# What a training record prints of a person (the position decides the modules it lists).
+PRINTED = frozenset(
+    {"full_name", "service_number", "category", "unit", "position", "deployment_date"}
+)
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -56,8 +61,14 @@ def apply(checked: Preview) -> ImportResult:
     ]
     if updates:
         db.session.execute(sa.update(User), updates)
-        # A name, unit or date printed on their training records may have changed.
-        pending.render_later(user_ids=[update["id"] for update in updates])
+    # Their training records show the new name, unit, category or deployment date.
+    pending.render_later(
+        user_ids=[
+            row.user_id
+            for row in checked.rows
+            if row.action == Action.UPDATE and row.user_id and PRINTED.intersection(row.changes)
+        ]
+    )
     db.session.flush()
 
     created = [
