@@ -304,16 +304,13 @@ def render_batch(
 
 
 def render_records(user_ids: list[int], base_url: str) -> list[tuple[int, StoredRecord]]:
-    """Render and store a chunk of people's training records that changed, committing each.
+    """Render and store the training records that changed of a chunk of people.
 
-    One at a time: on SQLite a write held across the chunk would hold back the other
-    workers for as long.
+    One commit for the chunk, once all are rendered (a commit waits for the disk).
     """
-    rendered = []
     with printing.chunk_people(user_ids) as people:
-        for person in people:
-            rendered.append(printing.store_record(person, base_url))
-            db.session.commit()
+        rendered = printing.store_records(people, base_url)
+        db.session.commit()
     return rendered
 
 

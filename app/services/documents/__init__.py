@@ -6,10 +6,13 @@ name of the package's modules is available here.
 
 from app.services.documents.issued import (
     SLICE,
+    RenderedRecord,
     StoredRecord,
     certificate_document,
     own_session,
     record_document,
+    record_documents,
+    render_record,
     stored_records,
 )
 from app.services.documents.keeping import (
@@ -39,6 +42,7 @@ __all__ = [
     "DatabaseStore",
     "DirectoryStore",
     "DocumentStore",
+    "RenderedRecord",
     "S3Store",
     "StoredRecord",
     "certificate_document",
@@ -52,6 +56,8 @@ __all__ = [
     "published_keys",
     "read",
     "record_document",
+    "record_documents",
+    "render_record",
     "s3_client",
     "servable",
     "store_for",

@@ -85,10 +85,63 @@ def record_document(
     found = servable(fingerprint)
     if found is not None:
         return found
+    return render_record(content, fingerprint, now, base_url).keep()
+
+
+def record_documents(
+    people: Sequence[User], base_url: str, now: datetime | None = None
+) -> list[Document]:
+    """Return people's training records as stored, rendering those that changed.
+
+    Those rendered are stored together once all are rendered: on SQLite the write lock
+    is then held only while they are stored, not while the others render.
+    """
+    now = now or utcnow()
+    found: dict[int, Document] = {}
+    rendered = []
+    for person in people:
+        content = certificates.record_content(person)
+        fingerprint = fingerprints.record(content, now, base_url)
+        document = servable(fingerprint)
+        if document is not None:
+            found[person.id] = document
+        else:
+            rendered.append(render_record(content, fingerprint, now, base_url))
+    for record in rendered:
+        found[record.user_id] = record.keep()
+    return [found[person.id] for person in people]
+
+
+@dataclass(frozen=True)
+class RenderedRecord:
+    """A training record rendered, not stored yet."""
+
+    user_id: int
+    pdf: bytes
+    pages: int
+    fingerprint: str
+    key_id: str
+
+    def keep(self) -> Document:
+        """Store it (once, whoever else rendered it at the same time)."""
+        return keep(
+            DocumentKind.RECORD,
+            self.pdf,
+            self.pages,
+            self.fingerprint,
+            self.key_id,
+            user_id=self.user_id,
+        )
+
+
+def render_record(
+    content: certificates.RecordContent, fingerprint: str, now: datetime, base_url: str
+) -> RenderedRecord:
+    """Render a training record as it stands (`content`, looked up at `now`)."""
+    user = content.user
     data = certificates.consolidated_data(user, now, base_url, content)
     pdf, pages = certificates.render_counted(design_root(), data, certificates.CONSOLIDATED)
-    key_id = signing.signing_key().kid
-    return keep(DocumentKind.RECORD, pdf, pages, fingerprint, key_id, user_id=user.id)
+    return RenderedRecord(user.id, pdf, pages, fingerprint, signing.signing_key().kid)
 
 
 def stored_records(

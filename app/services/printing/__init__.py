@@ -12,7 +12,7 @@ from app.services.printing.batches import (
     merge_records,
     plan,
     safe_name,
-    store_record,
+    store_records,
     unique_name,
     zip_records,
 )
@@ -72,7 +72,7 @@ __all__ = [
     "ready_ids",
     "refuse_too_many_jobs",
     "safe_name",
-    "store_record",
+    "store_records",
     "unique_name",
     "zip_records",
 ]

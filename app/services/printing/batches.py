@@ -60,14 +60,17 @@ def chunk_people(user_ids: list[int]) -> Iterator[list[User]]:
         yield [by_id[user_id] for user_id in user_ids]
 
 
-def store_record(person: User, base_url: str) -> tuple[int, StoredRecord]:
-    """Return a person's training record as stored, rendering and storing it if it changed.
+def store_records(people: list[User], base_url: str) -> list[tuple[int, StoredRecord]]:
+    """Return people's training records as stored: (person, file), rendering those that changed.
 
-    The same archival, signed PDF as the person downloads themselves; its links point
-    to `base_url`.
+    Each is the same archival, signed PDF as the person downloads themselves; its links
+    point to `base_url`.
     """
-    document = documents.record_document(person, base_url)
-    return person.id, StoredRecord(document.digest, document.pages)
+    stored = documents.record_documents(people, base_url)
+    return [
+        (person.id, StoredRecord(document.digest, document.pages))
+        for person, document in zip(people, stored, strict=True)
+    ]
 
 
 def merge_records(records: Iterable[StoredRecord], target: BinaryIO, title: str) -> int:
