@@ -33,6 +33,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_errorhandlers(app)
     register_cli(app)
     register_headers(app)
+    register_jobs(app)
     return app
 
 
@@ -121,6 +122,12 @@ def register_cli(app: Flask) -> None:
     from app.cli import register
 
     register(app)
+
+
+def register_jobs(app: Flask) -> None:
+    from app import worker
+
+    worker.init_app(app)
 
 
 def register_headers(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one file per domain area."""
 
 from app.models.audit import AuditAction, AuditEntry
+from app.models.documents import Document, DocumentChunk, DocumentKind
 from app.models.organisation import (
     CATEGORY_LABELS,
     Mission,
@@ -35,6 +36,9 @@ __all__ = [
     "Certificate",
     "Completion",
     "CurriculumRequirement",
+    "Document",
+    "DocumentChunk",
+    "DocumentKind",
     "Mission",
     "MissionAnnex",
     "ModuleVersion",

@@ -1,4 +1,5 @@
-"""Requests that arrive together take effect once: certificate issue and roster import.
+"""Requests that arrive together take effect once: certificate issue, its first download and
+roster import.
 
 Each race runs 20 threads, each with its own test client holding the same signed-in
 session (as 20 tabs, or an impatient double click, would), released at one moment by a
@@ -18,8 +19,26 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.models import Certificate, Completion, QuizAttempt, Role, RosterUpload, User
-from tests.fixtures import answers_for, count, csrf_token, csv_file, post, start, upload_and_preview
+from app.models import (
+    Certificate,
+    Completion,
+    Document,
+    DocumentChunk,
+    QuizAttempt,
+    Role,
+    RosterUpload,
+    User,
+)
+from tests.fixtures import (
+    answers_for,
+    count,
+    csrf_token,
+    csv_file,
+    pass_module,
+    post,
+    start,
+    upload_and_preview,
+)
 
 # Twenty threads, each with its own connection, must see what the others commit.
 pytestmark = pytest.mark.committing
@@ -124,6 +143,29 @@ def test_twenty_submissions_of_a_failing_attempt_record_one_failure_and_no_certi
     assert count(Completion) == 0 and count(Certificate) == 0
     # The learner may try again: the failed attempt does not block a new one.
     assert start(client) != attempt_id
+
+
+# Certificate download
+
+
+def test_twenty_downloads_of_a_certificate_not_rendered_yet_store_it_once(
+    app, client, db, modules, make_user, login
+):
+    learner = make_user()
+    certificate = pass_module(learner)
+    login(learner)
+    tab = same_session(app, client)
+
+    responses = together(lambda: tab().get(f"/training/certificates/{certificate.code}.pdf"))
+
+    # Every download gets the same file, rendered by whichever got there first.
+    assert [r.status_code for r in responses] == [200] * THREADS
+    assert len({r.data for r in responses}) == 1
+    assert len({r.headers["ETag"] for r in responses}) == 1
+    (document,) = db.session.scalars(sa.select(Document)).all()
+    assert responses[0].headers["ETag"] == f'"{document.digest}"'
+    chunks = db.session.scalars(sa.select(DocumentChunk.digest)).all()
+    assert chunks == [document.digest]
 
 
 # Roster import
