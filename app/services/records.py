@@ -54,13 +54,18 @@ class Latest:
 
 def latest_completions(user_id: int, module_ids: Collection[int]) -> Latest:
     """Return the person's latest completion of each module that counts, and latest revoked."""
-    latest = Latest()
     rows = db.session.execute(
         sa.select(Completion, Certificate.revoked_at)
         .outerjoin(Certificate, Certificate.completion_id == Completion.id)
         .where(Completion.user_id == user_id, Completion.module_id.in_(module_ids))
         .order_by(Completion.expires_at)
     )
+    return latest_of(rows)
+
+
+def latest_of(rows: Iterable[tuple[Completion, datetime | None]]) -> Latest:
+    """Pick the latest completions from (completion, revoked at) pairs in order of expiry."""
+    latest = Latest()
     for completion, revoked_at in rows:
         if revoked_at is None:
             latest.counting[completion.module_id] = completion  # the latest expiry wins

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -17,11 +19,12 @@ from app.models import (
     Completion,
     ModuleVersion,
     QuizAttempt,
-    TrainingModule,
     User,
 )
 from app.models.types import utcnow
-from app.services import curriculum, records
+from app.services import records
+from app.services.content import published
+from app.services.content.published import ModuleContent
 
 # Other services ask this module for a person's mandatory modules.
 
@@ -49,7 +52,7 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 @dataclass(frozen=True)
 class ModuleStatus:
-    version: ModuleVersion
+    version: ModuleContent
     status: Status
     # The completion that counts: the latest expiry whose certificate is not revoked.
     completion: Completion | None
@@ -75,30 +78,84 @@ class ModuleStatus:
 
 
 def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatus]:
-    """Return the status of each mandatory module, in four queries whatever their number."""
-    now = now or utcnow()
-    versions = curriculum.required_versions(user)
+    """Return the status of each mandatory module, in three queries whatever their number."""
+    versions = published.required_versions(user)
     module_ids = [version.module_id for version in versions]
     latest = records.latest_completions(user.id, module_ids)
-    completions, revoked = latest.counting, latest.revoked
-    attempts = db.session.execute(
+    return _statuses(user, versions, latest, _submitted(user, module_ids), now)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What My training shows: each mandatory module's status, and every certificate."""
+
+    statuses: list[ModuleStatus]
+    # Newest first, revoked ones and those of modules no longer mandatory included.
+    certificates: list[Certificate]
+
+
+def overview(user: User, now: datetime | None = None) -> Overview:
+    """Return the person's mandatory modules and certificates, in three queries.
+
+    Their completions are read once, with the certificates, for both.
+    """
+    versions = published.required_versions(user)
+    module_ids = {version.module_id for version in versions}
+    held = db.session.execute(
+        sa.select(Completion, Certificate)
+        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
+        .where(Completion.user_id == user.id)
+        .order_by(Completion.expires_at)
+    ).all()
+    latest = records.latest_of(
+        (completion, certificate.revoked_at if certificate else None)
+        for completion, certificate in held
+        if completion.module_id in module_ids
+    )
+    certificates = sorted(
+        (certificate for _, certificate in held if certificate is not None),
+        key=lambda certificate: certificate.issued_at,
+        reverse=True,
+    )
+    statuses = _statuses(user, versions, latest, _submitted(user, module_ids), now)
+    return Overview(statuses, certificates)
+
+
+def _submitted(user: User, module_ids: Collection[int]) -> dict[int, int]:
+    """Count the person's submitted attempts per module, for the modules they started."""
+    rows = db.session.execute(
         sa.select(ModuleVersion.module_id, sa.func.count(QuizAttempt.submitted_at))
         .join(QuizAttempt.module_version)
         .where(QuizAttempt.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
         .group_by(ModuleVersion.module_id)
     )
-    submitted = dict(attempts.all())
-    attested = dict(
-        db.session.execute(
-            sa.select(Attestation.module_version_id, Attestation.attested_at)
-            .join(Attestation.module_version)
-            .where(
-                Attestation.user_id == user.id,
-                Attestation.module_version_id.in_([version.id for version in versions]),
-                Attestation.content_hash == ModuleVersion.content_hash,
-            )
-        ).all()
-    )
+    return dict(rows.all())
+
+
+def _statuses(
+    user: User,
+    versions: Sequence[ModuleContent],
+    latest: records.Latest,
+    submitted: dict[int, int],
+    now: datetime | None = None,
+) -> list[ModuleStatus]:
+    """Decide the status of each version from the person's completions and undertakings.
+
+    `submitted` counts the submitted attempts per module (absent: none was started).
+    """
+    now = now or utcnow()
+    completions, revoked = latest.counting, latest.revoked
+    hashes = {version.id: version.content_hash for version in versions}
+    attested = {
+        version_id: attested_at
+        for version_id, content_hash, attested_at in db.session.execute(
+            sa.select(
+                Attestation.module_version_id, Attestation.content_hash, Attestation.attested_at
+            ).where(Attestation.user_id == user.id, Attestation.module_version_id.in_(hashes))
+        )
+        # An undertaking counts for the content it was given for.
+        if hashes[version_id] == content_hash
+    }
     statuses = []
     for version in versions:
         status, completion, revoked_at = _standing(
@@ -138,22 +195,62 @@ def _standing(
     return (Status.FAILED if submitted else Status.IN_PROGRESS), None, None
 
 
+def required_version(user: User, slug: str) -> ModuleContent | None:
+    """Return the current version of a module if it is mandatory for the person."""
+    return next((v for v in published.required_versions(user) if v.slug == slug), None)
+
+
 def module_status(user: User, slug: str) -> ModuleStatus | None:
     """Return the status of one mandatory module, or None if it is not required."""
-    return next((s for s in module_statuses(user) if s.version.slug == slug), None)
+    version = required_version(user, slug)
+    if version is None:
+        return None
+    return module_page(user, version).status
 
 
-def current_version(slug: str) -> ModuleVersion | None:
-    """Return the published version of a module."""
-    return db.session.scalar(
-        sa.select(ModuleVersion)
-        .join(TrainingModule)
-        .where(
-            TrainingModule.slug == slug,
-            ModuleVersion.is_current,
-            TrainingModule.retired_at.is_(None),
-        )
+class AttemptSummary(NamedTuple):
+    """An attempt as a list of attempts shows it, without its questions and answers."""
+
+    id: int
+    module_version_id: int
+    score: int | None
+    passed: bool | None
+    started_at: datetime
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ModulePage:
+    """Where a person stands in one module, and every attempt they made at it."""
+
+    status: ModuleStatus
+    # Newest first, whatever the version.
+    attempts: list[AttemptSummary]
+
+    @property
+    def attempts_at_version(self) -> list[AttemptSummary]:
+        """Return the attempts at the version the module page shows."""
+        return [a for a in self.attempts if a.module_version_id == self.status.version.id]
+
+
+def module_page(user: User, version: ModuleContent) -> ModulePage:
+    """Return the person's status in a module and their attempts at it, in three queries."""
+    rows = db.session.execute(
+        sa.select(*(getattr(QuizAttempt, name) for name in AttemptSummary._fields))
+        .join(QuizAttempt.module_version)
+        .where(QuizAttempt.user_id == user.id, ModuleVersion.module_id == version.module_id)
+        .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
     )
+    attempts = [AttemptSummary(*row) for row in rows]
+    submitted = {version.module_id: sum(a.submitted_at is not None for a in attempts)}
+    latest = records.latest_completions(user.id, [version.module_id])
+    [status] = _statuses(user, [version], latest, submitted if attempts else {})
+    return ModulePage(status, attempts)
+
+
+def current_version(slug: str) -> ModuleContent | None:
+    """Return the published version of a module."""
+    return published.current_version(slug)
 
 
 def earned_certificate(attempt: QuizAttempt) -> Certificate | None:
