@@ -172,13 +172,17 @@ def annex_for(mission_code: str | None) -> MissionAnnex | None:
     )
 
 
+# Built once: My training asks it on every view.
+ANNEX_OF_UNIT = (
+    sa.select(MissionAnnex)
+    .join(Mission, Mission.code == MissionAnnex.mission_code)
+    .join(Unit, Unit.mission_id == Mission.id)
+    .where(Unit.id == sa.bindparam("unit_id"))
+)
+
+
 def annex_for_person(user: User) -> MissionAnnex | None:
     """Return the annex of the mission a person's unit serves in, if it has one."""
     if user.unit_id is None:
         return None
-    return db.session.scalar(
-        sa.select(MissionAnnex)
-        .join(Mission, Mission.code == MissionAnnex.mission_code)
-        .join(Unit, Unit.mission_id == Mission.id)
-        .where(Unit.id == user.unit_id)
-    )
+    return db.session.scalar(ANNEX_OF_UNIT, {"unit_id": user.unit_id})

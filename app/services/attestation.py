@@ -13,6 +13,8 @@ from app.services.content.published import ModuleContent
 
 def find(user: User, version: ModuleContent) -> Attestation | None:
     """Return the person's attestation of this exact version, if they gave one."""
+    if version.attestation is None:
+        return None  # only a version that asks for an undertaking can have one
     return db.session.scalar(
         sa.select(Attestation).where(
             Attestation.user_id == user.id,

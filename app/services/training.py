@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import records
+from app.services import attestation, records
 from app.services.content import published
 from app.services.content.published import ModuleContent
 
@@ -77,12 +77,51 @@ class ModuleStatus:
         )
 
 
+# The queries of the learner's pages, built once: building a statement costs about as
+# much Python as running it, and these run on every page view.
+
+# A person's completions with their certificates, by expiry.
+HELD = (
+    sa.select(Completion, Certificate)
+    .outerjoin(Certificate, Certificate.completion_id == Completion.id)
+    .where(Completion.user_id == sa.bindparam("user_id"))
+    .order_by(Completion.expires_at)
+)
+
+
+def _progress_query() -> sa.Select[int, int, int, datetime | None]:
+    """Select per version the person's attempts at its module, submitted ones, undertaking."""
+    attempted = sa.orm.aliased(ModuleVersion)
+    attempts = (
+        sa.select(QuizAttempt.id)
+        .join(attempted, attempted.id == QuizAttempt.module_version_id)
+        .where(
+            QuizAttempt.user_id == sa.bindparam("user_id"),
+            attempted.module_id == ModuleVersion.module_id,
+        )
+    )
+    attested = sa.select(Attestation.attested_at).where(
+        Attestation.user_id == sa.bindparam("user_id"),
+        Attestation.module_version_id == ModuleVersion.id,
+        # An undertaking counts for the content it was given for.
+        Attestation.content_hash == ModuleVersion.content_hash,
+    )
+    return sa.select(
+        ModuleVersion.id,
+        attempts.with_only_columns(sa.func.count()).scalar_subquery(),
+        attempts.with_only_columns(sa.func.count(QuizAttempt.submitted_at)).scalar_subquery(),
+        attested.scalar_subquery(),
+    ).where(ModuleVersion.id.in_(sa.bindparam("version_ids", expanding=True)))
+
+
+PROGRESS = _progress_query()
+
+
 def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatus]:
-    """Return the status of each mandatory module, in three queries whatever their number."""
+    """Return the status of each mandatory module, in two queries whatever their number."""
     versions = published.required_versions(user)
-    module_ids = [version.module_id for version in versions]
-    latest = records.latest_completions(user.id, module_ids)
-    return _statuses(user, versions, latest, _submitted(user, module_ids), now)
+    latest = records.latest_completions(user.id, [version.module_id for version in versions])
+    return _statuses(versions, latest, _progress(user, versions), now)
 
 
 @dataclass(frozen=True)
@@ -95,18 +134,13 @@ class Overview:
 
 
 def overview(user: User, now: datetime | None = None) -> Overview:
-    """Return the person's mandatory modules and certificates, in three queries.
+    """Return the person's mandatory modules and certificates, in two queries.
 
     Their completions are read once, with the certificates, for both.
     """
     versions = published.required_versions(user)
     module_ids = {version.module_id for version in versions}
-    held = db.session.execute(
-        sa.select(Completion, Certificate)
-        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
-        .where(Completion.user_id == user.id)
-        .order_by(Completion.expires_at)
-    ).all()
+    held = db.session.execute(HELD, {"user_id": user.id}).all()
     latest = records.latest_of(
         (completion, certificate.revoked_at if certificate else None)
         for completion, certificate in held
@@ -117,56 +151,43 @@ def overview(user: User, now: datetime | None = None) -> Overview:
         key=lambda certificate: certificate.issued_at,
         reverse=True,
     )
-    statuses = _statuses(user, versions, latest, _submitted(user, module_ids), now)
-    return Overview(statuses, certificates)
+    return Overview(_statuses(versions, latest, _progress(user, versions), now), certificates)
 
 
-def _submitted(user: User, module_ids: Collection[int]) -> dict[int, int]:
-    """Count the person's submitted attempts per module, for the modules they started."""
+# Per version: the submitted attempts at its module (None when none was started), and
+# when the person gave its undertaking.
+Progress = dict[int, tuple[int | None, datetime | None]]
+
+
+def _progress(user: User, versions: Sequence[ModuleContent]) -> Progress:
+    """Read the person's attempts and undertakings for each version, in one query."""
     rows = db.session.execute(
-        sa.select(ModuleVersion.module_id, sa.func.count(QuizAttempt.submitted_at))
-        .join(QuizAttempt.module_version)
-        .where(QuizAttempt.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
-        .group_by(ModuleVersion.module_id)
+        PROGRESS, {"user_id": user.id, "version_ids": [version.id for version in versions]}
     )
-    return dict(rows.all())
+    return {
+        version_id: (submitted if started else None, attested_at)
+        for version_id, started, submitted, attested_at in rows
+    }
 
 
 def _statuses(
-    user: User,
     versions: Sequence[ModuleContent],
     latest: records.Latest,
-    submitted: dict[int, int],
+    progress: Progress,
     now: datetime | None = None,
 ) -> list[ModuleStatus]:
-    """Decide the status of each version from the person's completions and undertakings.
-
-    `submitted` counts the submitted attempts per module (absent: none was started).
-    """
+    """Decide the status of each version from the person's completions and progress."""
     now = now or utcnow()
-    completions, revoked = latest.counting, latest.revoked
-    hashes = {version.id: version.content_hash for version in versions}
-    attested = {
-        version_id: attested_at
-        for version_id, content_hash, attested_at in db.session.execute(
-            sa.select(
-                Attestation.module_version_id, Attestation.content_hash, Attestation.attested_at
-            ).where(Attestation.user_id == user.id, Attestation.module_version_id.in_(hashes))
-        )
-        # An undertaking counts for the content it was given for.
-        if hashes[version_id] == content_hash
-    }
     statuses = []
     for version in versions:
+        submitted, attested_at = progress.get(version.id, (None, None))
         status, completion, revoked_at = _standing(
-            completions.get(version.module_id),
-            revoked.get(version.module_id),
-            submitted.get(version.module_id),
+            latest.counting.get(version.module_id),
+            latest.revoked.get(version.module_id),
+            submitted,
             now,
         )
-        statuses.append(
-            ModuleStatus(version, status, completion, attested.get(version.id), revoked_at)
-        )
+        statuses.append(ModuleStatus(version, status, completion, attested_at, revoked_at))
     return statuses
 
 
@@ -219,6 +240,18 @@ class AttemptSummary(NamedTuple):
     submitted_at: datetime | None
 
 
+# A person's attempts at a module, whatever the version, newest first.
+ATTEMPTS_AT_MODULE = (
+    sa.select(*(getattr(QuizAttempt, name) for name in AttemptSummary._fields))
+    .join(QuizAttempt.module_version)
+    .where(
+        QuizAttempt.user_id == sa.bindparam("user_id"),
+        ModuleVersion.module_id == sa.bindparam("module_id"),
+    )
+    .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
+)
+
+
 @dataclass(frozen=True)
 class ModulePage:
     """Where a person stands in one module, and every attempt they made at it."""
@@ -236,15 +269,14 @@ class ModulePage:
 def module_page(user: User, version: ModuleContent) -> ModulePage:
     """Return the person's status in a module and their attempts at it, in three queries."""
     rows = db.session.execute(
-        sa.select(*(getattr(QuizAttempt, name) for name in AttemptSummary._fields))
-        .join(QuizAttempt.module_version)
-        .where(QuizAttempt.user_id == user.id, ModuleVersion.module_id == version.module_id)
-        .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
+        ATTEMPTS_AT_MODULE, {"user_id": user.id, "module_id": version.module_id}
     )
     attempts = [AttemptSummary(*row) for row in rows]
-    submitted = {version.module_id: sum(a.submitted_at is not None for a in attempts)}
+    submitted = sum(a.submitted_at is not None for a in attempts) if attempts else None
     latest = records.latest_completions(user.id, [version.module_id])
-    [status] = _statuses(user, [version], latest, submitted if attempts else {})
+    undertaking = attestation.find(user, version)
+    progress = {version.id: (submitted, undertaking.attested_at if undertaking else None)}
+    [status] = _statuses([version], latest, progress)
     return ModulePage(status, attempts)
 
 

@@ -47,8 +47,7 @@ def new_code() -> str:
 def issue(completion: Completion) -> Certificate:
     """Issue the certificate of a completion, recording what it states."""
     user, version = completion.user, published.version(completion.module_version_id)
-    # Only a version that asks for an undertaking can have one.
-    undertaking = attestation.find(user, version) if version.attestation else None
+    undertaking = attestation.find(user, version)
     certificate = Certificate(
         # By id: through the relationship, the completion's (absent) certificate is read first.
         completion_id=completion.id,

@@ -29,9 +29,10 @@ from app.models import ContentStamp, ModuleVersion, TrainingModule, User
 from app.models.types import utcnow
 from app.services import curriculum
 
-# The one row of content_stamp, and the query every request makes: built once.
+# The one row of content_stamp, and what reads it: on its own, or along another query.
 STAMP_ID = 1
 STAMP_QUERY = sa.select(ContentStamp.stamp).where(ContentStamp.id == STAMP_ID)
+STAMP = STAMP_QUERY.scalar_subquery()
 
 
 def frozen(value: Any) -> Any:
@@ -157,11 +158,19 @@ class Published:
             return snapshot
 
 
+def read_along(stamp: str | None) -> None:
+    """Keep the stamp another query of this request read (`STAMP`), to check the copy with."""
+    if "published_content" not in g:
+        g.published_stamp = stamp
+
+
 def snapshot() -> Snapshot:
     """Return the content current for this request (or command), checked once per request."""
     held: Snapshot | None = g.get("published_content")
     if held is None:
-        stamp = db.session.scalar(STAMP_QUERY)
+        stamp = (
+            g.pop("published_stamp") if "published_stamp" in g else db.session.scalar(STAMP_QUERY)
+        )
         published = current_app.extensions.setdefault("published_content", Published())
         held = g.published_content = published.at(stamp)
     return held
@@ -199,3 +208,4 @@ def bump() -> None:
         db.session.flush()
     # The caller reads the new content from now on, not what it held before.
     g.pop("published_content", None)
+    g.pop("published_stamp", None)
