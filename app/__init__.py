@@ -67,7 +67,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    templating.install_translations(app)
+    templating.register(app)
     login_manager.init_app(app)
     app.context_processor(template_globals)
 

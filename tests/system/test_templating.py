@@ -1,11 +1,12 @@
-"""Templates translate with the page's catalogue, escaping what is put into the strings."""
+"""Templates translate with the page's catalogue, and render pieces of content only once."""
 
 from __future__ import annotations
 
-from flask import render_template_string
+from flask import render_template_string, template_rendered
 from flask_babel import force_locale, get_translations
 
 from app.templating import page_translations
+from tests.fixtures import load_revised_modules
 
 
 def test_values_put_into_translated_strings_are_escaped(app):
@@ -25,3 +26,29 @@ def test_the_catalogue_follows_a_language_forced_for_a_while(app):
         with force_locale("fr"):
             assert page_translations() is get_translations() is not page
         assert page_translations() is page
+
+
+def rendered_templates(app, client, url, **headers):
+    """Return the templates rendered on their own (not included) for one page."""
+    names: list[str] = []
+
+    def record(_sender, template, context, **_extra):
+        names.append(template.name)
+
+    with template_rendered.connected_to(record, app):
+        assert client.get(url, headers=headers).status_code == 200
+    return names
+
+
+def test_the_sources_a_module_cites_are_rendered_once_per_language_and_version(
+    app, client, db, modules, make_user, login, monkeypatch, tmp_path
+):
+    monkeypatch.setitem(app.config, "LANGUAGES", ["en", "fr"])
+    login(make_user())
+    assert "learner/_sources.html" in rendered_templates(app, client, "/training/basics")
+    assert rendered_templates(app, client, "/training/basics") == ["learner/module.html"]
+    french = rendered_templates(app, client, "/training/basics", **{"Accept-Language": "fr"})
+    assert "learner/_sources.html" in french
+
+    load_revised_modules(tmp_path / "revised")
+    assert "learner/_sources.html" in rendered_templates(app, client, "/training/basics")

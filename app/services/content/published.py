@@ -9,20 +9,22 @@ changes nothing leaves every copy in place.
 
 Only content lives here, never anything about a person: their completions, attempts and
 undertakings are read by each request. A view derived from a version (its sections, say)
-belongs on its `ModuleContent`, computed once per version, never per request.
+belongs on its `ModuleContent`, computed once per version, never per request; a piece of
+page showing only content is rendered once per language (`Snapshot.fragment`).
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g
+from markupsafe import Markup
 
 from app.extensions import db
 from app.models import ContentStamp, ModuleVersion, TrainingModule, User
@@ -113,6 +115,7 @@ class Snapshot:
         self.current = {version.slug: version for version in current}
         self._by_id = {version.id: version for version in current}
         self._required: dict[tuple[str, str], tuple[ModuleContent, ...]] = {}
+        self._fragments: dict[Hashable, Markup] = {}
 
     def version(self, version_id: int) -> ModuleContent | None:
         """Return any version, current or not, by id."""
@@ -135,6 +138,13 @@ class Snapshot:
             found = self._required.setdefault(
                 key, tuple(sorted(versions, key=lambda version: version.title))
             )
+        return found
+
+    def fragment(self, key: Hashable, render: Callable[[], Markup]) -> Markup:
+        """Return a piece of page made only of this content, rendered the first time asked."""
+        found = self._fragments.get(key)
+        if found is None:
+            found = self._fragments.setdefault(key, render())
         return found
 
 
