@@ -21,7 +21,7 @@ from tests.fixtures import answers_for, csrf_token, pass_module, reads_module_co
 pytestmark = pytest.mark.committing
 
 # Every page first reads the person, with the content stamp in the same query.
-MY_TRAINING = 4  # + completions with certificates, attempts and undertakings, mission annex
+MY_TRAINING = 4  # + completions with certificates, attempts and undertakings, the mission
 MODULE_PAGE = 3  # + attempts at the module, completions
 UNDERTAKING = 1  # + the undertaking, on the page of a module that asks for one
 QUIZ = 2  # + the attempt

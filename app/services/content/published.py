@@ -1,7 +1,7 @@
 """The published content, read once per process and shared by every request and thread.
 
-Pages read module versions, their quizzes and who must take which module from here, not
-from the database: each version is decoded once into an immutable `ModuleContent`.
+Pages read module versions, their quizzes, who must take which module and the missions'
+annexes from here, not from the database: each is decoded once into an immutable object.
 Whether the copy is still current costs one tiny query per request, the content stamp,
 which `flask modules sync` changes (`bump`) in the transaction that changes the content:
 every instance sees a sync as soon as it commits, without a restart, and a sync that
@@ -19,6 +19,7 @@ import secrets
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -27,7 +28,7 @@ from flask import current_app, g
 from markupsafe import Markup
 
 from app.extensions import db
-from app.models import ContentStamp, ModuleVersion, TrainingModule, User
+from app.models import ContentStamp, MissionAnnex, ModuleVersion, TrainingModule, User
 from app.models.types import utcnow
 from app.services import curriculum
 
@@ -95,6 +96,30 @@ class ModuleContent:
         )
 
 
+@dataclass(frozen=True)
+class AnnexContent:
+    """A mission's annex as its personnel read it: contacts and rules, decoded once."""
+
+    mission_code: str
+    name: str
+    is_example: bool
+    reviewed_on: date
+    contacts: tuple[Mapping[str, str], ...]
+    body_html: str
+
+    @classmethod
+    def of(cls, annex: MissionAnnex) -> AnnexContent:
+        """Copy a stored annex, its contacts frozen."""
+        return cls(
+            mission_code=annex.mission_code,
+            name=annex.name,
+            is_example=annex.is_example,
+            reviewed_on=annex.reviewed_on,
+            contacts=frozen(annex.contacts),
+            body_html=annex.body_html,
+        )
+
+
 def _versions(*conditions: sa.ColumnExpressionArgument[bool]) -> list[ModuleContent]:
     rows = db.session.execute(
         sa.select(ModuleVersion, TrainingModule.slug).join(TrainingModule).where(*conditions)
@@ -116,6 +141,7 @@ class Snapshot:
         self._by_id = {version.id: version for version in current}
         self._required: dict[tuple[str, str], tuple[ModuleContent, ...]] = {}
         self._fragments: dict[Hashable, Markup] = {}
+        self._annexes: dict[str, AnnexContent] | None = None
 
     def version(self, version_id: int) -> ModuleContent | None:
         """Return any version, current or not, by id."""
@@ -139,6 +165,13 @@ class Snapshot:
                 key, tuple(sorted(versions, key=lambda version: version.title))
             )
         return found
+
+    def annex(self, mission_code: str) -> AnnexContent | None:
+        """Return a mission's annex; every annex is read the first time one is asked for."""
+        if self._annexes is None:
+            annexes = db.session.scalars(sa.select(MissionAnnex))
+            self._annexes = {annex.mission_code: AnnexContent.of(annex) for annex in annexes}
+        return self._annexes.get(mission_code)
 
     def fragment(self, key: Hashable, render: Callable[[], Markup]) -> Markup:
         """Return a piece of page made only of this content, rendered the first time asked."""
@@ -197,6 +230,11 @@ def version(version_id: int) -> ModuleContent:
     if found is None:
         raise LookupError(f"no module version {version_id}")
     return found
+
+
+def annex(mission_code: str) -> AnnexContent | None:
+    """Return the annex of a mission, if it has one."""
+    return snapshot().annex(mission_code)
 
 
 def required_versions(user: User) -> tuple[ModuleContent, ...]:

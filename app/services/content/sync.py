@@ -118,7 +118,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
             results.append(SyncResult(module.slug, "retired", None))
     db.session.flush()
     curriculum.rebuild()
-    annexes.sync_annexes(catalogue.annexes)
+    refreshed = annexes.sync_annexes(catalogue.annexes) or refreshed
     if refreshed or any(result.action != "unchanged" for result in results):
         published.bump()
     return results
