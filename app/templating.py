@@ -2,8 +2,8 @@
 
 Flask-Babel's own template functions look the catalogue up again for every string, which
 on a page of sixty strings costs more than rendering the rest of it: here the catalogue is
-found once per page. The strings, the language chosen and Jinja's escaping of the values
-put into them are the same.
+found once per rendering. The strings, the language chosen and Jinja's escaping of the
+values put into them are the same.
 
 `rendered_content` renders a template that shows only published content (the sources a
 module cites, say) once per language and content stamp, for every page that shows it.
@@ -17,6 +17,8 @@ from typing import Any
 from babel.support import NullTranslations
 from flask import Flask, g, render_template
 from flask_babel import get_locale, get_translations
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from app.services.content import published
@@ -54,15 +56,63 @@ def page_translations() -> NullTranslations:
 
 
 def install_translations(app: Flask) -> None:
-    """Give the templates' gettext functions the page's catalogue (after Flask-Babel's own)."""
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda string: page_translations().ugettext(string),
-        ngettext=lambda singular, plural, n: page_translations().ungettext(singular, plural, n),
-        pgettext=lambda context, string: page_translations().upgettext(context, string),
-        npgettext=lambda context, singular, plural, n: page_translations().unpgettext(
-            context, singular, plural, n
-        ),
-        newstyle=True,
+    """Give the templates gettext functions that find the page's catalogue once per page."""
+    app.jinja_env.globals.update(
+        _=template_gettext,
+        gettext=template_gettext,
+        ngettext=template_ngettext,
+        pgettext=template_pgettext,
+        npgettext=template_npgettext,
     )
-    # `_` straight to gettext: Jinja's alias looks gettext up in the context at every call.
-    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
+
+
+# What follows is Jinja's newstyle gettext (jinja2.ext), but for where the catalogue comes
+# from: found once per rendering and kept on its evaluation context, as extensions may.
+
+
+def _catalogue(eval_ctx: EvalContext) -> NullTranslations:
+    """Return the page's catalogue, kept on the evaluation context of this rendering."""
+    found: NullTranslations | None = getattr(eval_ctx, "catalogue", None)
+    if found is None:
+        found = eval_ctx.catalogue = page_translations()  # type: ignore[attr-defined]
+    return found
+
+
+def _formatted(eval_ctx: EvalContext, translated: str, variables: dict[str, Any]) -> str:
+    # Always a format string, as in Jinja, and its values escaped in an HTML template.
+    text = Markup(translated) if eval_ctx.autoescape else translated  # noqa: S704  (catalogue)
+    return text % variables
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    """Translate a template's string."""
+    return _formatted(eval_ctx, _catalogue(eval_ctx).ugettext(string), variables)
+
+
+@pass_eval_context
+def template_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    """Translate a template's string that depends on a number."""
+    variables.setdefault("num", num)
+    translated = _catalogue(eval_ctx).ungettext(singular, plural, num)
+    return _formatted(eval_ctx, translated, variables)
+
+
+@pass_eval_context
+def template_pgettext(eval_ctx: EvalContext, context: str, string: str, **variables: Any) -> str:
+    """Translate a template's string in a context."""
+    variables.setdefault("context", context)
+    return _formatted(eval_ctx, _catalogue(eval_ctx).upgettext(context, string), variables)
+
+
+@pass_eval_context
+def template_npgettext(
+    eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    """Translate a template's string in a context that depends on a number."""
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    translated = _catalogue(eval_ctx).unpgettext(context, singular, plural, num)
+    return _formatted(eval_ctx, translated, variables)

@@ -19,6 +19,44 @@ def test_values_put_into_translated_strings_are_escaped(app):
     assert page == ("Hello &lt;script&gt;alert(1)&lt;/script&gt;, you need 75% to pass. 2 problems")
 
 
+class Marked:
+    """A catalogue that marks each string with its language, to see which one translated."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def ugettext(self, string: str) -> str:
+        return f"[{self.language}] {string}"
+
+    def ungettext(self, singular: str, plural: str, num: int) -> str:
+        return self.ugettext(singular if num == 1 else plural)
+
+    def upgettext(self, context: str, string: str) -> str:
+        return self.ugettext(f"{context}|{string}")
+
+    def unpgettext(self, context: str, singular: str, plural: str, num: int) -> str:
+        return self.upgettext(context, singular if num == 1 else plural)
+
+
+def test_each_rendering_speaks_the_language_of_its_moment(app, monkeypatch):
+    from app import templating
+
+    monkeypatch.setattr(
+        templating, "get_translations", lambda: Marked(str(templating.get_locale()))
+    )
+    template = (
+        "{{ _('Hello') }} {{ _('100%% sure') }} {{ ngettext('%(num)d day', '%(num)d days', 1) }}"
+        " {{ pgettext('menu', 'Open') }} {{ npgettext('menu', 'Item', 'Items', 3) }}"
+    )
+    with app.test_request_context("/"):
+        assert render_template_string(template) == (
+            "[en] Hello [en] 100% sure [en] 1 day [en] menu|Open [en] menu|Items"
+        )
+        with force_locale("fr"):
+            assert render_template_string("{{ _('Hello') }}") == "[fr] Hello"
+        assert render_template_string("{{ _('Hello') }}") == "[en] Hello"
+
+
 def test_the_catalogue_follows_a_language_forced_for_a_while(app):
     with app.test_request_context("/"):
         page = page_translations()
