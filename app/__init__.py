@@ -60,6 +60,7 @@ class InvalidModules(ModuleError, click.ClickException):
 
 
 def register_extensions(app: Flask) -> None:
+    from app import templating
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -67,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    templating.register(app)
     login_manager.init_app(app)
     app.context_processor(template_globals)
 

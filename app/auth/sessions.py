@@ -16,6 +16,11 @@ from app.models import Role, User
 
 MFA_ROLES = {Role.ADMIN, Role.COORDINATOR}
 
+# The time a session was last seen is written at most this often, so that most pages
+# send no new cookie. A session therefore ends up to this much before its idle limit,
+# never after it.
+SEEN_EVERY_SECONDS = 60
+
 
 MFA_ENROLMENT_ENDPOINTS = {
     "auth.enrol_second_factor",
@@ -62,11 +67,12 @@ def enforce_session_rules() -> Response | None:
         or now - signed_in > config["SESSION_ABSOLUTE_HOURS"] * 3600
     ):
         return session_expired()
-    session["seen_at"] = now
-    # The id, and so the remember-me cookie, carries the time it was last seen.
-    session["_user_id"] = session_id(current_user, signed_in, now, nonce)
-    if session.get("remember"):
-        session["_remember"] = "set"
+    if nonce is None or now - seen >= SEEN_EVERY_SECONDS:
+        session["seen_at"] = now
+        # The id, and so the remember-me cookie, carries the time it was last seen.
+        session["_user_id"] = session_id(current_user, signed_in, now, nonce)
+        if session.get("remember"):
+            session["_remember"] = "set"
     if (
         mfa_required(current_user)
         and not current_user.totp_secret

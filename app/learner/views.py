@@ -14,9 +14,11 @@ from werkzeug.wrappers import Response
 from app import downloads
 from app.extensions import db
 from app.learner import bp
-from app.models import ModuleVersion, QuizAttempt
+from app.models import QuizAttempt
 from app.models.types import utcnow
 from app.services import annexes, attestation, certificates, documents, quiz, training
+from app.services.content import published
+from app.services.content.published import ModuleContent
 
 
 @bp.context_processor
@@ -27,33 +29,38 @@ def mission_annex() -> dict[str, object]:
 
 @bp.route("/")
 def index() -> str:
-    statuses = training.module_statuses(current_user)
+    overview = training.overview(current_user)
     return render_template(
         "learner/index.html",
-        statuses=statuses,
-        certificates=certificates.user_certificates(current_user.id),
+        statuses=overview.statuses,
+        certificates=overview.certificates,
     )
 
 
 @bp.route("/<slug>")
 def module(slug: str) -> str:
-    status = training.module_status(current_user, slug) or abort(404)
-    attempts = quiz.attempts(current_user, status.version)
+    version = training.required_version(current_user, slug) or abort(404)
+    page = training.module_page(current_user, version)
     return render_template(
         "learner/module.html",
-        status=status,
-        attempts=attempts,
-        cooldown=cooldown_message(status.version),
+        status=page.status,
+        attempts=page.attempts_at_version,
+        cooldown=cooldown_message(version, attempts=page.attempts),
         cooldown_minutes=current_app.config["QUIZ_COOLDOWN_MINUTES"],
     )
 
 
-def cooldown_message(version: ModuleVersion, drawn_at: datetime | None = None) -> str | None:
+def cooldown_message(
+    version: ModuleContent,
+    drawn_at: datetime | None = None,
+    attempts: list[training.AttemptSummary] | None = None,
+) -> str | None:
     """Say when the learner may try the quiz again, if they must wait after failing it.
 
-    With `drawn_at`, only for an attempt drawn before the wait began.
+    With `drawn_at`, only for an attempt drawn before the wait began; with `attempts`,
+    from the learner's attempts at the module already read.
     """
-    wait = quiz.cooldown(current_user, version)
+    wait = quiz.cooldown(current_user, version, attempts=attempts)
     if wait is None or (drawn_at is not None and drawn_at >= wait.since):
         return None
     until = wait.until
@@ -121,33 +128,35 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
     if attempt.submitted_at is not None and request.method == "POST":
         flash(_("This attempt had already been submitted; here is its result."), "info")
         return redirect(url_for("learner.attempt", attempt_id=attempt.id))
+    version = published.version(attempt.module_version_id)
     if attempt.submitted_at is not None:
         return render_template(
             "learner/result.html",
             attempt=attempt,
+            version=version,
             questions=quiz.attempt_feedback(attempt),
-            certificate=training.earned_certificate(attempt),
-            cooldown=None if attempt.passed else cooldown_message(attempt.module_version),
+            certificate=training.earned_certificate(attempt) if attempt.passed else None,
+            cooldown=None if attempt.passed else cooldown_message(version),
         )
     errors: dict[str, str] = {}
     answers: dict[str, list[str]] = {}
     if request.method == "POST":
         # An attempt drawn before the second failure, in another tab or ahead of time:
         # grading it during the wait would get round the wait.
-        cooldown = cooldown_message(attempt.module_version, drawn_at=attempt.started_at)
+        cooldown = cooldown_message(version, drawn_at=attempt.started_at)
         if cooldown is not None:
             flash(cooldown, "error")
-            return redirect(url_for("learner.module", slug=attempt.module_version.slug))
+            return redirect(url_for("learner.module", slug=version.slug))
         answers = quiz.parse_answers(request.form, attempt)
         errors = quiz.answer_errors(attempt, answers)
         if not errors:
             if not quiz.submit_attempt(attempt, answers):
                 flash(_("This attempt had already been submitted; here is its result."), "info")
             db.session.commit()
-            return redirect(url_for("learner.attempt", attempt_id=attempt.id))
+            return redirect(url_for("learner.attempt", attempt_id=attempt_id))
     page = render_template(
         "learner/quiz.html",
-        attempt=attempt,
+        version=version,
         questions=quiz.attempt_questions(attempt, answers),
         errors=errors,
     )

@@ -79,6 +79,20 @@ class ModuleVersion(Model):
         return self.module.slug
 
 
+class ContentStamp(Model):
+    """Which state of the published content is current: one row, changed by each sync.
+
+    Every instance keeps the content it read in memory and compares this stamp once per
+    request (services/content/published.py), so a sync is seen everywhere as soon as its
+    transaction commits. A random value, not a counter, so that a state rolled back or
+    restored never reuses a stamp some instance still holds.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stamp: Mapped[str] = mapped_column(sa.String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class MissionAnnex(Model):
     """A mission's own rules and contacts for reporting, loaded from modules/missions/.
 

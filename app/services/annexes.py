@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Mission, MissionAnnex, Unit, User
 from app.services import markdown
+from app.services.content import published
 from app.services.frontmatter import Problem, display_path, field_line, read_front_matter
 
 ANNEX_DIR = "missions"
@@ -137,8 +138,12 @@ def read_annexes(directory: Path) -> list[AnnexSource]:
     return annexes
 
 
-def sync_annexes(annexes: list[AnnexSource]) -> None:
-    """Store the checked annexes, replacing changed ones and removing those deleted."""
+def sync_annexes(annexes: list[AnnexSource]) -> bool:
+    """Store the checked annexes, replacing changed ones and removing those deleted.
+
+    Return whether anything changed.
+    """
+    changed = False
     existing = {a.mission_code: a for a in db.session.scalars(sa.select(MissionAnnex))}
     for source in annexes:
         annex = existing.pop(source.code, None) or MissionAnnex(mission_code=source.code)
@@ -157,10 +162,13 @@ def sync_annexes(annexes: list[AnnexSource]) -> None:
         for name, value in values.items():
             if getattr(annex, name, None) != value:
                 setattr(annex, name, value)
+                changed = True
         db.session.add(annex)
     for annex in existing.values():
         db.session.delete(annex)
+        changed = True
     db.session.flush()
+    return changed
 
 
 def annex_for(mission_code: str | None) -> MissionAnnex | None:
@@ -172,13 +180,17 @@ def annex_for(mission_code: str | None) -> MissionAnnex | None:
     )
 
 
-def annex_for_person(user: User) -> MissionAnnex | None:
+# Built once: My training asks it on every view.
+MISSION_OF_UNIT = (
+    sa.select(Mission.code)
+    .join(Unit, Unit.mission_id == Mission.id)
+    .where(Unit.id == sa.bindparam("unit_id"))
+)
+
+
+def annex_for_person(user: User) -> published.AnnexContent | None:
     """Return the annex of the mission a person's unit serves in, if it has one."""
     if user.unit_id is None:
         return None
-    return db.session.scalar(
-        sa.select(MissionAnnex)
-        .join(Mission, Mission.code == MissionAnnex.mission_code)
-        .join(Unit, Unit.mission_id == Mission.id)
-        .where(Unit.id == user.unit_id)
-    )
+    code = db.session.scalar(MISSION_OF_UNIT, {"unit_id": user.unit_id})
+    return published.annex(code) if code else None

@@ -6,12 +6,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Attestation, ModuleVersion, User
+from app.models import Attestation, User
 from app.models.types import utcnow
+from app.services.content.published import ModuleContent
 
 
-def find(user: User, version: ModuleVersion) -> Attestation | None:
+def find(user: User, version: ModuleContent) -> Attestation | None:
     """Return the person's attestation of this exact version, if they gave one."""
+    if version.attestation is None:
+        return None  # only a version that asks for an undertaking can have one
     return db.session.scalar(
         sa.select(Attestation).where(
             Attestation.user_id == user.id,
@@ -21,7 +24,7 @@ def find(user: User, version: ModuleVersion) -> Attestation | None:
     )
 
 
-def attest(user: User, version: ModuleVersion) -> Attestation:
+def attest(user: User, version: ModuleContent) -> Attestation:
     """Record the person's undertaking for this version; confirming twice keeps the first."""
     existing = find(user, version)
     if existing is not None:

@@ -35,11 +35,17 @@ def applies_to_people() -> sa.ColumnElement[bool]:
     return applies(User.category, User.position)
 
 
+def required_modules(category: str, position: str) -> sa.Select[int]:
+    """Select the ids of the modules mandatory for people of this category and position."""
+    return sa.select(CurriculumRequirement.module_id).where(applies(category, position))
+
+
 def required_versions(user: User) -> list[ModuleVersion]:
-    """Return the current version of every module mandatory for the person, by title."""
-    required = sa.select(CurriculumRequirement.module_id).where(
-        applies(user.category, user.position)
-    )
+    """Return the current version of every module mandatory for the person, by title.
+
+    Stored rows, for those who write; pages read them from `content.published`.
+    """
+    required = required_modules(user.category, user.position)
     return list(
         db.session.scalars(
             sa.select(ModuleVersion)

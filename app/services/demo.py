@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services import certificates, curriculum, records, training
+from app.services.content import published
 
 MISSION = {"code": "DEMO", "name": "United Nations Demonstration Mission"}
 UNITS = [
@@ -199,6 +200,7 @@ def scale(
     module_versions = _scale_modules(mission.code, modules)
     db.session.flush()
     curriculum.rebuild()
+    published.bump()
     user_rows = _scale_people(mission, unit_ids, users, rng, now)
     user_ids = _insert_returning_ids(User, user_rows, lambda done: progress("people", done, users))
     made = _scale_history(user_ids, module_versions, rng, now, progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,11 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import AuditAction, Completion, ModuleVersion, QuizAttempt, User
 from app.models.types import utcnow
 from app.services import audit, certificates, records, training
+from app.services.content import published
+from app.services.content.published import ModuleContent
 
 # Read at each draw, not bound as a default, so that tests can replace the draw.
 _random: random.Random = random.SystemRandom()
@@ -29,8 +33,8 @@ OWN_CATEGORY_MINIMUM = 3
 
 
 def draw_questions(
-    pool: list[dict[str, Any]], count: int, category: str, rng: random.Random
-) -> list[dict[str, Any]]:
+    pool: Sequence[Mapping[str, Any]], count: int, category: str, rng: random.Random
+) -> list[Mapping[str, Any]]:
     """Draw questions for a learner: untagged ones and those tagged for their category.
 
     Questions tagged only for other categories are used only if the pool runs short.
@@ -47,7 +51,7 @@ def draw_questions(
 
 
 def start_attempt(
-    user: User, version: ModuleVersion, rng: random.Random | None = None
+    user: User, version: ModuleContent, rng: random.Random | None = None
 ) -> QuizAttempt:
     """Draw this attempt's questions from the pool, in random order, options shuffled."""
     rng = rng or _random
@@ -57,21 +61,10 @@ def start_attempt(
         order = [option["id"] for option in question["options"]]
         rng.shuffle(order)
         questions.append({"id": question["id"], "options": order})
-    attempt = QuizAttempt(user=user, module_version=version, questions=questions)
+    attempt = QuizAttempt(user=user, module_version_id=version.id, questions=questions)
     db.session.add(attempt)
     db.session.flush()
     return attempt
-
-
-def attempts(user: User, version: ModuleVersion) -> list[QuizAttempt]:
-    """Return the person's attempts at a version's quiz, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(QuizAttempt)
-            .where(QuizAttempt.user_id == user.id, QuizAttempt.module_version_id == version.id)
-            .order_by(QuizAttempt.started_at.desc())
-        )
-    )
 
 
 def find_attempt(user: User, attempt_id: int) -> QuizAttempt | None:
@@ -80,7 +73,7 @@ def find_attempt(user: User, attempt_id: int) -> QuizAttempt | None:
     return attempt if attempt is not None and attempt.user_id == user.id else None
 
 
-def open_attempt(user: User, version: ModuleVersion) -> QuizAttempt | None:
+def open_attempt(user: User, version: ModuleContent) -> QuizAttempt | None:
     """Return the person's latest attempt at this version that is not submitted yet."""
     return db.session.scalar(
         sa.select(QuizAttempt)
@@ -102,30 +95,41 @@ class Cooldown:
     until: datetime
 
 
-def cooldown(user: User, version: ModuleVersion, now: datetime | None = None) -> Cooldown | None:
+def cooldown(
+    user: User,
+    version: ModuleContent,
+    now: datetime | None = None,
+    attempts: Sequence[training.AttemptSummary] | None = None,
+) -> Cooldown | None:
     """Return the wait before the person may try the module's quiz again, if any.
 
     They wait QUIZ_COOLDOWN_MINUTES after failing it twice in a row; None when they may
-    try now.
+    try now. Given the person's `attempts` at the module, already read, it reads nothing.
     """
     minutes = int(current_app.config["QUIZ_COOLDOWN_MINUTES"])
     if minutes <= 0:
         return None
-    latest = db.session.execute(
-        sa.select(QuizAttempt.passed, QuizAttempt.submitted_at)
-        .join(QuizAttempt.module_version)
-        .where(
-            QuizAttempt.user_id == user.id,
-            ModuleVersion.module_id == version.module_id,
-            QuizAttempt.submitted_at.is_not(None),
+    latest: list[tuple[bool | None, datetime]]
+    if attempts is None:
+        rows = db.session.execute(
+            sa.select(QuizAttempt.passed, QuizAttempt.submitted_at)
+            .join(QuizAttempt.module_version)
+            .where(
+                QuizAttempt.user_id == user.id,
+                ModuleVersion.module_id == version.module_id,
+                QuizAttempt.submitted_at.is_not(None),
+            )
+            .order_by(QuizAttempt.submitted_at.desc())
+            .limit(FAILURES_BEFORE_COOLDOWN)
         )
-        .order_by(QuizAttempt.submitted_at.desc())
-        .limit(FAILURES_BEFORE_COOLDOWN)
-    ).all()
+        latest = [(passed, submitted_at) for passed, submitted_at in rows if submitted_at]
+    else:
+        submitted = [(a.passed, a.submitted_at) for a in attempts if a.submitted_at is not None]
+        submitted.sort(key=lambda pair: pair[1], reverse=True)
+        latest = submitted[:FAILURES_BEFORE_COOLDOWN]
     if len(latest) < FAILURES_BEFORE_COOLDOWN or any(passed for passed, _ in latest):
         return None
-    last_failure = latest[0].submitted_at
-    assert last_failure is not None  # only submitted attempts were selected
+    last_failure = latest[0][1]
     until = last_failure + timedelta(minutes=minutes)
     return Cooldown(last_failure, until) if until > (now or utcnow()) else None
 
@@ -162,7 +166,9 @@ def attempt_questions(
     attempt: QuizAttempt, answers: dict[str, list[str]] | None = None
 ) -> list[ShownQuestion]:
     """Return the attempt's questions in their drawn order with options as shown."""
-    pool = {question["id"]: question for question in attempt.module_version.quiz}
+    pool = {
+        question["id"]: question for question in published.version(attempt.module_version_id).quiz
+    }
     answers = answers or {}
     shown = []
     for drawn in attempt.questions:
@@ -255,7 +261,7 @@ def submit_attempt(
     attempt, the database lets exactly one change the row.
     """
     now = now or utcnow()
-    version = attempt.module_version
+    version = published.version(attempt.module_version_id)
     result = score(attempt, answers)
     passed = result >= version.pass_mark
     recorded = db.session.execute(
@@ -266,12 +272,15 @@ def submit_attempt(
     )
     if getattr(recorded, "rowcount", 0) != 1:
         return False
-    db.session.refresh(attempt)
+    # What the UPDATE stored, without reading the row back.
+    for name, value in {"answers": answers, "score": result, "passed": passed,
+                        "submitted_at": now}.items():  # fmt: skip
+        set_committed_value(attempt, name, value)
     if passed:
         completion = Completion(
             user_id=attempt.user_id,
             module_id=version.module_id,
-            module_version=version,
+            module_version_id=version.id,
             attempt_id=attempt.id,
             completed_at=now,
             expires_at=training.add_months(now, version.validity_months),

@@ -52,15 +52,27 @@ class Latest:
     revoked: dict[int, tuple[Completion, datetime]] = field(default_factory=dict)
 
 
+# Built once: the module page reads it on every view.
+LATEST = (
+    sa.select(Completion, Certificate.revoked_at)
+    .outerjoin(Certificate, Certificate.completion_id == Completion.id)
+    .where(
+        Completion.user_id == sa.bindparam("user_id"),
+        Completion.module_id.in_(sa.bindparam("module_ids", expanding=True)),
+    )
+    .order_by(Completion.expires_at)
+)
+
+
 def latest_completions(user_id: int, module_ids: Collection[int]) -> Latest:
     """Return the person's latest completion of each module that counts, and latest revoked."""
+    rows = db.session.execute(LATEST, {"user_id": user_id, "module_ids": list(module_ids)})
+    return latest_of(rows)
+
+
+def latest_of(rows: Iterable[tuple[Completion, datetime | None]]) -> Latest:
+    """Pick the latest completions from (completion, revoked at) pairs in order of expiry."""
     latest = Latest()
-    rows = db.session.execute(
-        sa.select(Completion, Certificate.revoked_at)
-        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
-        .where(Completion.user_id == user_id, Completion.module_id.in_(module_ids))
-        .order_by(Completion.expires_at)
-    )
     for completion, revoked_at in rows:
         if revoked_at is None:
             latest.counting[completion.module_id] = completion  # the latest expiry wins

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -17,11 +19,12 @@ from app.models import (
     Completion,
     ModuleVersion,
     QuizAttempt,
-    TrainingModule,
     User,
 )
 from app.models.types import utcnow
-from app.services import curriculum, records
+from app.services import attestation, records
+from app.services.content import published
+from app.services.content.published import ModuleContent
 
 # Other services ask this module for a person's mandatory modules.
 
@@ -49,7 +52,7 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 @dataclass(frozen=True)
 class ModuleStatus:
-    version: ModuleVersion
+    version: ModuleContent
     status: Status
     # The completion that counts: the latest expiry whose certificate is not revoked.
     completion: Completion | None
@@ -74,42 +77,117 @@ class ModuleStatus:
         )
 
 
+# The queries of the learner's pages, built once: building a statement costs about as
+# much Python as running it, and these run on every page view.
+
+# A person's completions with their certificates, by expiry.
+HELD = (
+    sa.select(Completion, Certificate)
+    .outerjoin(Certificate, Certificate.completion_id == Completion.id)
+    .where(Completion.user_id == sa.bindparam("user_id"))
+    .order_by(Completion.expires_at)
+)
+
+
+def _progress_query() -> sa.Select[int, int, int, datetime | None]:
+    """Select per version the person's attempts at its module, submitted ones, undertaking."""
+    attempted = sa.orm.aliased(ModuleVersion)
+    attempts = (
+        sa.select(QuizAttempt.id)
+        .join(attempted, attempted.id == QuizAttempt.module_version_id)
+        .where(
+            QuizAttempt.user_id == sa.bindparam("user_id"),
+            attempted.module_id == ModuleVersion.module_id,
+        )
+    )
+    attested = sa.select(Attestation.attested_at).where(
+        Attestation.user_id == sa.bindparam("user_id"),
+        Attestation.module_version_id == ModuleVersion.id,
+        # An undertaking counts for the content it was given for.
+        Attestation.content_hash == ModuleVersion.content_hash,
+    )
+    return sa.select(
+        ModuleVersion.id,
+        attempts.with_only_columns(sa.func.count()).scalar_subquery(),
+        attempts.with_only_columns(sa.func.count(QuizAttempt.submitted_at)).scalar_subquery(),
+        attested.scalar_subquery(),
+    ).where(ModuleVersion.id.in_(sa.bindparam("version_ids", expanding=True)))
+
+
+PROGRESS = _progress_query()
+
+
 def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatus]:
-    """Return the status of each mandatory module, in four queries whatever their number."""
+    """Return the status of each mandatory module, in two queries whatever their number."""
+    versions = published.required_versions(user)
+    latest = records.latest_completions(user.id, [version.module_id for version in versions])
+    return _statuses(versions, latest, _progress(user, versions), now)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What My training shows: each mandatory module's status, and every certificate."""
+
+    statuses: list[ModuleStatus]
+    # Newest first, revoked ones and those of modules no longer mandatory included.
+    certificates: list[Certificate]
+
+
+def overview(user: User, now: datetime | None = None) -> Overview:
+    """Return the person's mandatory modules and certificates, in two queries.
+
+    Their completions are read once, with the certificates, for both.
+    """
+    versions = published.required_versions(user)
+    module_ids = {version.module_id for version in versions}
+    held = db.session.execute(HELD, {"user_id": user.id}).all()
+    latest = records.latest_of(
+        (completion, certificate.revoked_at if certificate else None)
+        for completion, certificate in held
+        if completion.module_id in module_ids
+    )
+    certificates = sorted(
+        (certificate for _, certificate in held if certificate is not None),
+        key=lambda certificate: certificate.issued_at,
+        reverse=True,
+    )
+    return Overview(_statuses(versions, latest, _progress(user, versions), now), certificates)
+
+
+# Per version: the submitted attempts at its module (None when none was started), and
+# when the person gave its undertaking.
+Progress = dict[int, tuple[int | None, datetime | None]]
+
+
+def _progress(user: User, versions: Sequence[ModuleContent]) -> Progress:
+    """Read the person's attempts and undertakings for each version, in one query."""
+    rows = db.session.execute(
+        PROGRESS, {"user_id": user.id, "version_ids": [version.id for version in versions]}
+    )
+    return {
+        version_id: (submitted if started else None, attested_at)
+        for version_id, started, submitted, attested_at in rows
+    }
+
+
+def _statuses(
+    versions: Sequence[ModuleContent],
+    latest: records.Latest,
+    progress: Progress,
+    now: datetime | None = None,
+) -> list[ModuleStatus]:
+    """Decide the status of each version from the person's completions and progress."""
     now = now or utcnow()
-    versions = curriculum.required_versions(user)
-    module_ids = [version.module_id for version in versions]
-    latest = records.latest_completions(user.id, module_ids)
-    completions, revoked = latest.counting, latest.revoked
-    attempts = db.session.execute(
-        sa.select(ModuleVersion.module_id, sa.func.count(QuizAttempt.submitted_at))
-        .join(QuizAttempt.module_version)
-        .where(QuizAttempt.user_id == user.id, ModuleVersion.module_id.in_(module_ids))
-        .group_by(ModuleVersion.module_id)
-    )
-    submitted = dict(attempts.all())
-    attested = dict(
-        db.session.execute(
-            sa.select(Attestation.module_version_id, Attestation.attested_at)
-            .join(Attestation.module_version)
-            .where(
-                Attestation.user_id == user.id,
-                Attestation.module_version_id.in_([version.id for version in versions]),
-                Attestation.content_hash == ModuleVersion.content_hash,
-            )
-        ).all()
-    )
     statuses = []
     for version in versions:
+        submitted, attested_at = progress.get(version.id, (None, None))
         status, completion, revoked_at = _standing(
-            completions.get(version.module_id),
-            revoked.get(version.module_id),
-            submitted.get(version.module_id),
+            latest.counting.get(version.module_id),
+            latest.revoked.get(version.module_id),
+            submitted,
             now,
         )
-        statuses.append(
-            ModuleStatus(version, status, completion, attested.get(version.id), revoked_at)
-        )
+        statuses.append(ModuleStatus(version, status, completion, attested_at, revoked_at))
     return statuses
 
 
@@ -138,22 +216,73 @@ def _standing(
     return (Status.FAILED if submitted else Status.IN_PROGRESS), None, None
 
 
+def required_version(user: User, slug: str) -> ModuleContent | None:
+    """Return the current version of a module if it is mandatory for the person."""
+    return next((v for v in published.required_versions(user) if v.slug == slug), None)
+
+
 def module_status(user: User, slug: str) -> ModuleStatus | None:
     """Return the status of one mandatory module, or None if it is not required."""
-    return next((s for s in module_statuses(user) if s.version.slug == slug), None)
+    version = required_version(user, slug)
+    if version is None:
+        return None
+    return module_page(user, version).status
 
 
-def current_version(slug: str) -> ModuleVersion | None:
-    """Return the published version of a module."""
-    return db.session.scalar(
-        sa.select(ModuleVersion)
-        .join(TrainingModule)
-        .where(
-            TrainingModule.slug == slug,
-            ModuleVersion.is_current,
-            TrainingModule.retired_at.is_(None),
-        )
+class AttemptSummary(NamedTuple):
+    """An attempt as a list of attempts shows it, without its questions and answers."""
+
+    id: int
+    module_version_id: int
+    score: int | None
+    passed: bool | None
+    started_at: datetime
+    submitted_at: datetime | None
+
+
+# A person's attempts at a module, whatever the version, newest first.
+ATTEMPTS_AT_MODULE = (
+    sa.select(*(getattr(QuizAttempt, name) for name in AttemptSummary._fields))
+    .join(QuizAttempt.module_version)
+    .where(
+        QuizAttempt.user_id == sa.bindparam("user_id"),
+        ModuleVersion.module_id == sa.bindparam("module_id"),
     )
+    .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
+)
+
+
+@dataclass(frozen=True)
+class ModulePage:
+    """Where a person stands in one module, and every attempt they made at it."""
+
+    status: ModuleStatus
+    # Newest first, whatever the version.
+    attempts: list[AttemptSummary]
+
+    @property
+    def attempts_at_version(self) -> list[AttemptSummary]:
+        """Return the attempts at the version the module page shows."""
+        return [a for a in self.attempts if a.module_version_id == self.status.version.id]
+
+
+def module_page(user: User, version: ModuleContent) -> ModulePage:
+    """Return the person's status in a module and their attempts at it, in three queries."""
+    rows = db.session.execute(
+        ATTEMPTS_AT_MODULE, {"user_id": user.id, "module_id": version.module_id}
+    )
+    attempts = [AttemptSummary(*row) for row in rows]
+    submitted = sum(a.submitted_at is not None for a in attempts) if attempts else None
+    latest = records.latest_completions(user.id, [version.module_id])
+    undertaking = attestation.find(user, version)
+    progress = {version.id: (submitted, undertaking.attested_at if undertaking else None)}
+    [status] = _statuses([version], latest, progress)
+    return ModulePage(status, attempts)
+
+
+def current_version(slug: str) -> ModuleContent | None:
+    """Return the published version of a module."""
+    return published.current_version(slug)
 
 
 def earned_certificate(attempt: QuizAttempt) -> Certificate | None:

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from app.services import content
 from tests.fixtures import DATA
@@ -94,6 +95,26 @@ def test_personnel_see_their_missions_contacts_on_my_training_and_after_the_modu
     assert "Where to report in Test Mission" in module
     other = client.get("/training/police-only")
     assert other.status_code == 404 or "Where to report" not in other.get_data(as_text=True)
+
+
+def test_a_changed_annex_is_shown_after_the_next_load_and_an_unchanged_one_keeps_the_stamp(
+    client, db, annexed, make_user, login
+):
+    from app.models import ContentStamp
+
+    login(make_user())
+    assert "cdt@example.org" in client.get("/training/").get_data(as_text=True)
+    stamp = db.session.scalar(sa.select(ContentStamp.stamp))
+    content.sync_modules(annexed)
+    db.session.commit()
+    assert db.session.scalar(sa.select(ContentStamp.stamp)) == stamp
+
+    annex = annexed / "missions" / "test.md"
+    annex.write_text(ANNEX.replace("cdt@example.org", "conduct@example.org"))
+    content.sync_modules(annexed)
+    db.session.commit()
+    home = client.get("/training/").get_data(as_text=True)
+    assert "conduct@example.org" in home and "cdt@example.org" not in home
 
 
 def test_personnel_of_a_mission_without_an_annex_see_no_box(

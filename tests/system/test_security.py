@@ -481,6 +481,15 @@ def test_idle_session_expires(client, make_user, login):
     assert client.get("/training/").status_code == 302
 
 
+def test_pages_seen_within_a_minute_send_no_new_session_cookie(client, make_user, login, clock):
+    login(make_user())
+    client.get("/training/")
+    assert not client.get("/training/").headers.getlist("Set-Cookie")
+    clock(61)
+    cookies = client.get("/training/").headers.getlist("Set-Cookie")
+    assert any(cookie.startswith("session=") for cookie in cookies)
+
+
 def test_session_expires_after_the_absolute_limit_even_if_active(client, make_user, login):
     login(make_user())
     with client.session_transaction() as session:

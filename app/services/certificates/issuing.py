@@ -18,6 +18,7 @@ from app.models import AuditAction, Certificate, Completion, Document, ModuleVer
 from app.models.types import utcnow
 from app.services import attestation, audit, curriculum, pending, records, signing
 from app.services.certificates.credentials import timestamp
+from app.services.content import published
 from app.services.links import public_url
 
 # How long a revocation reason may be.
@@ -46,10 +47,11 @@ def new_code() -> str:
 
 def issue(completion: Completion) -> Certificate:
     """Issue the certificate of a completion, recording what it states."""
-    user, version = completion.user, completion.module_version
+    user, version = completion.user, published.version(completion.module_version_id)
     undertaking = attestation.find(user, version)
     certificate = Certificate(
-        completion=completion,
+        # By id: through the relationship, the completion's (absent) certificate is read first.
+        completion_id=completion.id,
         code=new_code(),
         holder_name=user.full_name,
         service_number=user.service_number,

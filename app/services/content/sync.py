@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import ModuleVersion, TrainingModule
 from app.models.types import utcnow
 from app.services import annexes, curriculum, markdown, sources
+from app.services.content import published
 from app.services.content.catalogue import in_order, read_catalogue
 from app.services.content.meta import mandatory_categories
 from app.services.content.model import ModuleError, ModuleSource, Question
@@ -66,7 +67,11 @@ class SyncResult:
 
 
 def sync_modules(directory: Path) -> list[SyncResult]:
-    """Load every module, adding a version only where the content changed."""
+    """Load every module, adding a version only where the content changed.
+
+    Anything learners would read differently moves the content stamp on, so that every
+    instance reads the content again; a sync that changes nothing leaves it.
+    """
     catalogue = read_catalogue(directory)
     if catalogue.problems:
         raise ModuleError(in_order(catalogue.problems))
@@ -78,6 +83,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
         for v in db.session.scalars(sa.select(ModuleVersion).where(ModuleVersion.is_current))
     }
     results = []
+    refreshed = False
     for source in catalogue.modules:
         module = existing.pop(source.slug, None)
         if module is None:
@@ -88,7 +94,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
         latest = current.get(module.id)
         if latest is not None and latest.content_hash == source.content_hash:
             # Same content: keep the version, but refresh its HTML should rendering improve.
-            _render_into(latest, source, registry)
+            refreshed = _render_into(latest, source, registry) or refreshed
             results.append(SyncResult(source.slug, "unchanged", latest.number))
             continue
         number = 1 + (
@@ -112,7 +118,9 @@ def sync_modules(directory: Path) -> list[SyncResult]:
             results.append(SyncResult(module.slug, "retired", None))
     db.session.flush()
     curriculum.rebuild()
-    annexes.sync_annexes(catalogue.annexes)
+    refreshed = annexes.sync_annexes(catalogue.annexes) or refreshed
+    if refreshed or any(result.action != "unchanged" for result in results):
+        published.bump()
     return results
 
 
@@ -139,10 +147,14 @@ def _rendering(source: ModuleSource, registry: sources.Registry) -> dict[str, An
     }
 
 
-def _render_into(version: ModuleVersion, source: ModuleSource, registry: sources.Registry) -> None:
+def _render_into(version: ModuleVersion, source: ModuleSource, registry: sources.Registry) -> bool:
+    """Store the version's content rendered afresh; return whether any of it changed."""
+    changed = False
     for name, value in _rendering(source, registry).items():
         if getattr(version, name) != value:
             setattr(version, name, value)
+            changed = True
+    return changed
 
 
 def _new_version(

@@ -1,0 +1,214 @@
+"""Time the learner's pages in process against a bare Flask hello, and count their queries.
+
+Run with `python bench/inprocess.py` (add `--database postgresql+psycopg://...` for
+PostgreSQL: an empty database of your own, whose tables are dropped and created again).
+Every page is requested through Flask's test client, round after round with the hello
+in between, so the ratios hold on a busy machine; absolute times do not. A ratio is the
+page's rate over the hello's: 0.30 means the page answers 30 requests while the hello
+answers 100. This measures the application alone; the HTTP benchmark adds the server.
+
+The learner has every module of modules/ to take, and in each a failed attempt and
+a pass with its certificate, so a page whose queries grow with history would show it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import Mission, PersonnelCategory, Position, QuizAttempt, Unit, User  # noqa: E402
+from app.services import attestation, content, quiz, training  # noqa: E402
+from config import Config  # noqa: E402
+
+PASSWORD = secrets.token_urlsafe(16)
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# Each submission in the timing uses up one open attempt.
+SUBMISSIONS = 400
+
+
+def bare_hello() -> FlaskClient:
+    """Return a client of the smallest Flask application: one route answering "Hello"."""
+    hello = Flask("hello")
+    hello.add_url_rule("/", "hello", lambda: "Hello")
+    return hello.test_client()
+
+
+def seed(unit: Unit, learner_name: str) -> User:
+    """Create a learner of the unit with history in every module."""
+    learner = User(
+        username=learner_name,
+        full_name="Bench Learner",
+        service_number=learner_name,
+        category=PersonnelCategory.MILITARY_CONTINGENT,
+        position=Position.COMMANDER,
+        unit=unit,
+    )
+    learner.set_password(PASSWORD)
+    db.session.add(learner)
+    db.session.flush()
+    for version in training.module_statuses(learner):
+        current = version.version
+        if current.attestation:
+            attestation.attest(learner, current)
+        failed = quiz.start_attempt(learner, current)
+        quiz.submit_attempt(failed, {})
+        passed = quiz.start_attempt(learner, current)
+        quiz.submit_attempt(passed, right_answers(passed))
+    db.session.commit()
+    return learner
+
+
+def right_answers(attempt: QuizAttempt) -> dict[str, list[str]]:
+    """Return the right options of each question drawn for an attempt."""
+    pool = {question["id"]: question for question in attempt.module_version.quiz}
+    return {
+        drawn["id"]: [o["id"] for o in pool[drawn["id"]]["options"] if o["correct"]]
+        for drawn in attempt.questions
+    }
+
+
+def sign_in(client: FlaskClient, username: str) -> str:
+    """Sign in through the form; return the CSRF token the pages carry."""
+    token = CSRF_RE.search(client.get("/login").get_data(as_text=True))
+    assert token
+    response = client.post(
+        "/login", data={"csrf_token": token[1], "username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = CSRF_RE.search(client.get("/training/").get_data(as_text=True))
+    assert page
+    return page[1]
+
+
+def count_queries(engine: sa.Engine, action: Callable[[], Any]) -> int:
+    """Return how many SQL statements an action sends to the database."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def prepare(database: str | None, scratch: str) -> tuple[sa.Engine, dict[str, Callable[[], None]]]:
+    """Build the application and its data; return the engine and each page's request."""
+
+    class Bench(Config):
+        SQLALCHEMY_DATABASE_URI = database or f"sqlite:///{scratch}/inprocess.db"
+        DEMO_MODE = False
+        SECRET_KEY = "bench-secret-key-" + "x" * 32
+        AUDIT_KEY = "bench-audit-key-" + "x" * 32
+
+    app = create_app(Bench)
+    app.add_url_rule("/bench-hello", "bench_hello", lambda: "Hello")
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        content.sync_modules(Config.MODULES_DIR)
+        mission = Mission(code="DEMO", name="Demonstration")  # modules/missions/demo.md
+        unit = Unit(mission=mission, code="U1", name="Unit 1", country="Nepal")
+        learner = seed(unit, "bench-learner")
+        # Another learner submits, so the pages measured do not grow with the certificates.
+        submitter = seed(unit, "bench-submitter")
+        statuses = training.module_statuses(learner)
+        shown = statuses[0].version
+        slug = shown.slug
+        shown_attempt = quiz.start_attempt(learner, shown).id
+        submitted = db.session.scalar(
+            sa.select(QuizAttempt.id).where(
+                QuizAttempt.user_id == learner.id,
+                QuizAttempt.module_version_id == shown.id,
+                QuizAttempt.passed,
+            )
+        )
+        # Open attempts for the submissions, drawn beforehand.
+        open_attempts = [
+            (a.id, right_answers(a))
+            for a in [quiz.start_attempt(submitter, shown) for _ in range(SUBMISSIONS)]
+        ]
+        db.session.commit()
+        engine = db.engine
+        db.session.remove()
+
+    client, submitting = app.test_client(), app.test_client()
+    sign_in(client, "bench-learner")
+    token = sign_in(submitting, "bench-submitter")
+
+    def get(path: str) -> Callable[[], None]:
+        def fetch() -> None:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        return fetch
+
+    def submit() -> None:
+        attempt_id, answers = open_attempts.pop()
+        response = submitting.post(
+            f"/training/attempts/{attempt_id}",
+            data={"csrf_token": token, **{f"q{key}": value for key, value in answers.items()}},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    hello = bare_hello()
+    return engine, {
+        "bare Flask hello": lambda: hello.get("/") and None,
+        "app hello (no database)": get("/bench-hello"),
+        "My training": get("/training/"),
+        "module page": get(f"/training/{slug}"),
+        "quiz": get(f"/training/attempts/{shown_attempt}"),
+        "quiz submit (a pass)": submit,
+        "result": get(f"/training/attempts/{submitted}"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file)")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds of every page")
+    parser.add_argument("--requests", type=int, default=20, help="requests per page per round")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        engine, pages = prepare(args.database, scratch)
+        queries = {name: count_queries(engine, page) for name, page in pages.items()}
+        timings: dict[str, list[float]] = {name: [] for name in pages}
+        for page in pages.values():
+            page()  # warm up
+        for _ in range(args.rounds):
+            for name, page in pages.items():
+                started = time.perf_counter()
+                for _ in range(args.requests):
+                    page()
+                timings[name].append((time.perf_counter() - started) * 1000 / args.requests)
+    hello_ms = statistics.median(timings["bare Flask hello"])
+    print(engine.dialect.name)
+    print(f"  {'page':<26} {'ms':>7} {'x hello':>8} {'queries':>8}")
+    for name, values in timings.items():
+        ms = statistics.median(values)
+        print(f"  {name:<26} {ms:7.2f} {hello_ms / ms:8.3f} {queries[name]:8d}")
+
+
+if __name__ == "__main__":
+    main()

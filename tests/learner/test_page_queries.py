@@ -1,0 +1,137 @@
+"""The learner's pages make a fixed number of queries, however long the person's history.
+
+The person takes three modules and has failed and passed each, with certificates, and
+the count stays the same when more history is added: a query per module, attempt or
+certificate would show. Each page is requested once before counting, as the first
+request of an instance reads the content it then keeps. Module content is never read
+again: a page that reads a stored version's lesson or quiz fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from app.models import PersonnelCategory, Position, QuizAttempt, User
+from app.services import attestation, quiz, training
+from tests.fixtures import answers_for, csrf_token, pass_module, reads_module_content
+
+# Counted as production counts them: without the rolled-back test's own savepoints.
+pytestmark = pytest.mark.committing
+
+# Every page first reads the person, with the content stamp in the same query.
+MY_TRAINING = 4  # + completions with certificates, attempts and undertakings, the mission
+MODULE_PAGE = 3  # + attempts at the module, completions
+UNDERTAKING = 1  # + the undertaking, on the page of a module that asks for one
+QUIZ = 2  # + the attempt
+RESULT = 3  # + the attempt, its certificate (or, failed, the wait before the next)
+# + the attempt, the wait, the conditional UPDATE, the completion, the training record,
+# the unit named on the certificate, the certificate, and two audit entries (each
+# reading the chain's head and appending in a savepoint).
+SUBMIT_PASS = 16
+
+
+def fail(person: User, slug: str) -> QuizAttempt:
+    """Have the person submit an attempt at a module with no answer right."""
+    version = training.current_version(slug)
+    assert version is not None
+    attempt = quiz.start_attempt(person, version)
+    assert quiz.submit_attempt(attempt, {})
+    return attempt
+
+
+def add_history(db, person: User) -> None:
+    """Give the person a failure and a pass, with its certificate, in every module."""
+    for status in training.module_statuses(person):
+        fail(person, status.version.slug)
+        pass_module(person, status.version.slug)
+
+
+@pytest.fixture
+def veteran(db, modules, make_user) -> User:
+    """A commander, with three modules to take, who failed and passed each of them."""
+    person = make_user(category=PersonnelCategory.MILITARY_CONTINGENT, position=Position.COMMANDER)
+    statuses = training.module_statuses(person)
+    assert {s.version.slug for s in statuses} == {"basics", "leaders", "pledge"}
+    pledge = training.current_version("pledge")
+    assert pledge is not None
+    attestation.attest(person, pledge)
+    add_history(db, person)
+    return person
+
+
+def counted(count_queries, request: Callable[[], object]) -> list[str]:
+    """Return the statements one request makes, after a first request like it."""
+    request()
+    with count_queries() as statements:
+        request()
+    return statements
+
+
+def assert_fixed(db, person, count_queries, request, expected: int) -> None:
+    """Check the request's queries, then again once the person has more history."""
+    for _ in range(2):
+        statements = counted(count_queries, request)
+        assert len(statements) == expected, "\n".join(statements)
+        assert not reads_module_content(statements)
+        add_history(db, person)
+
+
+def test_my_training_makes_a_fixed_number_of_queries(client, db, veteran, login, count_queries):
+    login(veteran)
+    assert_fixed(db, veteran, count_queries, lambda: client.get("/training/"), MY_TRAINING)
+
+
+@pytest.mark.parametrize(
+    ("slug", "expected"), [("basics", MODULE_PAGE), ("pledge", MODULE_PAGE + UNDERTAKING)]
+)
+def test_the_module_page_makes_a_fixed_number_of_queries(
+    client, db, veteran, login, count_queries, slug, expected
+):
+    login(veteran)
+    assert_fixed(db, veteran, count_queries, lambda: client.get(f"/training/{slug}"), expected)
+
+
+def test_the_quiz_makes_a_fixed_number_of_queries(client, db, veteran, login, count_queries):
+    login(veteran)
+    version = training.current_version("basics")
+    assert version is not None
+    attempt_id = quiz.start_attempt(veteran, version).id
+    db.session.commit()
+    url = f"/training/attempts/{attempt_id}"
+    assert_fixed(db, veteran, count_queries, lambda: client.get(url), QUIZ)
+
+
+def test_a_passing_submission_makes_a_fixed_number_of_queries(
+    client, db, veteran, login, count_queries
+):
+    login(veteran)
+    token = csrf_token(client, "/training/")
+    version = training.current_version("basics")
+    assert version is not None
+
+    def submit() -> None:
+        attempt_id, form = drawn.pop()
+        response = client.post(f"/training/attempts/{attempt_id}", data=form)
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/training/attempts/{attempt_id}")
+
+    # Drawn beforehand: two submissions (the first uncounted) before and after more history.
+    attempts = [quiz.start_attempt(veteran, version) for _ in range(4)]
+    db.session.commit()
+    drawn = [(a.id, {"csrf_token": token, **answers_for(db, a.id)}) for a in attempts]
+    assert_fixed(db, veteran, count_queries, submit, SUBMIT_PASS)
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_the_result_makes_a_fixed_number_of_queries(
+    client, db, veteran, login, count_queries, passed
+):
+    login(veteran)
+    attempt_id = (
+        pass_module(veteran).completion.attempt_id if passed else fail(veteran, "basics").id
+    )
+    db.session.commit()
+    url = f"/training/attempts/{attempt_id}"
+    assert_fixed(db, veteran, count_queries, lambda: client.get(url), RESULT)
