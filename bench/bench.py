@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.auth import session_id  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Role, Unit, User  # noqa: E402
 from app.services import demo, reporting  # noqa: E402
@@ -141,12 +142,12 @@ def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
         size = db.session.scalar(
             sa.select(sa.func.count()).select_from(User).where(User.unit_id == battalion.id)
         )
-        session_id = admin.get_id()
+        signed_in = session_id(admin, time.time(), time.time())
         db.session.remove()
 
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = session_id
+        session["_user_id"] = signed_in
         session["_fresh"] = True
 
     def page(path: str) -> Callable[[], None]:
