@@ -79,7 +79,9 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        # The counts and the list are read a moment apart: never fewer than the links show.
+        following = 1 if self.next_after else 0
+        return max(1, math.ceil(self.total / self.per_page), self.page + following)
 
 
 class UnknownPlace(LookupError):
@@ -140,9 +142,9 @@ def _page(
     has_previous: bool,
 ) -> Page:
     rows = _page_rows(picked)
-    pages = max(1, math.ceil(total / per_page))
-    # The counts and the list are read a moment apart: keep the number within both.
-    number = max(min(number, pages - 1 if has_next else pages), 2 if has_previous else 1)
+    # A number past the last page (from an edited link) is the last page's number.
+    number = min(number, max(1, math.ceil(total / per_page)))
+    number = max(number, 2) if has_previous else 1
     return Page(
         rows,
         total,
