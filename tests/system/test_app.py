@@ -124,7 +124,7 @@ def test_demo_seed_does_nothing_outside_demo_mode(app, db):
 
 
 def test_demo_seed_is_repeatable(app, db, monkeypatch):
-    from app.models import Mission, Unit, User
+    from app.models import Mission, Role, Unit, User
     from app.services import demo
 
     monkeypatch.setitem(app.config, "DEMO_MODE", True)
@@ -138,7 +138,8 @@ def test_demo_seed_is_repeatable(app, db, monkeypatch):
         db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Mission, Unit, User)
     ]
     # One account per role and the units' members, created once.
-    assert counts == [1, 2, 4 + len(demo.MEMBERS)]
+    assert counts == [1, 2, len(demo.ACCOUNTS) + len(demo.MEMBERS)]
+    assert {account[2] for account in demo.ACCOUNTS} == set(Role)
     admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
     assert admin.check_password("demo password 1")
 
