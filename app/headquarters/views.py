@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from app import downloads, params
 from app.headquarters import bp
-from app.models import CATEGORY_LABELS, PersonnelCategory
+from app.models import PersonnelCategory
 from app.services import organisation, reporting
 from app.services.reporting import State
 from app.services.reporting.headquarters import Breakdown, Scope, Table, figures_row, table
@@ -50,7 +50,7 @@ def index() -> str:
         scope=scope,
         args=args,
         breakdowns=BREAKDOWN_LABELS,
-        categories=[(c.value, CATEGORY_LABELS[c]) for c in PersonnelCategory],
+        categories=list(PersonnelCategory),
         modules=reporting.current_modules(),
     )
 

@@ -15,7 +15,14 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import CurriculumRequirement, TrainingRecord, User
 from app.services import curriculum
-from app.services.reporting.states import Cutoffs, Filters, State, _due_passed, _in_filters
+from app.services.reporting.states import (
+    Cutoffs,
+    Filters,
+    State,
+    _due_passed,
+    _in_filters,
+    required_records,
+)
 
 # What counts can be grouped by, each a column of the counts.
 Grouping = tuple[str, ...]
@@ -97,22 +104,15 @@ def _valid(filters: Filters, cutoffs: Cutoffs) -> sa.Select[*tuple[Any, ...]]:
     due = _due_passed(cutoffs).label("due")
     lasting = (TrainingRecord.valid_until > cutoffs.expiring_before).label("lasting")
     query: sa.Select[*tuple[Any, ...]] = (
-        sa.select(
-            User.unit_id,
-            User.category,
-            CurriculumRequirement.module_id,
-            due,
-            lasting,
-            sa.func.count(),
-        )
-        .select_from(TrainingRecord)
-        .join(User, User.id == TrainingRecord.user_id)
-        .join(
-            CurriculumRequirement,
-            sa.and_(
-                curriculum.applies_to_people(),
-                CurriculumRequirement.module_id == TrainingRecord.module_id,
-            ),
+        required_records(
+            sa.select(
+                User.unit_id,
+                User.category,
+                CurriculumRequirement.module_id,
+                due,
+                lasting,
+                sa.func.count(),
+            )
         )
         .where(TrainingRecord.valid_until > cutoffs.now)
         .group_by(User.unit_id, User.category, CurriculumRequirement.module_id, due, lasting)

@@ -127,6 +127,21 @@ def record_of_requirement() -> sa.ColumnElement[bool]:
     )
 
 
+def required_records(query: AnySelect) -> AnySelect:
+    """Select from training records, joined to their people and the line that requires them."""
+    return (
+        query.select_from(TrainingRecord)
+        .join(User, User.id == TrainingRecord.user_id)
+        .join(
+            CurriculumRequirement,
+            sa.and_(
+                curriculum.applies_to_people(),
+                CurriculumRequirement.module_id == TrainingRecord.module_id,
+            ),
+        )
+    )
+
+
 def _in_filters(query: AnySelect, filters: Filters) -> AnySelect:
     query = query.where(User.is_active, User.unit_id.is_not(None))
     if filters.unit_ids is not None:

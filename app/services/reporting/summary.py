@@ -27,6 +27,7 @@ from app.services.reporting.states import (
     State,
     _in_filters,
     record_of_requirement,
+    required_records,
     state_of,
 )
 
@@ -146,19 +147,7 @@ def _moved(
         _between(valid_until, counted.now, cutoffs.now),
         _between(valid_until, counted.expiring_before, cutoffs.expiring_before),
     )
-    records = (
-        _pairs(cutoffs, counted)
-        .select_from(TrainingRecord)
-        .join(User, User.id == TrainingRecord.user_id)
-        .join(
-            CurriculumRequirement,
-            sa.and_(
-                curriculum.applies_to_people(),
-                CurriculumRequirement.module_id == TrainingRecord.module_id,
-            ),
-        )
-        .where(crossed)
-    )
+    records = required_records(_pairs(cutoffs, counted)).where(crossed)
     deployment = sorted([counted.deployment_before, cutoffs.deployment_before])
     created = sorted([counted.created_before, cutoffs.created_before])
     became_due = sa.or_(
