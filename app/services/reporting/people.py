@@ -122,15 +122,11 @@ def report(
     if before is not None:
         found = _walk(filters, cutoffs, segments, before, per_page + 1, backwards=True)
         if len(found) > per_page:
-            rows = found[-per_page:]
-            return counted, _page(rows, total, max(page, 2), per_page, True, True)
-        # Back at the start of the list: show the first page in full.
-        after, page = None, 1
+            return counted, _page(found[-per_page:], total, page, per_page, True, True)
+        after = None  # back at the start of the list: the first page, in full
     found = _walk(filters, cutoffs, segments, after, per_page + 1, backwards=False)
-    has_previous = after is not None
-    page = max(page, 2) if has_previous else 1
-    return counted, _page(found[:per_page], total, page, per_page, len(found) > per_page,
-                          has_previous)  # fmt: skip
+    more = len(found) > per_page
+    return counted, _page(found[:per_page], total, page, per_page, more, after is not None)
 
 
 def _page(
@@ -142,7 +138,8 @@ def _page(
     has_previous: bool,
 ) -> Page:
     rows = _page_rows(picked)
-    # A number past the last page (from an edited link) is the last page's number.
+    # A number past the last page (from an edited link) is the last page's; the first
+    # page is the one without a previous page.
     number = min(number, max(1, math.ceil(total / per_page)))
     number = max(number, 2) if has_previous else 1
     return Page(
