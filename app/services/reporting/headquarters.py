@@ -120,16 +120,15 @@ def table(breakdown: Breakdown, scope: Scope, cutoffs: Cutoffs) -> Table:
     by_unit = {unit.id: unit for unit in units}
     groups: dict[tuple[str, str, int], Counted] = {}
     totals: dict[int, Counted] = {}
-    for (unit_id, category, module_id), states in summary.counts(filters, cutoffs).items():
-        unit = by_unit.get(unit_id)
-        if unit is None:
+    by = ("category", "module_id") if breakdown == Breakdown.CATEGORY else ("unit_id", "module_id")
+    for (group_id, module_id), states in summary.counts(filters, cutoffs, by).items():
+        if breakdown == Breakdown.CATEGORY:
+            key = (_category_label(group_id), "")
+        elif (unit := by_unit.get(group_id)) is not None:
+            mission = missions[unit.mission_id].name
+            key = (mission, mission) if breakdown == Breakdown.MISSION else (unit.name, mission)
+        else:
             continue
-        mission = missions[unit.mission_id].name
-        key = {
-            Breakdown.MISSION: (mission, mission),
-            Breakdown.UNIT: (unit.name, mission),
-            Breakdown.CATEGORY: (_category_label(category), ""),
-        }[breakdown]
         groups.setdefault((*key, module_id), Counted()).add(states)
         totals.setdefault(module_id, Counted()).add(states)
     titles = {version.module_id: version.title for version in current_modules()}
