@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -108,6 +109,8 @@ def index() -> str:
         matrix=matrix,
         unit=unit,
         trend=reporting.completions_by_month(filters.unit_ids),
+        # Translated once rather than in each of the thousands of cells of a large matrix.
+        cell_note=_("%(o)s overdue · %(e)s expiring"),
         **filter_context(units, filters, unit),
     )
 
