@@ -11,6 +11,7 @@ from app.models.organisation import (
     Unit,
     User,
 )
+from app.models.reports import ReportAnchor, ReportCount
 from app.models.training import (
     Attestation,
     Certificate,
@@ -51,6 +52,8 @@ __all__ = [
     "PrintJobStatus",
     "QuizAttempt",
     "Reminder",
+    "ReportAnchor",
+    "ReportCount",
     "Role",
     "RosterUpload",
     "TrainingModule",

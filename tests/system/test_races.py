@@ -9,6 +9,7 @@ race on PostgreSQL.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.extensions import db as _db
 from app.models import (
     Certificate,
     Completion,
@@ -225,3 +227,40 @@ def test_twenty_confirmations_of_one_roster_create_everyone_once(
 def page_flash(page: str) -> list[str]:
     """Return the messages flashed on a page."""
     return FLASH_RE.findall(page)
+
+
+# Report counts
+
+
+def test_counts_stay_right_when_people_move_as_they_complete_and_counts_refresh(
+    app, db, modules, make_user, unit, other_unit
+):
+    from datetime import date, timedelta
+
+    from app.models.types import utcnow
+    from app.services import records, training
+    from app.services.reporting import Cutoffs, summary
+
+    people = [make_user(deployment_date=date.today() + timedelta(days=60)) for _ in range(9)]
+    ids, elsewhere = [person.id for person in people], other_unit.id
+    basics = training.current_version("basics").module_id
+    started = itertools.count()
+    lock = threading.Lock()
+
+    def act() -> None:
+        with lock:
+            index = next(started)
+        with app.app_context():
+            if index >= 2 * len(ids):
+                summary.refresh()
+            else:
+                person = _db.session.get(User, ids[index // 2])
+                if index % 2:  # a completion, while another thread moves this very person
+                    records.extend([(person.id, basics, utcnow() + timedelta(days=365))])
+                else:
+                    person.unit_id = elsewhere
+                    person.deployment_date = date.today() - timedelta(days=1)
+            _db.session.commit()
+
+    together(act)
+    assert summary.differences(Cutoffs.at()) == []
