@@ -66,6 +66,12 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
+def set_language(user: User, language: str) -> None:
+    """Remember the language a person reads the platform in, for pages and e-mails."""
+    user.language = language
+    db.session.flush()
+
+
 def send_set_password_link(full_name: str, service_number: str, email: str, link: str) -> None:
     """E-mail a person their set-password link; raise MailError if the server refuses it."""
     body = _(

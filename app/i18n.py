@@ -1,0 +1,138 @@
+"""The language of each page, e-mail and command, and how dates and numbers are written.
+
+A page is in the language its address names (`?lang=fr`, for that page only), else the
+one the signed-in person chose (stored in their account), else the one a visitor chose
+(a cookie), else the best match for the browser's Accept-Language, else English.
+Everything else reads it from `flask_babel.get_locale()`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+import click
+from babel import Locale, negotiate_locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.dates import get_datetime_format, get_timezone
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask_login import current_user
+
+COOKIE = "language"
+NONE = "\N{EN DASH}"  # what a table shows for no date or no number
+COOKIE_DAYS = 365
+
+# Each language named in itself, in the order of the United Nations' official languages.
+NAMES = {
+    "ar": "العربية",
+    "zh": "中文",
+    "en": "English",
+    "fr": "Français",
+    "ru": "Русский",
+    "es": "Español",
+}
+
+
+def available() -> list[str]:
+    """Return the languages the platform speaks."""
+    return list(current_app.config["LANGUAGES"])
+
+
+def known(language: str | None) -> str | None:
+    """Return the language if the platform speaks it, else None."""
+    return language if language in available() else None
+
+
+def select_locale() -> str | None:
+    """Return the language of this request or command; None means the default (English)."""
+    if not has_request_context():
+        return cli_language() if click.get_current_context(silent=True) else None
+    return known(request.args.get("lang")) or account_language() or visitor_language()
+
+
+def account_language() -> str | None:
+    """Return the language the signed-in person chose, if any."""
+    if current_user and current_user.is_authenticated:
+        return known(current_user.language)
+    return None
+
+
+def visitor_language() -> str | None:
+    """Return the language this browser chose (the cookie), or else the best it asks for."""
+    return known(request.cookies.get(COOKIE)) or request.accept_languages.best_match(available())
+
+
+def cli_language() -> str | None:
+    """Return the operator's language from the environment (LANGUAGE, LC_ALL, LANG …)."""
+    value = current_app.config.get("CLI_LANGUAGE")
+    if not value:
+        return None
+    # "fr_FR.UTF-8", "fr_CA:fr", "C": language tags without encoding or modifier.
+    wanted = [re.split(r"[.@]", part)[0] for part in value.split(":") if part]
+    return negotiate_locale(wanted, available(), sep="_")
+
+
+def page_locale() -> Locale:
+    """Return the current language as a Babel locale."""
+    return get_locale() or Locale.parse(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def direction(locale: Locale | None = None) -> str:
+    """Return the writing direction of a language: "rtl" or "ltr"."""
+    locale = locale or page_locale()
+    return "rtl" if locale.character_order == "right-to-left" else "ltr"
+
+
+def format_day(value: date | datetime | None, format: str = "long") -> str:
+    """Write a day as the language writes it (1 December 2026, 1 décembre 2026 …)."""
+    if value is None:
+        return NONE
+    # A moment is shown as its day in UTC, the time zone of the whole platform.
+    return str(format_date(value, format))
+
+
+def format_moment(value: datetime | None, time_format: str = "short") -> str:
+    """Write a moment in UTC as the language writes a date and a time (to the minute;
+    to the second with `time_format="medium"`)."""
+    if value is None:
+        return NONE
+    locale = page_locale()
+    zone = get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    # Stored moments are in UTC, with or without saying so.
+    moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+    day = babel_format_date(moment, "medium", locale=locale)
+    time = babel_format_time(moment, time_format, tzinfo=zone, locale=locale)
+    pattern = str(get_datetime_format("medium", locale=locale))
+    return pattern.replace("{1}", day).replace("{0}", time)
+
+
+def format_number(value: float | None) -> str:
+    """Write a number with the language's separators (1,234 · 1 234 · 1.234)."""
+    return NONE if value is None else str(format_decimal(value))
+
+
+def format_share(percent: float | None) -> str:
+    """Write a share given in percent (0 to 100) as the language writes one (50 %, 50%)."""
+    return NONE if percent is None else str(format_percent(percent / 100))
+
+
+def template_globals() -> dict[str, Any]:
+    """Expose the page language, its writing direction and the languages to choose from."""
+    locale = page_locale()
+    return {
+        "page_language": locale.language,
+        "page_direction": direction(locale),
+        "language_names": NAMES,
+    }
+
+
+def register(app: Flask) -> None:
+    """Give templates the page language and the filters that write dates and numbers."""
+    app.context_processor(template_globals)
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_share, "share")
