@@ -65,6 +65,14 @@ def visitor_language() -> str | None:
     return known(request.cookies.get(COOKIE)) or request.accept_languages.best_match(available())
 
 
+def recipient_language(language: str | None) -> str:
+    """Return the language to write to someone in: theirs if known, else the default.
+
+    Never the language of whoever happens to send the message (a coordinator's browser).
+    """
+    return known(language) or str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def cli_language() -> str | None:
     """Return the operator's language from the environment (LANGUAGE, LC_ALL, LANG …)."""
     value = current_app.config.get("CLI_LANGUAGE")

@@ -110,6 +110,7 @@ def detail_label(key: str) -> str:
 def show(value: Any, change: bool = False) -> str:
     """Write a detail's value plainly: lists joined, yes/no, dates without microseconds."""
     if change and isinstance(value, list) and len(value) == 2:
+        # Translators: the arrow points from the old value to the new; right to left, ←.
         return str(_("%(before)s → %(after)s", before=show(value[0]), after=show(value[1])))
     if value is None:
         return str(_("none"))
