@@ -15,11 +15,12 @@ from typing import Any
 import click
 from babel import Locale, negotiate_locale
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_skeleton, get_datetime_format, get_timezone
 from babel.dates import format_time as babel_format_time
-from babel.dates import get_datetime_format, get_timezone
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_decimal, format_percent, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 COOKIE = "language"
 NONE = "\N{EN DASH}"  # what a table shows for no date or no number
@@ -117,6 +118,12 @@ def format_moment(value: datetime | None, time_format: str = "short") -> str:
     return pattern.replace("{1}", day).replace("{0}", time)
 
 
+def format_month(value: str | date) -> str:
+    """Write a month (a date, or YYYY-MM as reports key it) as the language does: Dec 2026."""
+    month = value if isinstance(value, date) else date.fromisoformat(f"{value}-01")
+    return str(format_skeleton("yMMM", month, locale=page_locale()))
+
+
 def format_number(value: float | None) -> str:
     """Write a number with the language's separators (1,234 · 1 234 · 1.234)."""
     return NONE if value is None else str(format_decimal(value))
@@ -125,6 +132,15 @@ def format_number(value: float | None) -> str:
 def format_share(percent: float | None) -> str:
     """Write a share given in percent (0 to 100) as the language writes one (50 %, 50%)."""
     return NONE if percent is None else str(format_percent(percent / 100))
+
+
+def isolate(value: object) -> Markup:
+    """Keep a value (a code, a service number, a name) in its own direction inside a sentence.
+
+    In an Arabic sentence, "SN-77310" or "Diop, A." would otherwise take its neighbours'
+    direction and its punctuation would land on the wrong side.
+    """
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def template_globals() -> dict[str, Any]:
@@ -142,5 +158,9 @@ def register(app: Flask) -> None:
     app.context_processor(template_globals)
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(format_month, "month")
+    # A function, not a value: imported macros do not see the page's context.
+    app.add_template_global(direction)
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_share, "share")
+    app.add_template_filter(isolate, "bdi")
