@@ -1,14 +1,27 @@
-"""Every kind of page meets WCAG 2.2 AA as far as axe-core and a browser can tell."""
+"""Every kind of page meets WCAG 2.2 AA as far as axe-core and a browser can tell, in English
+and, right to left, in Arabic."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
-from playwright.sync_api import Page, expect
+import sqlalchemy as sa
+from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.helpers import assert_accessible, axe_violations, sticking_out
+from app.extensions import db
+from app.models import User
+from tests.browser.helpers import (
+    PASSWORD,
+    LiveServer,
+    Person,
+    assert_accessible,
+    axe_violations,
+    sign_in,
+    sticking_out,
+)
 from tests.browser.pages import VISITS, Site, Visit
 
 pytestmark = pytest.mark.browser
@@ -25,6 +38,58 @@ def test_page_has_no_wcag_violations(
     assert_accessible(page)
     # Reflow (WCAG 1.4.10): at 320 CSS pixels, as at 400% zoom, nothing but a data
     # table makes the page scroll sideways.
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert sticking_out(page) == []
+
+
+@pytest.fixture
+def open_in_arabic(
+    open_page: Callable[..., Page],
+    new_context: Callable[..., BrowserContext],
+    make_person: Callable[..., Person],
+    live_server: LiveServer,
+) -> Iterator[Callable[[str | None], Page]]:
+    """Open a tab in Arabic as `open_page` opens it: the visitor's browser asks for Arabic,
+    a new peacekeeper has chosen it, a demo account chooses it for the test."""
+    chosen: dict[str, str | None] = {}
+
+    def open_as(who: str | None) -> Page:
+        if who is None:
+            return new_context(locale="ar").new_page()
+        if who == "learner":
+            person = make_person(language="ar")
+            page = new_context().new_page()
+            sign_in(page, person.username, PASSWORD)
+            return page
+        page = open_page(who)
+        chosen.setdefault(who, account_language(live_server, who, "ar"))
+        return page
+
+    yield open_as
+    for who, language in chosen.items():
+        account_language(live_server, who, language)
+
+
+def account_language(server: LiveServer, username: str, language: str | None) -> str | None:
+    """Set the language of an account; return the one it had."""
+    with server.data():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        assert user is not None
+        before, user.language = user.language, language
+        db.session.commit()
+        return before
+
+
+@pytest.mark.parametrize("visit", VISITS, ids=str)
+def test_page_has_no_wcag_violations_in_arabic(
+    visit: Visit, open_in_arabic: Callable[[str | None], Page], site: Site
+) -> None:
+    page = open_in_arabic(visit.who)
+    visit.go(page, replace(site, language="ar"))
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    assert_accessible(page)
     page.set_viewport_size({"width": 320, "height": 640})
     assert sticking_out(page) == []
 
