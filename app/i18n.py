@@ -118,10 +118,13 @@ def format_moment(value: datetime | None, time_format: str = "short") -> str:
     return pattern.replace("{1}", day).replace("{0}", time)
 
 
-def format_month(value: str | date) -> str:
-    """Write a month (a date, or YYYY-MM as reports key it) as the language does: Dec 2026."""
+def format_month(value: str | date, skeleton: str = "yMMM") -> str:
+    """Write a month (a date, or YYYY-MM as reports key it) as the language does: Dec 2026.
+
+    `skeleton` picks the parts in Unicode's notation: "MMM" the month alone, "y" the year.
+    """
     month = value if isinstance(value, date) else date.fromisoformat(f"{value}-01")
-    return str(format_skeleton("yMMM", month, locale=page_locale()))
+    return str(format_skeleton(skeleton, month, locale=page_locale()))
 
 
 def format_number(value: float | None) -> str:

@@ -4,24 +4,13 @@ and, right to left, in Arabic."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-import sqlalchemy as sa
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from app.extensions import db
-from app.models import User
-from tests.browser.helpers import (
-    PASSWORD,
-    LiveServer,
-    Person,
-    assert_accessible,
-    axe_violations,
-    sign_in,
-    sticking_out,
-)
+from tests.browser.helpers import assert_accessible, axe_violations, sticking_out
 from tests.browser.pages import VISITS, Site, Visit
 
 pytestmark = pytest.mark.browser
@@ -40,44 +29,6 @@ def test_page_has_no_wcag_violations(
     # table makes the page scroll sideways.
     page.set_viewport_size({"width": 320, "height": 640})
     assert sticking_out(page) == []
-
-
-@pytest.fixture
-def open_in_arabic(
-    open_page: Callable[..., Page],
-    new_context: Callable[..., BrowserContext],
-    make_person: Callable[..., Person],
-    live_server: LiveServer,
-) -> Iterator[Callable[[str | None], Page]]:
-    """Open a tab in Arabic as `open_page` opens it: the visitor's browser asks for Arabic,
-    a new peacekeeper has chosen it, a demo account chooses it for the test."""
-    chosen: dict[str, str | None] = {}
-
-    def open_as(who: str | None) -> Page:
-        if who is None:
-            return new_context(locale="ar").new_page()
-        if who == "learner":
-            person = make_person(language="ar")
-            page = new_context().new_page()
-            sign_in(page, person.username, PASSWORD)
-            return page
-        page = open_page(who)
-        chosen.setdefault(who, account_language(live_server, who, "ar"))
-        return page
-
-    yield open_as
-    for who, language in chosen.items():
-        account_language(live_server, who, language)
-
-
-def account_language(server: LiveServer, username: str, language: str | None) -> str | None:
-    """Set the language of an account; return the one it had."""
-    with server.data():
-        user = db.session.scalar(sa.select(User).where(User.username == username))
-        assert user is not None
-        before, user.language = user.language, language
-        db.session.commit()
-        return before
 
 
 @pytest.mark.parametrize("visit", VISITS, ids=str)
