@@ -17,7 +17,7 @@ from babel import Locale, negotiate_locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton, get_datetime_format, get_timezone
 from babel.dates import format_time as babel_format_time
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import format_date, format_decimal, format_percent, get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -156,9 +156,17 @@ def template_globals() -> dict[str, Any]:
     }
 
 
+def vary_by_language(response: Response) -> Response:
+    """Tell caches that a page depends on the language asked for and the one chosen."""
+    if response.mimetype == "text/html":
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
 def register(app: Flask) -> None:
     """Give templates the page language and the filters that write dates and numbers."""
     app.context_processor(template_globals)
+    app.after_request(vary_by_language)
     app.add_template_filter(format_day, "day")
     app.add_template_filter(format_moment, "moment")
     app.add_template_filter(format_month, "month")

@@ -111,6 +111,4 @@ def report(code: str) -> Response:
     annex = annexes.annex_for(code.upper()) or abort(404)
     response = current_app.make_response(render_template("public/report.html", annex=annex))
     response.headers["Cache-Control"] = f"public, max-age={REPORT_MAX_AGE}"
-    # Shared caches keep one copy per language, however it was chosen.
-    response.vary.update(("Accept-Language", "Cookie"))
     return response

@@ -907,6 +907,23 @@ def test_import_audit_records_each_changed_field_before_and_after(db, unit, make
 # E-mail
 
 
+def test_a_link_is_mailed_in_the_platforms_language_not_the_coordinators(
+    client, db, coordinator, login, inbox
+):
+    coordinator.language = "ar"
+    db.session.commit()
+    login(coordinator)
+    url, _ = upload_and_preview(
+        client, csv_file("SN-1,Kofi Boateng,civilian,UNIT-A,,k@example.org,")
+    )
+    page = post(client, url)
+    assert '<html lang="ar" dir="rtl">' in page.get_data(as_text=True)
+    [message] = inbox.messages
+    assert message["Content-Language"] == "en"
+    assert '<html lang="en" dir="ltr">' in message.get_body(("html",)).get_content()
+    assert message["Subject"] == "Set your Blue Beret password"
+
+
 def test_new_people_with_an_address_get_their_link_by_email(client, db, coordinator, login, inbox):
     login(coordinator)
     url, _ = upload_and_preview(

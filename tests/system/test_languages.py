@@ -41,6 +41,8 @@ def choose(client, language, next_page="/verify", **extra):
 def test_each_language_declares_itself_and_its_direction(client, language):
     response = client.get("/login", headers={"Accept-Language": language})
     assert page_language(response) == (language, DIRECTIONS[language])
+    # A cache keeps one copy of a page per language.
+    assert {"Accept-Language", "Cookie"} <= set(response.vary)
 
 
 def test_a_visitor_gets_the_best_of_the_languages_their_browser_asks_for(client):
