@@ -15,7 +15,7 @@ from app import i18n
 from app.models import Certificate, Completion, Role
 from app.services import content
 from config import ROOT
-from tests.fixtures import csrf_token, move_expiry, pass_module, post
+from tests.fixtures import PASSWORD, csrf_token, move_expiry, pass_module, post
 
 HTML_TAG = re.compile(r'<html lang="([a-z]+)" dir="(rtl|ltr)">')
 DIRECTIONS = {"ar": "rtl", "en": "ltr", "es": "ltr", "fr": "ltr", "ru": "ltr", "zh": "ltr"}
@@ -26,6 +26,17 @@ def page_language(response) -> tuple[str, str]:
     match = HTML_TAG.search(response.get_data(as_text=True))
     assert match, "the page has no <html lang dir>"
     return match.group(1), match.group(2)
+
+
+def sign_in_from(client, person, browser_language):
+    """Sign in through the form from a browser that asks for a language."""
+    response = post(
+        client,
+        "/login",
+        {"username": person.username, "password": PASSWORD},
+        headers={"Accept-Language": browser_language},
+    )
+    assert response.status_code == 302
 
 
 def choose(client, language, next_page="/verify", **extra):
@@ -167,7 +178,7 @@ def test_a_signed_in_persons_choice_is_kept_in_their_account(client, db, make_us
     assert person.language == "es"
     # Another browser, asking for English, still gets the account's language.
     other = client.application.test_client()
-    post(other, "/login", {"username": person.username, "password": "correct horse battery staple"})
+    sign_in_from(other, person, "en")
     assert page_language(other.get("/training/", headers={"Accept-Language": "en"}))[0] == "es"
 
 
@@ -200,23 +211,12 @@ def test_a_language_the_platform_does_not_speak_is_refused(client):
 
 def test_signing_in_keeps_the_language_the_browser_reads_for_later_emails(client, db, make_user):
     person = make_user()
-    post(
-        client,
-        "/login",
-        {"username": person.username, "password": "correct horse battery staple"},
-        headers={"Accept-Language": "fr-FR,fr;q=0.9"},
-    )
+    sign_in_from(client, person, "fr-FR,fr;q=0.9")
     db.session.refresh(person)
     assert person.language == "fr"
     # A later sign-in from an English browser does not undo a choice.
     chosen = make_user(language="ru")
-    other = client.application.test_client()
-    post(
-        other,
-        "/login",
-        {"username": chosen.username, "password": "correct horse battery staple"},
-        headers={"Accept-Language": "en"},
-    )
+    sign_in_from(client.application.test_client(), chosen, "en")
     db.session.refresh(chosen)
     assert chosen.language == "ru"
 
