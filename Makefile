@@ -60,14 +60,15 @@ load: setup
 	$(BIN)/python load/run.py
 
 # Every user-visible string, for translators: extract them (app/translations/messages.pot),
-# then bring each language's catalog up to date with them (new strings empty, changed
-# ones marked fuzzy, removed ones kept as obsolete at the end).
+# then bring each language's catalog up to date with them: new strings empty, changed
+# ones marked fuzzy (the former English kept beside them), removed ones kept as obsolete.
 TRANSLATIONS := app/translations
 messages: setup
 	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -k _l \
 		--add-comments=Translators: --project="Blue Beret" --copyright-holder="Blue Beret" \
 		-o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update --no-wrap -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(BIN)/pybabel update --no-wrap --previous --ignore-pot-creation-date \
+		-i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 # The catalogs as the application reads them (.mo files, never committed).
 translations: setup
