@@ -2,8 +2,9 @@
 
 A page is in the language its address names (`?lang=fr`, for that page only), else the
 one the signed-in person chose (stored in their account), else the one a visitor chose
-(a cookie), else the best match for the browser's Accept-Language, else English.
-Everything else reads it from `flask_babel.get_locale()`.
+(a cookie), else the best match for the browser's Accept-Language, else English. A
+command prints in the operator's language (`cli_language`); an e-mail is written in its
+recipient's (`recipient_language`). Everything else reads `flask_babel.get_locale()`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-import click
 from babel import Locale, negotiate_locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton, get_datetime_format, get_timezone
@@ -50,7 +50,7 @@ def known(language: str | None) -> str | None:
 def select_locale() -> str | None:
     """Return the language of this request or command; None means the default (English)."""
     if not has_request_context():
-        return cli_language() if click.get_current_context(silent=True) else None
+        return None  # a command sets its own (app.cli), a job the platform's
     return known(request.args.get("lang")) or account_language() or visitor_language()
 
 

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -383,12 +383,7 @@ def print_unit(unit_code: str, as_zip: bool, ready_only: bool, output: Path | No
             bar.update(done - bar.pos)
 
         try:
-            # The records are documents, not messages to the operator: their language is
-            # the platform's, whatever the language of the terminal.
-            with force_locale(config["BABEL_DEFAULT_LOCALE"]):
-                batch = worker.render_batch(
-                    ids, kind, str(config["PUBLIC_BASE_URL"]), unit, advance
-                )
+            batch = worker.render_batch(ids, kind, str(config["PUBLIC_BASE_URL"]), unit, advance)
         except (printing.PrintError, BrokenProcessPool) as error:
             fail(printing.failure_message(error))
     path = output or Path.cwd() / batch.filename

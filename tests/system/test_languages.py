@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 import click
 import pytest
 import sqlalchemy as sa
+from flask_babel import get_locale
 
 from app import i18n
+from app.cli import COMMANDS, WRAPPED, in_operators_language
 from app.models import Certificate, Completion, Role
 from app.services import content
 from config import ROOT
@@ -339,17 +341,34 @@ def test_form_errors_from_the_form_library_are_in_the_pages_language(client, db,
 
 
 def test_commands_speak_the_operators_language(app, monkeypatch):
-    with app.app_context(), click.Context(click.Command("check")):
-        for environment, language in {
-            "fr_FR.UTF-8": "fr",
-            "de_DE:es": "es",
-            "ar_EG.UTF-8@latin": "ar",
-            "C.UTF-8": None,
-            "": None,
-        }.items():
-            monkeypatch.setitem(app.config, "CLI_LANGUAGE", environment)
-            assert i18n.select_locale() == language, environment
-    # Outside a command (a job, a test), the default language.
-    with app.app_context():
-        monkeypatch.setitem(app.config, "CLI_LANGUAGE", "fr_FR.UTF-8")
-        assert i18n.select_locale() is None
+    for environment, language in {
+        "fr_FR.UTF-8": "fr",
+        "de_DE:es": "es",
+        "ar_EG.UTF-8@latin": "ar",
+        "C.UTF-8": None,
+        "": None,
+    }.items():
+        monkeypatch.setitem(app.config, "CLI_LANGUAGE", environment)
+        with app.app_context():
+            assert i18n.cli_language() == language, environment
+
+
+def test_a_command_prints_in_the_operators_language_and_a_job_in_the_platforms(
+    app, db, monkeypatch
+):
+    spoken = {}
+
+    @click.command("say-language")
+    def say_language():
+        spoken["command"] = str(get_locale())
+        with app.app_context():  # as a command's documents are drawn, in a context of their own
+            spoken["document"] = str(get_locale())
+
+    monkeypatch.setitem(app.config, "CLI_LANGUAGE", "fr_FR.UTF-8")
+    result = app.test_cli_runner().invoke(in_operators_language(say_language))
+    assert result.exit_code == 0, result.output
+    assert spoken == {"command": "fr", "document": "en"}
+    # Every command of ours speaks so, but the print worker, whose messages are stored.
+    ours = [command for group in COMMANDS for command in group.commands.values()]
+    assert len(ours) > 10 and all(command.callback in WRAPPED for command in ours)
+    assert app.cli.commands["worker"].callback not in WRAPPED
