@@ -22,9 +22,9 @@ from flask_babel import format_date, format_decimal, format_percent, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-COOKIE = "language"
-NONE = "\N{EN DASH}"  # what a table shows for no date or no number
+COOKIE = "language"  # a visitor's choice, kept for a year
 COOKIE_DAYS = 365
+NONE = "\N{EN DASH}"  # what a table shows for no date or no number
 
 # Each language named in itself, in the order of the United Nations' official languages.
 NAMES = {
@@ -48,9 +48,13 @@ def known(language: str | None) -> str | None:
 
 
 def select_locale() -> str | None:
-    """Return the language of this request or command; None means the default (English)."""
+    """Return the language of this request; None means the default (English).
+
+    Outside a request, a command has set the operator's (app.cli) and anything else,
+    a job or a document drawn in a context of its own, is in the default language.
+    """
     if not has_request_context():
-        return None  # a command sets its own (app.cli), a job the platform's
+        return None
     return known(request.args.get("lang")) or account_language() or visitor_language()
 
 
@@ -96,7 +100,7 @@ def direction(locale: Locale | None = None) -> str:
 
 
 def format_day(value: date | datetime | None, format: str = "long") -> str:
-    """Write a day as the language writes it (1 December 2026, 1 décembre 2026 …)."""
+    """Write a day as the language writes it: December 1, 2026; 1 décembre 2026; 1 ديسمبر 2026."""
     if value is None:
         return NONE
     # A moment is shown as its day in UTC, the time zone of the whole platform.
@@ -104,8 +108,10 @@ def format_day(value: date | datetime | None, format: str = "long") -> str:
 
 
 def format_moment(value: datetime | None, time_format: str = "short") -> str:
-    """Write a moment in UTC as the language writes a date and a time (to the minute;
-    to the second with `time_format="medium"`)."""
+    """Write a moment in UTC as the language writes a date and a time, to the minute.
+
+    `time_format="medium"` writes the seconds too.
+    """
     if value is None:
         return NONE
     locale = page_locale()
