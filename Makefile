@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest setup browser-deps migrate bench bench-deps load messages clean
+.PHONY: run test lint typecheck pytest setup browser-deps migrate bench bench-deps load messages translations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ setup: $(VENV)/.installed
 migrate: setup
 	$(FLASK) db upgrade
 
-run: migrate
+run: migrate translations
 	$(FLASK) modules sync
 	$(FLASK) demo seed
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -34,7 +34,7 @@ typecheck: setup
 	$(BIN)/mypy app
 
 # PYTEST_ARGS passes options on, e.g. PYTEST_ARGS=--ignore=tests/browser.
-pytest: setup browser-deps
+pytest: setup browser-deps translations
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # axe-core for the accessibility tests, as pinned by tests/browser/package-lock.json.
@@ -66,10 +66,20 @@ bench-deps:
 load: setup
 	$(BIN)/python load/run.py
 
-# Every user-visible string, for translators (app/translations/messages.pot).
+# Every user-visible string, for translators: extract them (app/translations/messages.pot),
+# then bring each language's catalog up to date with them: new strings empty, changed
+# ones marked fuzzy (the former English kept beside them), removed ones kept as obsolete.
+TRANSLATIONS := app/translations
 messages: setup
-	mkdir -p app/translations
-	$(BIN)/pybabel extract --no-location -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -k _l \
+		--add-comments=Translators: --project="Blue Beret" --copyright-holder="Blue Beret" \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --no-wrap --previous --ignore-pot-creation-date \
+		-i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+# The catalogs as the application reads them (.mo files, never committed).
+translations: setup
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -160,9 +160,16 @@ class Config:
     # Number of proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
-    LANGUAGES = ["en"]
+    # The six official languages of the United Nations; English is the source.
+    LANGUAGES = ["ar", "en", "es", "fr", "ru", "zh"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
+    # Commands speak the operator's language, as gettext reads it from the environment.
+    CLI_LANGUAGE = next(
+        (os.environ[name] for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+         if os.environ.get(name)),
+        None,
+    )  # fmt: skip
 
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
@@ -194,6 +201,8 @@ class TestConfig(Config):
     # Tests run in one transaction that a background thread could not see: each document
     # is rendered on its first download, or by the test itself.
     PRERENDER_DOCUMENTS = False
+    # Commands answer in English whatever language the machine running the tests uses.
+    CLI_LANGUAGE = None
 
 
 class ProductionConfig(Config):

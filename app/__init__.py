@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 import click
-from flask import Flask, request
+from flask import Flask
 
 from app.services.content import ModuleError
 from config import Config, config_from_environment, engine_options
@@ -60,46 +60,23 @@ class InvalidModules(ModuleError, click.ClickException):
 
 
 def register_extensions(app: Flask) -> None:
-    from app import templating
+    from app import i18n, templating
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=i18n.select_locale)
     templating.register(app)
     login_manager.init_app(app)
-    app.context_processor(template_globals)
+    i18n.register(app)
 
     from app.auth import load_user
 
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
-
-
-RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
-
-
-def template_globals() -> dict[str, object]:
-    """Expose the page language and its writing direction to templates."""
-    from flask_babel import get_locale
-
-    language = str(get_locale() or "en")
-    return {
-        "page_language": language,
-        "page_direction": "rtl" if language in RTL_LANGUAGES else "ltr",
-    }
-
-
-def select_locale() -> str | None:
-    """Pick the best of the available languages for the browser."""
-    from flask import current_app, has_request_context
-
-    if not has_request_context():
-        return None  # commands and jobs use the default language
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -21,18 +21,29 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException) -> tuple[str, int]:
         if isinstance(error, RateLimitExceeded):
             record_refusal(error)
-        return render_error(error.code or 500, error.name, error_message(error)), error.code or 500
+        code = error.code or 500
+        return render_error(code, error_name(code), error_message(error)), code
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
         app.logger.exception("Unhandled error")
-        server_error = InternalServerError()
-        return render_error(500, server_error.name, error_message(server_error)), 500
+        return render_error(500, error_name(500), error_message(InternalServerError())), 500
 
 
 # The scope of the shared limit on PDFs rendered on request (app.downloads.pdf_limit).
 PDF_SCOPE = "pdf"
+
+# The page headings, in the words of HTTP's own names for the errors.
+NAMES = {
+    400: _l("Bad Request"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    413: _l("Request Entity Too Large"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+}
 
 MESSAGES = {
     400: _l("The request could not be understood. Go back and try again."),
@@ -43,6 +54,12 @@ MESSAGES = {
     429: _l("Too many attempts. Wait a moment and try again."),
     500: _l("Something went wrong on our side. Your work has not been lost; try again shortly."),
 }
+
+
+def error_name(code: int) -> str:
+    """Return the heading of an error page."""
+    name = NAMES.get(code)
+    return str(name) if name else str(_("Error %(code)s", code=code))
 
 
 def error_message(error: HTTPException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import i18n
 from app.models import AuditAction, AuditEntry
 
 ACTION_LABELS = {
@@ -59,6 +61,9 @@ DETAIL_LABELS = {
     "rows": _l("Rows"),
 }
 
+# A day or a moment as the trail stores them (YYYY-MM-DD, then maybe THH:MM…).
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T|$)")
+
 
 @dataclass(frozen=True)
 class Line:
@@ -105,6 +110,7 @@ def detail_label(key: str) -> str:
 def show(value: Any, change: bool = False) -> str:
     """Write a detail's value plainly: lists joined, yes/no, dates without microseconds."""
     if change and isinstance(value, list) and len(value) == 2:
+        # Translators: the arrow points from the old value to the new; right to left, ←.
         return str(_("%(before)s → %(after)s", before=show(value[0]), after=show(value[1])))
     if value is None:
         return str(_("none"))
@@ -114,12 +120,14 @@ def show(value: Any, change: bool = False) -> str:
         return ", ".join(show(item) for item in value) if value else str(_("none"))
     if isinstance(value, dict):
         return "; ".join(f"{detail_label(k)}: {show(v, change)}" for k, v in value.items())
-    if isinstance(value, str):
+    if isinstance(value, str) and ISO_DATE.match(value):
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
             return value
         if "T" in value:
-            return moment.strftime("%Y-%m-%d %H:%M UTC")
+            return i18n.format_moment(moment) + " UTC"
+        return i18n.format_day(moment)
+    if isinstance(value, str):
         return value
     return str(value)

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import params
 from app.admin import bp, trail
-from app.admin.forms import AccountForm
+from app.admin.forms import ROLE_LABELS, AccountForm
 from app.extensions import db
 from app.models import (
     AuditAction,
@@ -79,6 +79,7 @@ def users() -> str:
         has_next=found.has_next,
         page=page,
         search=search,
+        role_labels=ROLE_LABELS,
     )
 
 

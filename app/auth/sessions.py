@@ -27,6 +27,7 @@ MFA_ENROLMENT_ENDPOINTS = {
     "auth.remove_second_factor",
     "auth.logout",
     "auth.account",
+    "public.choose_language",
 }
 
 

@@ -23,6 +23,7 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
+from app import i18n
 from app.auth import bp, load_account, parse_session_id, session_id, throttle
 from app.auth.forms import CodeForm, LoginForm
 from app.auth.views import home_url, is_local_path
@@ -139,6 +140,9 @@ def complete_sign_in(user: User, remember: bool, target: str | None) -> Response
     # A fresh session at sign-in: nothing set before it carries over.
     session.clear()
     start_session(user, remember)
+    if user.language is None and (language := i18n.visitor_language()):
+        # What this browser reads: the language of the person's e-mails from now on.
+        accounts.set_language(user, language)
     audit.record(AuditAction.SIGN_IN, user.username, actor=user)
     db.session.commit()
     response = redirect(target or home_url(user))

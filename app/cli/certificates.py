@@ -226,7 +226,7 @@ def stale_reason(listed: RevocationList, max_age_days: int, now: datetime) -> st
             gettext(
                 "the list was made on %(made)s UTC, %(days)s days ago, more than --max-age "
                 "%(max_age)s",
-                made=f"{listed.generated_at:%Y-%m-%d %H:%M}",
+                made=listed.generated_at.strftime("%Y-%m-%d %H:%M"),
                 days=age.days,
                 max_age=max_age_days,
             )

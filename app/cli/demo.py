@@ -29,7 +29,7 @@ def demo_seed() -> None:
         click.echo(
             gettext(
                 "  %(username)s password: %(password)s",
-                username=f"{username:<12}",
+                username=username.ljust(12),
                 password=password,
             )
         )
@@ -49,10 +49,10 @@ def demo_scale(users: int, units: int, modules: int) -> None:
         elapsed = time.perf_counter() - started
         line = gettext(
             "%(stage)s: %(done)s / %(total)s  (%(seconds)s s)",
-            stage=f"{stage:>8}",
-            done=f"{done:>9,}",
-            total=f"{total:,}",
-            seconds=f"{elapsed:5.0f}",
+            stage=stage.rjust(8),
+            done=format(done, ">9,"),
+            total=format(total, ","),
+            seconds=format(elapsed, "5.0f"),
         )
         click.echo("\r" + line, nl=False)
         if done >= total:
@@ -64,9 +64,9 @@ def demo_scale(users: int, units: int, modules: int) -> None:
         gettext(
             "Created %(people)s people in %(units)s units with %(completions)s completions "
             "in %(seconds)s s.",
-            people=f"{counts['people']:,}",
+            people=format(counts["people"], ","),
             units=counts["units"],
-            completions=f"{counts['completions']:,}",
-            seconds=f"{time.perf_counter() - started:.0f}",
+            completions=format(counts["completions"], ","),
+            seconds=format(time.perf_counter() - started, ".0f"),
         )
     )

@@ -44,7 +44,7 @@ def unit(unit_id: int) -> str:
         people=shown,
         counts=readiness.counts(people),
         status=wanted,
-        today=utcnow().date().isoformat(),
+        today=utcnow().date(),
         Readiness=Readiness,
     )
 

@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import downloads
+from app import downloads, i18n
 from app.extensions import db
 from app.learner import bp
 from app.models import QuizAttempt
@@ -76,7 +76,7 @@ def cooldown_message(
             "You did not pass your last two attempts. Read the module again: you can start "
             "a new attempt at %(time)s UTC, in %(num)d minutes.",
             minutes,
-            time=shown.strftime("%Y-%m-%d %H:%M"),
+            time=i18n.format_moment(shown),
         )
     )
 
@@ -103,7 +103,7 @@ def start_attempt(slug: str) -> Response:
         return redirect(url_for("learner.module", slug=slug, _anchor="quiz-heading"))
     if not status.can_start:
         flash(_("You have already passed this module. It is valid until %(date)s.",
-                date=status.completion.expires_at.date().isoformat()), "info")  # type: ignore[union-attr]  # fmt: skip
+                date=i18n.format_day(status.completion.expires_at)), "info")  # type: ignore[union-attr]  # fmt: skip
         return redirect(url_for("learner.module", slug=slug))
     cooldown = cooldown_message(status.version)
     if cooldown is not None:
@@ -170,7 +170,7 @@ def certificate_pdf(code: str) -> Response:
     if certificate.revoked_at is not None:
         flash(
             _("This certificate was revoked on %(date)s. It is no longer valid and cannot be "
-              "downloaded.", date=certificate.revoked_at.date().isoformat()),
+              "downloaded.", date=i18n.format_day(certificate.revoked_at)),
             "error",
         )  # fmt: skip
         return redirect(url_for("learner.index"))

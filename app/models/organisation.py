@@ -121,6 +121,8 @@ class User(Model):
     # and the last time step accepted so that a code cannot be used twice.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The language the person reads the platform in (pages and e-mails); None: not known.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit | None] = relationship()

@@ -1,7 +1,7 @@
-"""Pages for anyone, signed in or not: certificate verification."""
+"""Pages for anyone, signed in or not: verification, where to report, the language."""
 
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from app.public import views  # noqa: E402, F401
+from app.public import language, views  # noqa: E402, F401

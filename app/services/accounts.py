@@ -7,10 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
+from app import i18n
 from app.extensions import db
 from app.models import PersonnelCategory, Position, Role, Unit, User
 from app.services import links, mail, pagination
@@ -66,22 +68,35 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
+def set_language(user: User, language: str) -> None:
+    """Remember the language a person reads the platform in, for pages and e-mails."""
+    user.language = language
+    db.session.flush()
+
+
 def send_set_password_link(full_name: str, service_number: str, email: str, link: str) -> None:
-    """E-mail a person their set-password link; raise MailError if the server refuses it."""
-    body = _(
-        "Hello %(name)s,\n\n"
-        "An account has been created for you on Blue Beret, where you complete your "
-        "mandatory conduct training.\n\n"
-        "You sign in with your service number, %(number)s, and a password you choose. "
-        "Choose it on this page:\n\n%(link)s\n\n"
-        "The link works once and expires in %(days)s days. If it has expired, ask your "
-        "training coordinator for a new one.\n",
-        name=full_name,
-        number=service_number,
-        link=link,
-        days=link_days(),
-    )
-    mail.send(email, _("Set your Blue Beret password"), body, name=full_name)
+    """E-mail a person their set-password link; raise MailError if the server refuses it.
+
+    Nobody has chosen a language before their first password: the message is in the
+    platform's language, not in that of the coordinator who imported them.
+    """
+    language = i18n.recipient_language(None)
+    with force_locale(language):
+        subject = _("Set your Blue Beret password")
+        body = _(
+            "Hello %(name)s,\n\n"
+            "An account has been created for you on Blue Beret, where you complete your "
+            "mandatory conduct training.\n\n"
+            "You sign in with your service number, %(number)s, and a password you choose. "
+            "Choose it on this page:\n\n%(link)s\n\n"
+            "The link works once and expires in %(days)s days. If it has expired, ask your "
+            "training coordinator for a new one.\n",
+            name=full_name,
+            number=service_number,
+            link=link,
+            days=link_days(),
+        )
+    mail.send(email, subject, body, name=full_name, language=language)
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -10,7 +10,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
+from babel import Locale
 from flask import current_app
+
+from app import i18n
 
 # Address headers are written as mailbox() encodes them: the standard library's own
 # folding drops the quotes around an encoded name that contains a comma, and
@@ -29,10 +32,11 @@ def is_configured() -> bool:
     return bool(current_app.config["MAIL_SERVER"])
 
 
-def send(to: str, subject: str, body: str, name: str | None = None) -> None:
+def send(to: str, subject: str, body: str, name: str | None = None, language: str = "en") -> None:
     """Send a message as text and HTML to an address; raise MailError if the server refuses it.
 
     `name` is the recipient's display name; a non-ASCII one is encoded (RFC 2047).
+    `language` is the one the message is written in, for its HTML part and headers.
     """
     config = current_app.config
     sender = config["MAIL_FROM"]
@@ -49,7 +53,9 @@ def send(to: str, subject: str, body: str, name: str | None = None) -> None:
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=_domain(sender))
     message.set_content(body)
-    message.add_alternative(to_html(body), subtype="html")
+    message.add_alternative(to_html(body, language), subtype="html")
+    # After the content: setting it clears every Content- header.
+    message["Content-Language"] = language
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
             if config["MAIL_USE_TLS"]:
@@ -72,7 +78,7 @@ def mailbox(address: str, name: str | None = None) -> str:
     return formataddr((name, address), charset="utf-8")
 
 
-def to_html(body: str) -> str:
+def to_html(body: str, language: str = "en") -> str:
     """Return the HTML form of a plain-text message: paragraphs, lists and links."""
     blocks = []
     for paragraph in re.split(r"\n\s*\n", body.strip()):
@@ -82,10 +88,10 @@ def to_html(body: str) -> str:
             blocks.append(f"<ul>{items}</ul>")
         else:
             blocks.append("<p>" + "<br>\n".join(_inline(line) for line in lines) + "</p>")
+    direction = i18n.direction(Locale.parse(language))
     return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
-        + "\n".join(blocks)
-        + "\n</body></html>\n"
+        f'<!DOCTYPE html>\n<html lang="{language}" dir="{direction}">'
+        '<head><meta charset="utf-8"></head><body>\n' + "\n".join(blocks) + "\n</body></html>\n"
     )
 
 

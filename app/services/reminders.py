@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, format_date, gettext, ngettext
 
+from app import i18n
 from app.extensions import db
 from app.models import ModuleVersion, Reminder, User
 from app.models.types import utcnow
@@ -158,8 +159,9 @@ def send(dues: DueList, dry_run: bool) -> Outcome:
         if dry_run:
             outcome.sent.append(item)
             continue
+        language = i18n.recipient_language(item.user.language)
         try:
-            mail.send(item.address, subject, body, name=item.user.full_name)
+            mail.send(item.address, subject, body, name=item.user.full_name, language=language)
         except mail.MailError as error:
             outcome.failures.append(Failure(item, str(error.__cause__ or error)))
             continue
@@ -195,9 +197,7 @@ def compose(item: Due, sign_in: str) -> tuple[str, str]:
     reminder carries a fresh set-password link instead.
     """
     link = set_password_link(item.user)
-    # The recipient's language is not known: write in the platform's language,
-    # not in that of the coordinator's browser.
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(i18n.recipient_language(item.user.language)):
         if any(module.state == State.OVERDUE for module in item.modules):
             subject = gettext("Your conduct training is overdue")
         else:

@@ -27,6 +27,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 from flask_babel import gettext as _
 
+from app import i18n
+
 # A 20,000-person XLSX unpacks to about 10 MB; the shared strings are held in memory.
 MAX_UNCOMPRESSED = 32 * 1024 * 1024
 MAX_MEMBERS = 2000
@@ -102,8 +104,8 @@ def read_rows(content: bytes, file_kind: Kind) -> list[list[str]]:
                         "The spreadsheet is too large to import: it has more than %(rows)s "
                         "rows or %(cells)s cells. Split it into smaller files, or delete "
                         "the empty rows and columns below and beside the people.",
-                        rows=f"{MAX_ROWS:,}",
-                        cells=f"{MAX_CELLS:,}",
+                        rows=i18n.format_number(MAX_ROWS),
+                        cells=i18n.format_number(MAX_CELLS),
                     )
                 )
     except TableError:

@@ -56,15 +56,15 @@ def test_admin_finds_certificates_by_holder_name_or_service_number(
     pledge = pass_module(amina, "pledge")
     login(make_user(Role.ADMIN, unit=None))
     page = client.get("/admin/certificates?code=haddad").get_data(as_text=True)
-    assert "2 certificates match haddad" in page
+    assert "2 certificates match <bdi>haddad</bdi>" in page
     assert mine.code in page and pledge.code in page and theirs.code not in page
     assert f'href="/admin/certificates?code={mine.code}"' in page
     # A service number finds its one certificate straight away.
     page = client.get("/admin/certificates?code=ru-555").get_data(as_text=True)
-    assert f"Certificate {theirs.code}" in page and "/revoke" in page
+    assert f"Certificate <bdi>{theirs.code}</bdi>" in page and "/revoke" in page
     response = client.get("/admin/certificates?code=Nobody%20Here")
     assert response.status_code == 404
-    assert "No certificate matches Nobody Here" in response.get_data(as_text=True)
+    assert "No certificate matches <bdi>Nobody Here</bdi>" in response.get_data(as_text=True)
     assert client.get("/admin/certificates?code=%25").status_code == 404
 
 

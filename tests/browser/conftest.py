@@ -180,5 +180,44 @@ def open_page(
 
 
 @pytest.fixture
+def open_in_arabic(
+    open_page: Callable[..., Page],
+    new_context: Callable[..., BrowserContext],
+    make_person: Callable[..., Person],
+    live_server: LiveServer,
+) -> Iterator[Callable[[str | None], Page]]:
+    """Open a tab in Arabic as `open_page` opens one: a visitor's browser asks for Arabic;
+    a new peacekeeper, once signed in, has chosen it; a demo account has it for the test."""
+    chosen: dict[str, str | None] = {}
+
+    def open_as(who: str | None) -> Page:
+        if who is None:
+            return new_context(locale="ar").new_page()
+        if who == "learner":
+            person = make_person()
+            page = new_context().new_page()
+            sign_in(page, person.username, PASSWORD)
+            account_language(live_server, person.username, "ar")
+            return page
+        page = open_page(who)
+        chosen.setdefault(who, account_language(live_server, who, "ar"))
+        return page
+
+    yield open_as
+    for who, language in chosen.items():
+        account_language(live_server, who, language)
+
+
+def account_language(server: LiveServer, username: str, language: str | None) -> str | None:
+    """Set the language of an account; return the one it had."""
+    with server.data():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        assert user is not None
+        before, user.language = user.language, language
+        db.session.commit()
+        return before
+
+
+@pytest.fixture
 def site(live_server: LiveServer, make_person: Callable[..., Person], tmp_path: Path) -> Site:
     return Site(live_server, make_person, tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,15 +98,19 @@ def answer_quiz(page: Page, server: LiveServer, correct: bool = True) -> None:
             page.locator(f"#q{question}-{option}").check()
 
 
-def start_quiz(page: Page, slug: str) -> None:
-    """Open a module, confirm its undertaking if it has one, and start the quiz."""
+def start_quiz(page: Page, slug: str, t: Callable[[str], str] = str) -> None:
+    """Open a module, confirm its undertaking if it has one, and start the quiz.
+
+    `t` gives the words of the page's language (Site.t); English by default.
+    """
     page.goto(f"/training/{slug}")
-    confirm = page.get_by_label("I confirm this undertaking.")
+    confirm = page.get_by_label(t("I confirm this undertaking."))
     if confirm.count():
         confirm.check()
-        page.get_by_role("button", name="Confirm", exact=True).click()
-        expect(page.get_by_role("status")).to_contain_text("Your undertaking is recorded")
-    page.get_by_role("button", name="Start the quiz").click()
+        page.get_by_role("button", name=t("Confirm"), exact=True).click()
+        recorded = t("Thank you. Your undertaking is recorded. You can now take the quiz.")
+        expect(page.get_by_role("status")).to_have_text(recorded)
+    page.get_by_role("button", name=t("Start the quiz")).click()
     expect(page).to_have_url(ATTEMPT_URL)
 
 
@@ -170,16 +175,19 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 
 def sticking_out(page: Page) -> list[str]:
-    """Return the elements, outside data tables, that reach past the window's right edge.
+    """Return the elements, outside data tables, that reach past the window's end edge.
 
-    Data tables may scroll sideways (WCAG 1.4.10 exempts two-dimensional content);
-    nothing else may.
+    The end is the right edge left to right, the left edge right to left: the side to
+    which a page scrolls. Data tables may scroll sideways (WCAG 1.4.10 exempts
+    two-dimensional content); nothing else may.
     """
     return page.evaluate(
         """() => {
-            const edge = document.documentElement.clientWidth + 0.5;
+            const width = document.documentElement.clientWidth;
+            const rtl = getComputedStyle(document.documentElement).direction === 'rtl';
+            const beyond = (box) => rtl ? box.left < -0.5 : box.right > width + 0.5;
             return [...document.body.querySelectorAll('*')]
-                .filter((e) => !e.closest('table') && e.getBoundingClientRect().right > edge)
+                .filter((e) => !e.closest('table') && beyond(e.getBoundingClientRect()))
                 .map((e) => e.outerHTML.slice(0, 120));
         }"""
     )

@@ -1,8 +1,10 @@
 """Every kind of page of the site, and how a person reaches it.
 
-The accessibility tests run axe-core on each; the no-JavaScript tests open each in a
-browser with JavaScript turned off. A visit uses forms the way a person does, so the
-pages behind a form (errors, previews, results) are reached the same way in both.
+The accessibility tests run axe-core on each, in English and in Arabic; the no-JavaScript
+tests open each in a browser with JavaScript turned off. A visit uses forms the way a
+person does, so the pages behind a form (errors, previews, results) are reached the same
+way in all of them. A visit finds what it clicks by the words on the page, asked of
+`site.t` in the visit's language, so that it works whatever language the page is in.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyotp
+from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
@@ -39,11 +42,37 @@ PRINT_PAGE = re.compile(r"/commander/print\?unit=\d+$")
 
 @dataclass(frozen=True)
 class Site:
-    """What a visit needs besides the page: the server, and new people on demand."""
+    """What a visit needs besides the page: the server, new people, and the page's words."""
 
     server: LiveServer
     make_person: Callable[..., Person]
     files: Path
+    language: str = "en"
+
+    def t(self, text: str, **values: object) -> str:
+        """Return an interface text as the pages write it in the visit's language."""
+        with self.server.app.test_request_context(), force_locale(self.language):
+            return str(gettext(text, **values))
+
+    def plural(self, singular: str, plural: str, num: int, **values: object) -> str:
+        """Return an interface text that depends on a number, as the pages write it."""
+        with self.server.app.test_request_context(), force_locale(self.language):
+            return str(ngettext(singular, plural, num, **values))
+
+    def like(self, text: str, plural: str | None = None) -> re.Pattern[str]:
+        """Return a pattern for an interface text, whatever fills its placeholders."""
+        with self.server.app.test_request_context(), force_locale(self.language):
+            forms = {
+                str(ngettext(text, plural, n) if plural else gettext(text))
+                for n in (0, 1, 2, 3, 11, 100)
+            }
+        return re.compile("|".join(f"^{pattern(form)}$" for form in sorted(forms)))
+
+
+def pattern(text: str) -> str:
+    """Return a format string as a regular expression, any text in place of a placeholder."""
+    parts = re.split(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]", text)
+    return ".+".join(re.escape(part.replace("%%", "%")) for part in parts)
 
 
 @dataclass(frozen=True)
@@ -73,50 +102,51 @@ def goto(path: str) -> Callable[[Page, Site], None]:
 
 def sign_in_with_errors(page: Page, site: Site) -> None:
     page.goto("/login")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("Enter your username.")).to_be_visible()
-    expect(page.get_by_label("Username or service number")).to_have_attribute(
+    page.get_by_role("button", name=site.t("Sign in")).click()
+    expect(page.get_by_text(site.t("Enter your username."))).to_be_visible()
+    expect(page.get_by_label(site.t("Username or service number"))).to_have_attribute(
         "aria-invalid", "true"
     )
 
 
 def sign_in_refused(page: Page, site: Site) -> None:
     page.goto("/login")
-    page.get_by_label("Username or service number").fill("peacekeeper")
-    page.get_by_label("Password", exact=True).fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(site.t("Username or service number")).fill("peacekeeper")
+    page.get_by_label(site.t("Password"), exact=True).fill("not the password")
+    page.get_by_role("button", name=site.t("Sign in")).click()
     expect(page.get_by_role("alert")).to_have_text(
-        "The username or password is not right. Check them and try again."
+        site.t("The username or password is not right. Check them and try again.")
     )
 
 
 def verify_valid(page: Page, site: Site) -> None:
     page.goto(f"/verify/{certificate_code(site.server, 'Kiran Gurung')}")
-    expect(page.get_by_role("status").first).to_have_text("Valid")
+    expect(page.get_by_role("status").first).to_have_text(site.t("Valid"))
 
 
 def verify_expired(page: Page, site: Site) -> None:
     page.goto(f"/verify/{certificate_code(site.server, 'Prakash Shrestha', valid=False)}")
-    expect(page.get_by_role("status").first).to_have_text("Expired")
+    expect(page.get_by_role("status").first).to_have_text(site.t("Expired"))
 
 
 def verify_unknown(page: Page, site: Site) -> None:
     page.goto(f"/verify/{UNKNOWN_CODE}")
-    expect(page.get_by_role("status").first).to_have_text("Unknown certificate")
+    expect(page.get_by_role("status").first).to_have_text(site.t("Unknown certificate"))
 
 
 def verify_typed_code(page: Page, site: Site) -> None:
     page.goto("/verify")
-    page.get_by_label("Certificate code").fill(certificate_code(site.server, "Dawa Lama").lower())
-    page.get_by_role("button", name="Verify").click()
-    expect(page.get_by_role("status").first).to_have_text("Valid")
+    code = certificate_code(site.server, "Dawa Lama").lower()
+    page.get_by_label(site.t("Certificate code")).fill(code)
+    page.get_by_role("button", name=site.t("Verify")).click()
+    expect(page.get_by_role("status").first).to_have_text(site.t("Valid"))
 
 
 def verify_several(page: Page, site: Site) -> None:
     code = certificate_code(site.server, "Fatou Ndiaye")
     page.goto(f"/verify/set?codes={code},{UNKNOWN_CODE}")
     expect(page.get_by_role("table")).to_contain_text("Fatou Ndiaye")
-    expect(page.get_by_role("table")).to_contain_text("Unknown certificate")
+    expect(page.get_by_role("table")).to_contain_text(site.t("Unknown certificate"))
 
 
 def set_password_token(site: Site) -> tuple[Person, str]:
@@ -128,54 +158,64 @@ def set_password_token(site: Site) -> tuple[Person, str]:
         return person, accounts.set_password_token(user.id, user.session_token)
 
 
-def open_set_password_link(page: Page, token: str) -> None:
+def open_set_password_link(page: Page, site: Site, token: str) -> None:
     """Open the set-password page and give it the code after the link's #, as without script."""
     page.goto("/set-password")
-    page.get_by_label("Code from your link").fill(token)
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_label(site.t("Code from your link")).fill(token)
+    page.get_by_role("button", name=site.t("Continue")).click()
 
 
 def set_password(page: Page, site: Site) -> None:
     person, token = set_password_token(site)
-    open_set_password_link(page, token)
+    open_set_password_link(page, site, token)
     expect(page.get_by_text(person.service_number)).to_be_visible()
 
 
 def set_password_with_errors(page: Page, site: Site) -> None:
     _person, token = set_password_token(site)
-    open_set_password_link(page, token)
-    page.get_by_label("New password", exact=True).fill("short")
-    page.get_by_label("New password again").fill("different")
-    page.get_by_role("button", name="Set my password").click()
-    expect(page.get_by_label("New password", exact=True)).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_text("The two passwords are not the same.")).to_be_visible()
+    open_set_password_link(page, site, token)
+    page.get_by_label(site.t("New password"), exact=True).fill("short")
+    page.get_by_label(site.t("New password again")).fill("different")
+    page.get_by_role("button", name=site.t("Set my password")).click()
+    expect(page.get_by_label(site.t("New password"), exact=True)).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    expect(page.get_by_text(site.t("The two passwords are not the same."))).to_be_visible()
 
 
 def set_password_bad_link(page: Page, site: Site) -> None:
-    open_set_password_link(page, "not-a-real-link")
-    expect(page.get_by_role("alert")).to_contain_text("This link cannot be used")
+    open_set_password_link(page, site, "not-a-real-link")
+    expect(page.get_by_role("alert")).to_have_text(
+        site.t(
+            "This link cannot be used: it has expired, it has already been used, or it was "
+            "copied incompletely."
+        )
+    )
 
 
 def sign_in_code(page: Page, site: Site) -> None:
     person = site.make_person(totp_secret=pyotp.random_base32())
+    enter_password(page, site, person)
+    expect(page.get_by_label(site.t("Six-digit code from your authenticator app"))).to_be_visible()
+
+
+def enter_password(page: Page, site: Site, person: Person) -> None:
+    """Give a person's username and password to the sign-in form."""
     page.goto("/login")
-    page.get_by_label("Username or service number").fill(person.username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_label("Six-digit code from your authenticator app")).to_be_visible()
+    page.get_by_label(site.t("Username or service number")).fill(person.username)
+    page.get_by_label(site.t("Password"), exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=site.t("Sign in")).click()
 
 
 def signed_in_with_code(page: Page, site: Site) -> None:
     """Sign in a new person who has a second factor, code included."""
     secret = pyotp.random_base32()
     person = site.make_person(totp_secret=secret)
-    page.goto("/login")
-    page.get_by_label("Username or service number").fill(person.username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Six-digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My training")
+    enter_password(page, site, person)
+    code = page.get_by_label(site.t("Six-digit code from your authenticator app"))
+    code.fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name=site.t("Continue")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(site.t("My training"))
 
 
 def second_factor_replace(page: Page, site: Site) -> None:
@@ -190,47 +230,53 @@ def second_factor_off(page: Page, site: Site) -> None:
 
 def sign_in_code_refused(page: Page, site: Site) -> None:
     sign_in_code(page, site)
-    page.get_by_label("Six-digit code from your authenticator app").fill("12345678")
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_label("Six-digit code from your authenticator app")).to_have_attribute(
-        "aria-invalid", "true"
-    )
+    code = page.get_by_label(site.t("Six-digit code from your authenticator app"))
+    code.fill("12345678")
+    page.get_by_role("button", name=site.t("Continue")).click()
+    expect(code).to_have_attribute("aria-invalid", "true")
 
 
 def account_with_errors(page: Page, site: Site) -> None:
     page.goto("/account")
-    page.get_by_role("button", name="Change my password").click()
-    expect(page.get_by_text("Enter your current password.")).to_be_visible()
+    page.get_by_role("button", name=site.t("Change my password")).click()
+    expect(page.get_by_text(site.t("Enter your current password."))).to_be_visible()
 
 
 # Peacekeepers ---------------------------------------------------------------------------
 
 
 def quiz_page(page: Page, site: Site) -> None:
-    start_quiz(page, "reporting")
+    start_quiz(page, "reporting", site.t)
     expect(page.locator("fieldset")).to_have_count(10)
 
 
 def quiz_with_errors(page: Page, site: Site) -> None:
-    start_quiz(page, "reporting")
-    page.get_by_role("button", name="Submit my answers").click()
-    expect(page.get_by_role("alert")).to_contain_text("Choose an answer to question 1.")
+    start_quiz(page, "reporting", site.t)
+    page.get_by_role("button", name=site.t("Submit my answers")).click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        site.t("Choose an answer to question %(number)s.", number=1)
+    )
     expect(page.locator("p.error")).to_have_count(10)
 
 
 def result_passed(page: Page, site: Site) -> None:
-    start_quiz(page, "zero-tolerance")
+    start_quiz(page, "zero-tolerance", site.t)
     answer_quiz(page, site.server)
-    page.get_by_role("button", name="Submit my answers").click()
-    expect(page.get_by_role("status")).to_have_text("You passed with 100%.")
+    page.get_by_role("button", name=site.t("Submit my answers")).click()
+    expect(page.get_by_role("status")).to_have_text(
+        site.t("You passed with %(score)s%%.", score=100)
+    )
 
 
 def result_failed(page: Page, site: Site) -> None:
-    start_quiz(page, "reporting")
+    start_quiz(page, "reporting", site.t)
     answer_quiz(page, site.server, correct=False)
-    page.get_by_role("button", name="Submit my answers").click()
-    expect(page.get_by_role("status")).to_contain_text("You scored 0%.")
-    expect(page.get_by_role("button", name="Try again")).to_be_visible()
+    page.get_by_role("button", name=site.t("Submit my answers")).click()
+    scored = (
+        "You scored %(score)s%%. You need %(mark)s%% to pass. Read the feedback, then try again."
+    )
+    expect(page.get_by_role("status")).to_contain_text(site.t(scored, score=0, mark=80))
+    expect(page.get_by_role("button", name=site.t("Try again"))).to_be_visible()
 
 
 # Coordinators ---------------------------------------------------------------------------
@@ -244,22 +290,22 @@ def coordinator_person(page: Page, site: Site) -> None:
     page.goto(f"/coordinator/people/{user_id(site.server, 'Kiran Gurung')}")
 
 
-def upload(page: Page, path: Path) -> None:
+def upload(page: Page, path: Path, site: Site) -> None:
     """Upload a roster file through the import form."""
     page.goto("/coordinator/roster")
-    page.get_by_label("Roster file (XLSX, ODS or CSV)").set_input_files(path)
-    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_label(site.t("Roster file (XLSX, ODS or CSV)")).set_input_files(path)
+    page.get_by_role("button", name=site.t("Upload and preview")).click()
 
 
 def roster_upload_without_file(page: Page, site: Site) -> None:
     page.goto("/coordinator/roster")
-    page.get_by_role("button", name="Upload and preview").click()
-    expect(page.get_by_text("Choose the roster file to upload.")).to_be_visible()
+    page.get_by_role("button", name=site.t("Upload and preview")).click()
+    expect(page.get_by_text(site.t("Choose the roster file to upload."))).to_be_visible()
 
 
 def roster_preview(page: Page, site: Site) -> None:
-    upload(page, ROSTER_EXAMPLE)
-    expect(page.get_by_role("button", name="Confirm import")).to_be_visible()
+    upload(page, ROSTER_EXAMPLE, site)
+    expect(page.get_by_role("button", name=site.t("Confirm import"))).to_be_visible()
 
 
 def roster_preview_with_problems(page: Page, site: Site) -> None:
@@ -268,9 +314,12 @@ def roster_preview_with_problems(page: Page, site: Site) -> None:
         ROSTER_HEADER + "BR-90001,Rosa Mendes,military_contingent,DEMO-INF-1,,,31/12/2026\n",
         encoding="utf-8",
     )
-    upload(page, path)
-    expect(page.get_by_role("heading", name="1 problem to fix")).to_be_visible()
-    expect(page.get_by_text("row 2, column deployment_date")).to_be_visible()
+    upload(page, path, site)
+    problems = site.plural("%(num)d problem to fix", "%(num)d problems to fix", 1)
+    expect(page.get_by_role("heading", name=problems)).to_be_visible()
+    where = site.t("row %(row)s, column %(column)s: %(message)s", row=2, column="deployment_date",
+                   message="")  # fmt: skip
+    expect(page.get_by_text(where.strip())).to_be_visible()
 
 
 _roster_numbers = itertools.count(1)
@@ -284,9 +333,10 @@ def roster_imported(page: Page, site: Site) -> None:
         + f"BR-8{number:04d},Rosa Mendes {number},formed_police,DEMO-FPU-2,,,2026-06-01\n",
         encoding="utf-8",
     )
-    upload(page, path)
-    page.get_by_role("button", name="Confirm import").click()
-    expect(page.get_by_role("status")).to_contain_text("1 new people")
+    upload(page, path, site)
+    page.get_by_role("button", name=site.t("Confirm import")).click()
+    done = "%(created)s new people, %(updated)s updated, %(unchanged)s unchanged."
+    expect(page.get_by_role("status")).to_have_text(site.t(done, created=1, updated=0, unchanged=0))
 
 
 # Administrators -------------------------------------------------------------------------
@@ -298,22 +348,29 @@ def admin_account(page: Page, site: Site) -> None:
 
 def admin_certificate(page: Page, site: Site) -> None:
     page.goto(f"/admin/certificates?code={certificate_code(site.server, 'Ibrahima Faye')}")
-    expect(page.get_by_role("button", name=re.compile(r"^Revoke certificate"))).to_be_visible()
+    revoke = site.like("Revoke certificate %(code)s")
+    expect(page.get_by_role("button", name=revoke)).to_be_visible()
 
 
 def admin_certificate_search(page: Page, site: Site) -> None:
     page.goto("/admin/certificates")
-    page.get_by_label("Certificate code, holder's name or service number").fill("Ibrahima Faye")
-    page.get_by_role("button", name="Look up").click()
+    page.get_by_label(site.t("Certificate code, holder's name or service number")).fill(
+        "Ibrahima Faye"
+    )
+    page.get_by_role("button", name=site.t("Look up")).click()
     expect(page.get_by_role("link", name=re.compile(r"^[A-Z0-9]{4}-")).first).to_be_visible()
 
 
 def admin_revoke_confirmation(page: Page, site: Site) -> None:
     admin_certificate(page, site)
-    page.get_by_label(re.compile(r"^Reason")).fill("Recorded in error by the training cell.")
-    page.get_by_role("button", name=re.compile(r"^Revoke certificate")).click()
+    reason = site.like(
+        "Reason (%(min)s to %(max)s characters), for example a misconduct finding or an error"
+    )
+    page.get_by_label(reason).fill("Recorded in error by the training cell.")
+    page.get_by_role("button", name=site.like("Revoke certificate %(code)s")).click()
     # Asked, not done: the demo certificate stays valid.
-    expect(page.get_by_role("button", name=re.compile(r"^Yes, revoke"))).to_be_visible()
+    yes = site.like("Yes, revoke certificate %(code)s")
+    expect(page.get_by_role("button", name=yes)).to_be_visible()
 
 
 # Commanders -----------------------------------------------------------------------------
@@ -329,26 +386,26 @@ def print_page(page: Page, site: Site) -> None:
 
 def print_ready_ticked(page: Page, site: Site) -> None:
     print_page(page, site)
-    page.get_by_label("Show").select_option("ready")
-    page.get_by_role("button", name="Show", exact=True).click()
-    page.get_by_role("link", name=re.compile(r"^Tick everyone listed")).click()
-    expect(
-        page.get_by_role("button", name=re.compile(r"^Print all Ready \(\d+ people\)"))
-    ).to_be_visible()
+    page.get_by_label(site.t("Show")).select_option("ready")
+    page.get_by_role("button", name=site.t("Show"), exact=True).click()
+    page.get_by_role("link", name=site.like("Tick everyone listed (%(n)s)")).click()
+    ready = site.like("Print all Ready (%(num)s person)", "Print all Ready (%(num)s people)")
+    expect(page.get_by_role("button", name=ready)).to_be_visible()
 
 
 def print_with_errors(page: Page, site: Site) -> None:
     print_page(page, site)
-    page.get_by_role("button", name="Print selected").click()
+    page.get_by_role("button", name=site.t("Print selected")).click()
     expect(page.locator("p.error")).to_be_visible()
 
 
 def print_status(page: Page, site: Site) -> None:
     print_page(page, site)
     page.get_by_role("checkbox", name=re.compile("Dawa Lama")).check()
-    page.get_by_role("button", name="Print selected").click()
+    page.get_by_role("button", name=site.t("Print selected")).click()
     # The page reloads itself until the file is ready, then stays.
-    expect(page.get_by_role("link", name=re.compile(r"^Download "))).to_be_visible(timeout=120_000)
+    download = page.get_by_role("link", name=site.like("Download %(name)s"))
+    expect(download).to_be_visible(timeout=120_000)
 
 
 VISITS = [

@@ -1,9 +1,11 @@
-"""Every kind of page meets WCAG 2.2 AA as far as axe-core and a browser can tell."""
+"""Every kind of page meets WCAG 2.2 AA as far as axe-core and a browser can tell, in English
+and, right to left, in Arabic."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -25,6 +27,20 @@ def test_page_has_no_wcag_violations(
     assert_accessible(page)
     # Reflow (WCAG 1.4.10): at 320 CSS pixels, as at 400% zoom, nothing but a data
     # table makes the page scroll sideways.
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert sticking_out(page) == []
+
+
+@pytest.mark.parametrize("visit", VISITS, ids=str)
+def test_page_has_no_wcag_violations_in_arabic(
+    visit: Visit, open_in_arabic: Callable[[str | None], Page], site: Site
+) -> None:
+    page = open_in_arabic(visit.who)
+    visit.go(page, replace(site, language="ar"))
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    assert_accessible(page)
     page.set_viewport_size({"width": 320, "height": 640})
     assert sticking_out(page) == []
 

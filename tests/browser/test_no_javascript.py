@@ -103,7 +103,7 @@ def test_roster_import_without_javascript(open_page: Callable[..., Page], site: 
         + "BR-70002,Jean-Paul Habimana,formed_police,demo-fpu-2,manager,,\n",
         encoding="utf-8",
     )
-    upload(page, path)
+    upload(page, path, site)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Roster preview")
     rows = page.get_by_role("table", name="People in the file").locator("tbody tr")

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import User
 from app.services import certificates, signing
 from tests.browser.helpers import LiveServer, assert_accessible, certificate_code
+from tests.fixtures import shown_day
 
 pytestmark = pytest.mark.browser
 
@@ -73,9 +74,7 @@ def test_training_record_verify_page_shows_every_date_on_a_phone(
     codes = parse_qs(urlsplit(link).query)["codes"][0].split(",")
     with live_server.data():
         held = [certificates.find(code) for code in codes]
-        dates = {
-            day.date().isoformat() for c in held if c for day in (c.completed_at, c.expires_at)
-        }
+        dates = {shown_day(day) for c in held if c for day in (c.completed_at, c.expires_at)}
     page.set_viewport_size(PHONE)
     page.goto(link)
     text = page.locator("main table").inner_text()

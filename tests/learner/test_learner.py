@@ -16,7 +16,15 @@ from app.models import (
     QuizAttempt,
 )
 from app.services import quiz, training
-from tests.fixtures import answers_for, count, load_revised_modules, post, start
+from tests.fixtures import (
+    answers_for,
+    count,
+    load_revised_modules,
+    post,
+    shown_day,
+    shown_moment,
+    start,
+)
 
 
 def test_my_training_lists_modules_for_my_category_and_position(client, modules, make_user, login):
@@ -194,7 +202,7 @@ def test_revoked_module_says_take_it_again_and_can_be_retaken(
     certificate = db.session.scalar(sa.select(Certificate))
     certificates.revoke(certificate, make_user(Role.ADMIN), "Misconduct finding, case 2026-114.")
     db.session.commit()
-    message = f"Revoked on {certificate.revoked_at.date().isoformat()}: take the module again."
+    message = f"Revoked on {shown_day(certificate.revoked_at)}: take the module again."
 
     index = client.get("/training/").get_data(as_text=True)
     assert message in index and 'badge-revoked">Revoked<' in index
@@ -284,7 +292,7 @@ def test_two_failures_in_a_row_make_the_learner_wait_before_the_next_attempt(
         until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
     result = client.get(f"/training/attempts/{second}").get_data(as_text=True)
-    assert WAIT in result and f"at {until:%Y-%m-%d %H:%M} UTC" in result
+    assert WAIT in result and f"at {shown_moment(until)} UTC" in result
     assert "Try again" not in result
     response = post(client, "/training/basics/attempts")
     assert response.status_code == 302

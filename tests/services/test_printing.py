@@ -523,6 +523,23 @@ def test_command_prints_a_unit_to_one_pdf(app, db, unit, troops, tmp_path):
     assert str(path) in result.output and "3 people, 3 pages" in result.output
 
 
+def test_records_printed_from_a_french_terminal_stay_in_the_platforms_language(
+    app, db, unit, troops, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(app.config, "CLI_LANGUAGE", "fr_FR.UTF-8")
+    monkeypatch.setitem(app.config, "PRINT_WORKERS", 0)  # rendered in the command's process
+    path = tmp_path / "unit-a.pdf"
+    result = app.test_cli_runner().invoke(
+        args=["certificates", "print", "--unit", "unit-a", "--output", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(path.read_bytes(), tmp_path)
+    english = "January|February|March|April|May|June|July|August|September|October|November"
+    assert re.search(rf"({english}|December) \d+, 20\d\d", text)
+    assert not re.search(r"\d+ (janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+                         r"octobre|novembre|décembre) 20\d\d", text)  # fmt: skip
+
+
 def test_command_prints_the_ready_people_to_a_zip(app, db, unit, troops, tmp_path):
     result = app.test_cli_runner().invoke(
         args=["certificates", "print", "--unit", "UNIT-A", "--zip", "--ready-only",

@@ -445,3 +445,28 @@ def test_non_ascii_sender_name_is_encoded_in_the_header(
         "no-reply@example.org",
     )
     assert message["Message-ID"].endswith("@example.org>")
+
+
+def test_each_reminder_is_in_its_recipients_language_not_the_senders(
+    client, db, modules, inbox, unit, overdue, make_user, login
+):
+    overdue(email="french@example.org", language="fr")
+    overdue(email="arabic@example.org", language="ar")
+    overdue(email="unknown@example.org")
+    login(make_user(Role.COORDINATOR, assigned_units=[unit], language="ru"))
+    post(client, "/coordinator/reminders")
+    due_on = today() + timedelta(days=3 - 14)
+    written = {"fr": format_date(due_on, "long", locale="fr"), "en": long_date(due_on)}
+    french, arabic, unknown = (
+        inbox.to(f"{name}@example.org")[0] for name in ("french", "arabic", "unknown")
+    )
+    assert french["Content-Language"] == "fr"
+    assert written["fr"] in text(french) and written["en"] not in text(french)
+    assert '<html lang="fr" dir="ltr">' in french.get_body(("html",)).get_content()
+    assert arabic["Content-Language"] == "ar"
+    assert '<html lang="ar" dir="rtl">' in arabic.get_body(("html",)).get_content()
+    assert format_date(due_on, "long", locale="ar") in text(arabic)
+    # Nobody chose a language: the platform's, never the coordinator's Russian.
+    assert unknown["Content-Language"] == "en"
+    assert written["en"] in text(unknown)
+    assert format_date(due_on, "long", locale="ru") not in text(unknown)

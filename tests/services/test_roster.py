@@ -819,7 +819,10 @@ def test_reimport_gives_new_links_only_to_peacekeepers_without_password(
     )
     assert [account.service_number for account in result.awaiting_password] == ["SN-1"]
     page = open_link(client, result.awaiting_password[0].link).get_data(as_text=True)
-    assert "This sets the password of Kofi Boateng, service number SN-1." in page
+    # Each value keeps its own direction inside the sentence (<bdi>), as in Arabic.
+    assert (
+        "This sets the password of <bdi>Kofi Boateng</bdi>, service number <bdi>SN-1</bdi>." in page
+    )
 
 
 # Peacekeepers only
@@ -904,6 +907,23 @@ def test_import_audit_records_each_changed_field_before_and_after(db, unit, make
 # E-mail
 
 
+def test_a_link_is_mailed_in_the_platforms_language_not_the_coordinators(
+    client, db, coordinator, login, inbox
+):
+    coordinator.language = "ar"
+    db.session.commit()
+    login(coordinator)
+    url, _ = upload_and_preview(
+        client, csv_file("SN-1,Kofi Boateng,civilian,UNIT-A,,k@example.org,")
+    )
+    page = post(client, url)
+    assert '<html lang="ar" dir="rtl">' in page.get_data(as_text=True)
+    [message] = inbox.messages
+    assert message["Content-Language"] == "en"
+    assert '<html lang="en" dir="ltr">' in message.get_body(("html",)).get_content()
+    assert message["Subject"] == "Set your Blue Beret password"
+
+
 def test_new_people_with_an_address_get_their_link_by_email(client, db, coordinator, login, inbox):
     login(coordinator)
     url, _ = upload_and_preview(
@@ -914,7 +934,7 @@ def test_new_people_with_an_address_get_their_link_by_email(client, db, coordina
         ),
     )
     page = post(client, url).get_data(as_text=True)
-    assert "Sent to anna@example.org" in page and "No address" in page
+    assert "Sent to <bdi>anna@example.org</bdi>" in page and "No address" in page
 
     assert [message["To"].addresses[0].addr_spec for message in inbox.messages] == [
         "anna@example.org"
@@ -940,7 +960,10 @@ def test_mail_failure_keeps_the_import_and_says_who_to_tell(
         ),
     )
     page = post(client, url).get_data(as_text=True)
-    assert "Some links could not be sent by e-mail: kofi@example.org, ama@example.org." in page
+    assert (
+        "Some links could not be sent by e-mail: <bdi>kofi@example.org, ama@example.org</bdi>."
+        in page
+    )
     assert len(set(LINK.findall(page))) == 2
     assert person(db, "SN-1") is not None and person(db, "SN-2") is not None
 
@@ -955,8 +978,8 @@ def test_refused_address_does_not_stop_the_others(client, db, coordinator, login
         ),
     )
     page = post(client, url).get_data(as_text=True)
-    assert "Could not be sent to nobody@example.org" in page
-    assert "Sent to ama@example.org" in page
+    assert "Could not be sent to <bdi>nobody@example.org</bdi>" in page
+    assert "Sent to <bdi>ama@example.org</bdi>" in page
     assert [message["To"].addresses[0].addr_spec for message in inbox.messages] == [
         "ama@example.org"
     ]

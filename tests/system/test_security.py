@@ -780,7 +780,7 @@ def test_set_password_token_never_reaches_the_logged_request_line(app, client, d
     assert page.status_code == 200 and 'name="token"' in page.text
     assert "set-password.js" in page.text
     opened = post(client, "/set-password", {"token": token})
-    assert f"This sets the password of {user.full_name}" in opened.text
+    assert f"This sets the password of <bdi>{user.full_name}</bdi>" in opened.text
     done = post(client, "/set-password", {"token": token, "password": STRONG, "confirm": STRONG})
     assert done.status_code == 302 and done.headers["Location"] == "/login"
     db.session.refresh(user)

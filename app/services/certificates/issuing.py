@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext
 
+from app import i18n
 from app.extensions import db
 from app.models import AuditAction, Certificate, Completion, Document, ModuleVersion, User
 from app.models.types import utcnow
@@ -98,7 +99,7 @@ def revocation_problem(certificate: Certificate, reason: str) -> str | None:
             gettext(
                 "Certificate %(code)s was already revoked on %(date)s. Nothing was changed.",
                 code=certificate.code,
-                date=certificate.revoked_at.date().isoformat(),
+                date=i18n.format_day(certificate.revoked_at),
             )
         )
     if not REASON_MIN_LENGTH <= len(reason) <= REASON_MAX_LENGTH:
