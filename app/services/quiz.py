@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models import AuditAction, Completion, ModuleVersion, QuizAttempt, User
 from app.models.types import utcnow
-from app.services import audit, certificates, records, training
+from app.services import audit, certificates, records, training, translations
 
 # Read at each draw, not bound as a default, so that tests can replace the draw.
 _random: random.Random = random.SystemRandom()
@@ -47,9 +47,16 @@ def draw_questions(
 
 
 def start_attempt(
-    user: User, version: ModuleVersion, rng: random.Random | None = None
+    user: User,
+    version: ModuleVersion,
+    rng: random.Random | None = None,
+    language: str = translations.SOURCE_LANGUAGE,
 ) -> QuizAttempt:
-    """Draw this attempt's questions from the pool, in random order, options shuffled."""
+    """Draw this attempt's questions from the pool, in random order, options shuffled.
+
+    The attempt is shown in `language` from start to end, if the version is translated
+    into it in full, in the source language otherwise.
+    """
     rng = rng or _random
     drawn = draw_questions(version.quiz, version.questions_per_attempt, user.category, rng)
     questions = []
@@ -57,7 +64,12 @@ def start_attempt(
         order = [option["id"] for option in question["options"]]
         rng.shuffle(order)
         questions.append({"id": question["id"], "options": order})
-    attempt = QuizAttempt(user=user, module_version=version, questions=questions)
+    attempt = QuizAttempt(
+        user=user,
+        module_version=version,
+        questions=questions,
+        language=translations.served_language(version, language),
+    )
     db.session.add(attempt)
     db.session.flush()
     return attempt
@@ -162,7 +174,8 @@ def attempt_questions(
     attempt: QuizAttempt, answers: dict[str, list[str]] | None = None
 ) -> list[ShownQuestion]:
     """Return the attempt's questions in their drawn order with options as shown."""
-    pool = {question["id"]: question for question in attempt.module_version.quiz}
+    quiz = translations.quiz_in(attempt.module_version, attempt.language)
+    pool = {question["id"]: question for question in quiz}
     answers = answers or {}
     shown = []
     for drawn in attempt.questions:
@@ -275,6 +288,7 @@ def submit_attempt(
             attempt_id=attempt.id,
             completed_at=now,
             expires_at=training.add_months(now, version.validity_months),
+            language=attempt.language,
         )
         db.session.add(completion)
         db.session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import ModuleVersion, TrainingModule
 from app.models.types import utcnow
-from app.services import annexes, curriculum, markdown, sources
+from app.services import annexes, curriculum, markdown, sources, translations
 from app.services.content.catalogue import in_order, read_catalogue
 from app.services.content.meta import mandatory_categories
 from app.services.content.model import ModuleError, ModuleSource, Question
@@ -113,6 +113,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
     db.session.flush()
     curriculum.rebuild()
     annexes.sync_annexes(catalogue.annexes)
+    translations.sync_translations(catalogue, directory)
     return results
 
 
@@ -127,20 +128,26 @@ def all_modules() -> list[TrainingModule]:
     )
 
 
-def _rendering(source: ModuleSource, registry: sources.Registry) -> dict[str, Any]:
-    """Render what a version stores of its source: lesson, contents, quiz, cited sources."""
+def rendering(
+    source: ModuleSource, registry: sources.Registry, anchors: list[str] | None = None
+) -> dict[str, Any]:
+    """Render what a version stores of its source: lesson, contents, quiz, cited sources.
+
+    `anchors` gives the headings their ids in order (a translation keeps its source's).
+    """
     lesson = sources.cite(source.lesson, registry)
-    body_html, toc_html = markdown.render(lesson)
+    body_html, toc_html = markdown.render(lesson, anchors)
+    ids = markdown.heading_ids(lesson, anchors)
     return {
         "body_html": body_html,
         "toc_html": toc_html,
-        "quiz": _rendered_quiz(source.questions, registry, markdown.heading_ids(lesson)),
+        "quiz": _rendered_quiz(source.questions, registry, ids),
         "sources": _cited(source, registry),
     }
 
 
 def _render_into(version: ModuleVersion, source: ModuleSource, registry: sources.Registry) -> None:
-    for name, value in _rendering(source, registry).items():
+    for name, value in rendering(source, registry).items():
         if getattr(version, name) != value:
             setattr(version, name, value)
 
@@ -166,5 +173,5 @@ def _new_version(
         positions=list(meta.get("roles") or []),
         attestation=" ".join(attestation.split()) if attestation else None,
         mission_annex=bool(meta.get("mission_annex")),
-        **_rendering(source, registry),
+        **rendering(source, registry),
     )
