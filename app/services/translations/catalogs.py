@@ -83,9 +83,25 @@ def template(document: Document, language: str) -> Catalog:
     return catalog
 
 
+HEADER = """\
+# A translation of a Blue Beret training module or mission annex.
+# Edit it with any gettext tool (Poedit, Weblate); `flask modules check` says what is
+# missing or stale. How: modules/README.md, "Translations".
+#"""
+
+
 def new_catalog(language: str) -> Catalog:
     """Return an empty catalog for a language, with the project's header."""
-    return Catalog(locale=language, project=PROJECT, version="", fuzzy=False)
+    return Catalog(
+        locale=language,
+        header_comment=HEADER,
+        project=PROJECT,
+        version="1",
+        language_team=PROJECT,
+        last_translator="",
+        msgid_bugs_address="",
+        fuzzy=False,
+    )
 
 
 def read_catalog(path: Path) -> Catalog:

@@ -104,6 +104,8 @@ class Document:
     fields: dict[str, Segment] = field(default_factory=dict)
     # Front-matter values that are not text to translate, which a translation must keep.
     fixed: dict[str, Any] = field(default_factory=dict)
+    # The line of each front-matter field, by the names of `fields` and `fixed`.
+    places: dict[str, int] = field(default_factory=dict)
     lines: list[Line] = field(default_factory=list)
     # How many questions the quiz has.
     questions: int = 0
@@ -178,8 +180,8 @@ def _front_matter(
 ) -> None:
     places = field_places(lines) if meta else {}
     for name, value in meta.items():
+        line = document.places[name] = places[name].line if name in places else 1
         if name in fields and isinstance(value, str) and value.strip():
-            line = places[name].line if name in places else 1
             document.fields[name] = Segment(normalise(value), fields[name], line)
         else:
             document.fixed[name] = value
