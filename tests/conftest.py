@@ -17,4 +17,5 @@ pytest_plugins = [
     "tests.fixtures.mail",
     "tests.fixtures.servers",
     "tests.fixtures.training",
+    "tests.fixtures.languages",
 ]
