@@ -17,7 +17,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import PoFileError, read_po, write_po
+from babel.messages.pofile import PoFileError, read_po, unescape, write_po
 from flask_babel import gettext as _
 
 from app.services.content.questions import TAG_RE
@@ -42,6 +42,7 @@ HTML_TAG_RE = re.compile(r"</?[A-Za-z][^>]*>")
 BLOCK_START_RE = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\d+[.)]\s|\||!!!|>|```|~~~)")
 OPTION_MARK_RE = re.compile(r"\[[ xX]\]")
 MARKERS = ("**", "`", "*")
+PREVIOUS_RE = re.compile(r'^#\|\s*(?:msgid\s+)?"(?P<text>.*)"\s*$')
 
 
 def language_directories(directory: Path) -> list[tuple[str, Path]]:
@@ -105,9 +106,33 @@ def new_catalog(language: str) -> Catalog:
 
 
 def read_catalog(path: Path) -> Catalog:
-    """Read a catalog; PoFileError or UnicodeDecodeError when it cannot be read."""
-    with path.open("rb") as file:
-        return read_po(file, abort_invalid=True)
+    """Read a catalog; PoFileError or UnicodeDecodeError when it cannot be read.
+
+    Stale entries keep the source text they translated (`#| msgid`), which Babel's
+    reader drops: it is what tells their translator what changed.
+    """
+    raw = path.read_bytes()
+    catalog = read_po(io.BytesIO(raw), abort_invalid=True)
+    previous = _previous_ids(raw.decode("utf-8").splitlines())
+    for message in catalog:
+        if message.lineno in previous and not message.previous_id:
+            message.previous_id = [previous[message.lineno]]
+    return catalog
+
+
+def _previous_ids(lines: list[str]) -> dict[int, str]:
+    """Return the previous msgid written above each entry, by the line of its msgid."""
+    found: dict[int, str] = {}
+    pending: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if match := PREVIOUS_RE.match(line):
+            pending.append(unescape(f'"{match["text"]}"'))
+            continue
+        if line.startswith("msgid ") and pending:
+            found[number] = "".join(pending)
+        if not line.startswith("#"):
+            pending = []
+    return found
 
 
 def write_catalog(path: Path, catalog: Catalog) -> None:
@@ -129,10 +154,14 @@ def updated(catalog: Catalog, document: Document) -> Catalog:
     """
     language = str(catalog.locale) if catalog.locale else SOURCE_LANGUAGE
     source = template(document, language)
+    # Babel's merge forgets the text a still-stale entry translated; keep it.
+    previous = {message.id: message.previous_id for message in catalog if message.previous_id}
     catalog.update(source, update_creation_date=False)
     for message in catalog:
         if message.id and message.id in source:
             message.auto_comments = list(source[message.id].auto_comments)
+        if message.fuzzy and not message.previous_id and message.id in previous:
+            message.previous_id = previous[message.id]
     return catalog
 
 
