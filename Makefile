@@ -59,10 +59,12 @@ bench: setup
 load: setup
 	$(BIN)/python load/run.py
 
-# Every user-visible string, for translators (app/translations/messages.pot).
+# Every user-visible string, for translators (app/translations/messages.pot), and every
+# module catalog (modules/translations/<lang>/*.po) brought in line with its source.
 messages: setup
 	mkdir -p app/translations
 	$(BIN)/pybabel extract --no-location -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(FLASK) modules translations update
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -25,9 +25,7 @@ def english_right_answers(db, attempt_id):
     }
 
 
-def test_module_page_in_french_and_arabic(
-    client, translated_modules, make_user, login, reading
-):
+def test_module_page_in_french_and_arabic(client, translated_modules, make_user, login, reading):
     login(make_user())
     reading("fr")
     page = client.get("/training/basics").get_data(as_text=True)
@@ -95,7 +93,10 @@ def test_the_undertaking_is_stored_in_the_words_the_learner_read(
     login(make_user())
     reading("fr")
     page = client.get("/training/pledge").get_data(as_text=True)
-    french = "J&#39;ai lu et compris ce module. Je signalerai toute préoccupation par les voies établies."
+    french = (
+        "J&#39;ai lu et compris ce module. "
+        "Je signalerai toute préoccupation par les voies établies."
+    )
     assert french in page
     form = {
         "confirm": "yes",

@@ -232,7 +232,8 @@ def test_import_pairs_a_parallel_translation_into_the_committed_catalog(tmp_path
           "  Wrong: Ten Rules for Blue Helmets.",
           "- [ ] Accept it.\n  Wrong: Ten Rules for Blue Helmets.\n- [x] Decline politely.\n"
           "  Right: Ten Rules for Blue Helmets."),
-         r":29: the source has option \[x\] here \(.*basics\.md:29\), the translation option \[ \]"),
+         r":29: the source has option \[x\] here \(.*basics\.md:29\), the translation "
+         r"option \[ \]"),
         (("## Question two\n", "## Question two [police]\n"),
          r":34: the source has question here \(.*basics\.md:34\), the translation question "
          r"\[police\]"),

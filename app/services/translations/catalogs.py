@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
@@ -232,12 +233,14 @@ def status(document: Document, name: str, language: str, path: Path) -> Translat
     return result
 
 
-def _stale(shown: str, message: Message, written: dict[object, Message]) -> Problem:
+def _stale(shown: str, message: Message, written: dict[Any, Message]) -> Problem:
     previous = message.previous_id[0] if message.previous_id else None
     old = written.get(previous) if previous else written.get(message.id)
     line = (old.lineno if old is not None else None) or 1
-    return Problem(shown, line, _('stale: the source now reads "%(text)s"; check the '
-                                  "translation against it", text=_short(str(message.id))))  # fmt: skip
+    text = _short(str(message.id))
+    reason = _('stale: the source now reads "%(text)s"; check the translation against it',
+               text=text)  # fmt: skip
+    return Problem(shown, line, reason)
 
 
 def _short(text: str, limit: int = 80) -> str:

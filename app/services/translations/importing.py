@@ -107,8 +107,11 @@ def _pair_fields(
     for name, value in original.fixed.items():
         if name not in translated.fixed and name not in translated.fields:
             result.problems.append(
-                Problem(path, 1, _('the front matter lacks the field "%(name)s" of the source',
-                                   name=name))  # fmt: skip
+                Problem(
+                    path,
+                    1,
+                    _('the front matter lacks the field "%(name)s" of the source', name=name),
+                )
             )
         elif translated.fixed.get(name) != value:
             result.problems.append(
@@ -125,8 +128,11 @@ def _pair_fields(
         theirs = translated.fields.get(name)
         if theirs is None:
             result.problems.append(
-                Problem(path, 1, _('the front matter lacks the text "%(name)s" of the source',
-                                   name=name))  # fmt: skip
+                Problem(
+                    path,
+                    1,
+                    _('the front matter lacks the text "%(name)s" of the source', name=name),
+                )
             )
         else:
             _pair(segment, theirs, path, result, pairs)

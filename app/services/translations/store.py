@@ -122,7 +122,7 @@ def render_module(
                 )
                 for position, option in enumerate(question.options, start=1)
             ],
-        )  # fmt: skip
+        )
         for number, question in enumerate(module.questions, start=1)
     ]
     translated = replace(module, lesson=texts.get(("lesson", 0, 0), ""), questions=questions)
