@@ -76,6 +76,7 @@ messages: setup
 		-o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update --no-wrap --previous --ignore-pot-creation-date \
 		-i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(FLASK) modules translations update
 
 # The catalogs as the application reads them (.mo files, never committed).
 translations: setup

@@ -19,4 +19,5 @@ pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.training",
     "tests.fixtures.translations",
+    "tests.fixtures.languages",
 ]

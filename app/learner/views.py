@@ -16,15 +16,22 @@ from app.extensions import db
 from app.learner import bp
 from app.models import QuizAttempt
 from app.models.types import utcnow
-from app.services import annexes, attestation, certificates, documents, quiz, training
+from app.services import annexes, attestation, certificates, documents, quiz, training, translations
 from app.services.content import published
 from app.services.content.published import ModuleContent
 
 
 @bp.context_processor
 def mission_annex() -> dict[str, object]:
-    """Let a page show the learner's mission annex, looked up only if the page asks."""
-    return {"mission_annex": lambda: annexes.annex_for_person(current_user)}
+    """Let a page show the learner's mission annex, looked up only if the page asks.
+
+    In the language the page asks for (a module's shows it in the module's language).
+    """
+
+    def annex(language: str | None = None) -> translations.AnnexText | None:
+        return translations.annex_text(annexes.annex_for_person(current_user), language)
+
+    return {"mission_annex": annex}
 
 
 @bp.route("/")
@@ -33,6 +40,7 @@ def index() -> str:
     return render_template(
         "learner/index.html",
         statuses=overview.statuses,
+        texts=translations.titles(status.version for status in overview.statuses),
         certificates=overview.certificates,
     )
 
@@ -44,6 +52,7 @@ def module(slug: str) -> str:
     return render_template(
         "learner/module.html",
         status=page.status,
+        text=translations.module_text(version),
         attempts=page.attempts_at_version,
         cooldown=cooldown_message(version, attempts=page.attempts),
         cooldown_minutes=current_app.config["QUIZ_COOLDOWN_MINUTES"],
@@ -86,10 +95,16 @@ def attest(slug: str) -> Response:
     status = training.module_status(current_user, slug) or abort(404)
     if status.version.attestation is None:
         abort(404)
+    # Recorded in the words the page showed, in their language: the form names both, and
+    # words that changed since (a translation loaded meanwhile) are read again first.
+    text = translations.module_text(status.version, request.form.get("language") or None)
     if request.form.get("confirm") != "yes":
         flash(_("Tick the box to confirm the undertaking, then press Confirm."), "error")
+    elif request.form.get("words", text.undertaking_digest) != text.undertaking_digest:
+        flash(_("The words of the undertaking have changed since the page was shown. "
+                "Read them again, then confirm."), "error")  # fmt: skip
     else:
-        attestation.attest(current_user, status.version)
+        attestation.attest(current_user, status.version, text.attestation, text.language)
         db.session.commit()
         flash(_("Thank you. Your undertaking is recorded. You can now take the quiz."), "info")
     return redirect(url_for("learner.module", slug=slug, _anchor="quiz-heading"))
@@ -112,7 +127,8 @@ def start_attempt(slug: str) -> Response:
     # One open attempt at a time: a stock of drawn attempts would get round the wait.
     attempt = quiz.open_attempt(current_user, status.version)
     if attempt is None:
-        attempt = quiz.start_attempt(current_user, status.version)
+        language = translations.wanted_language()
+        attempt = quiz.start_attempt(current_user, status.version, language=language)
         db.session.commit()
     return redirect(url_for("learner.attempt", attempt_id=attempt.id))
 
@@ -134,6 +150,7 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
             "learner/result.html",
             attempt=attempt,
             version=version,
+            text=translations.module_text(version, attempt.language),
             questions=quiz.attempt_feedback(attempt),
             certificate=training.earned_certificate(attempt) if attempt.passed else None,
             cooldown=None if attempt.passed else cooldown_message(version),
@@ -157,6 +174,8 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
     page = render_template(
         "learner/quiz.html",
         version=version,
+        attempt=attempt,
+        text=translations.module_text(version, attempt.language),
         questions=quiz.attempt_questions(attempt, answers),
         errors=errors,
     )

@@ -93,6 +93,33 @@ class ContentStamp(Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ModuleTranslation(Model):
+    """A module version in another language, rendered once from its catalog when loaded.
+
+    Only the texts: the quiz's structure, its answer key and its tags stay the version's.
+    A catalog with missing, stale or mismatched strings is stored as not complete, and
+    learners then read the version in its source language.
+    """
+
+    module_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("module_version.id"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    complete: Mapped[bool] = mapped_column(default=False)
+    # How many of the source's strings the catalog translates, as `modules check` counts.
+    translated: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    summary: Mapped[str | None] = mapped_column(sa.Text)
+    attestation: Mapped[str | None] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    toc_html: Mapped[str | None] = mapped_column(sa.Text)
+    # {question id: {"title_html", "prompt_html", "section", "options": {option id:
+    # {"text_html", "feedback_html"}}}}: texts by the source's ids, never which is right.
+    quiz: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class MissionAnnex(Model):
     """A mission's own rules and contacts for reporting, loaded from modules/missions/.
 
@@ -112,6 +139,18 @@ class MissionAnnex(Model):
     content_hash: Mapped[str] = mapped_column(sa.String(64))
 
 
+class MissionAnnexTranslation(Model):
+    """A mission annex in another language, rendered from its complete catalog when loaded."""
+
+    mission_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    # The annex's content this translates: an annex that changes drops its translations.
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    contacts: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+
+
 class Attestation(Model):
     """A learner's signed undertaking for one exact version of a module's content."""
 
@@ -123,6 +162,8 @@ class Attestation(Model):
     # The content the learner read and the words they confirmed, as they were.
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     statement: Mapped[str] = mapped_column(sa.Text)
+    # The language of the statement, the one the learner read it in.
+    language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     attested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     module_version: Mapped[ModuleVersion] = relationship()
@@ -139,6 +180,8 @@ class QuizAttempt(Model):
     answers: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON)
     score: Mapped[int | None]
     passed: Mapped[bool | None]
+    # The language the questions were shown in, kept for the whole attempt.
+    language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -163,6 +206,8 @@ class Completion(Model):
     # Indexed for the completions-per-month trend.
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The language the passed attempt was taken in.
+    language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
 
     user: Mapped[User] = relationship()
     module_version: Mapped[ModuleVersion] = relationship()

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.extensions import limiter
 from app.public import bp
-from app.services import annexes, certificates, signing
+from app.services import annexes, certificates, signing, translations
 
 # Where-to-report pages change when an annex is reviewed; an hour of caching is harmless.
 REPORT_MAX_AGE = 3600
@@ -108,7 +108,9 @@ def revoked() -> Response:
 @bp.route("/report/<code>")
 def report(code: str) -> Response:
     """Tell anyone, signed in or not, where to report in a mission; collect nothing."""
-    annex = annexes.annex_for(code.upper()) or abort(404)
+    annex = translations.annex_text(annexes.annex_for(code.upper())) or abort(404)
     response = current_app.make_response(render_template("public/report.html", annex=annex))
     response.headers["Cache-Control"] = f"public, max-age={REPORT_MAX_AGE}"
+    # In the reader's language: a shared cache keeps one copy per language.
+    response.vary.update(("Accept-Language", "Cookie"))
     return response

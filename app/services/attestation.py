@@ -24,8 +24,14 @@ def find(user: User, version: ModuleContent) -> Attestation | None:
     )
 
 
-def attest(user: User, version: ModuleContent) -> Attestation:
-    """Record the person's undertaking for this version; confirming twice keeps the first."""
+def attest(
+    user: User, version: ModuleContent, statement: str | None = None, language: str = "en"
+) -> Attestation:
+    """Record the person's undertaking for this version; confirming twice keeps the first.
+
+    `statement` is the undertaking in the words the person read, in `language`; by
+    default the version's own.
+    """
     existing = find(user, version)
     if existing is not None:
         return existing
@@ -34,7 +40,8 @@ def attest(user: User, version: ModuleContent) -> Attestation:
         user_id=user.id,
         module_version_id=version.id,
         content_hash=version.content_hash,
-        statement=version.attestation,
+        statement=statement or version.attestation,
+        language=language,
         attested_at=utcnow(),
     )
     try:

@@ -37,23 +37,32 @@ def sanitise(html: str) -> str:
     )
 
 
-def render(text: str) -> tuple[str, str]:
+def _toc(anchors: list[str] | None) -> dict[str, dict[str, Any]]:
+    """Configure the contents; with `anchors`, the headings take these ids in their order.
+
+    A translation keeps its source's anchors, so links to a section work in every
+    language and in scripts whose headings give no ASCII id.
+    """
+    config: dict[str, Any] = {"toc_depth": "2-3"}
+    if anchors is not None:
+        given = iter(anchors)
+        config["slugify"] = lambda _text, _separator: next(given, "")
+    return {"toc": config}
+
+
+def render(text: str, anchors: list[str] | None = None) -> tuple[str, str]:
     """Render a lesson, returning its sanitised HTML and table of contents."""
     converter = markdown.Markdown(
-        extensions=EXTENSIONS,
-        extension_configs={"toc": {"toc_depth": "2-3"}},
-        output_format="html",
+        extensions=EXTENSIONS, extension_configs=_toc(anchors), output_format="html"
     )
     html = converter.convert(text)
     toc = getattr(converter, "toc", "")
     return sanitise(html), sanitise(toc)
 
 
-def heading_ids(text: str) -> dict[str, str]:
+def heading_ids(text: str, anchors: list[str] | None = None) -> dict[str, str]:
     """Return the anchor of each heading of a lesson, by its text, as render() makes them."""
-    converter = markdown.Markdown(
-        extensions=["toc"], extension_configs={"toc": {"toc_depth": "2-3"}}
-    )
+    converter = markdown.Markdown(extensions=["toc"], extension_configs=_toc(anchors))
     converter.convert(text)
     ids: dict[str, str] = {}
 

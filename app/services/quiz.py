@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.extensions import db
 from app.models import AuditAction, Completion, ModuleVersion, QuizAttempt, User
 from app.models.types import utcnow
-from app.services import audit, certificates, records, training
+from app.services import audit, certificates, records, training, translations
 from app.services.content import published
 from app.services.content.published import ModuleContent
 
@@ -51,9 +51,16 @@ def draw_questions(
 
 
 def start_attempt(
-    user: User, version: ModuleContent, rng: random.Random | None = None
+    user: User,
+    version: ModuleContent,
+    rng: random.Random | None = None,
+    language: str = translations.SOURCE_LANGUAGE,
 ) -> QuizAttempt:
-    """Draw this attempt's questions from the pool, in random order, options shuffled."""
+    """Draw this attempt's questions from the pool, in random order, options shuffled.
+
+    The attempt is shown in `language` from start to end, if the version is translated
+    into it in full, in the source language otherwise.
+    """
     rng = rng or _random
     drawn = draw_questions(version.quiz, version.questions_per_attempt, user.category, rng)
     questions = []
@@ -61,7 +68,12 @@ def start_attempt(
         order = [option["id"] for option in question["options"]]
         rng.shuffle(order)
         questions.append({"id": question["id"], "options": order})
-    attempt = QuizAttempt(user=user, module_version_id=version.id, questions=questions)
+    attempt = QuizAttempt(
+        user=user,
+        module_version_id=version.id,
+        questions=questions,
+        language=translations.served_language(version, language),
+    )
     db.session.add(attempt)
     db.session.flush()
     return attempt
@@ -166,8 +178,9 @@ def attempt_questions(
     attempt: QuizAttempt, answers: dict[str, list[str]] | None = None
 ) -> list[ShownQuestion]:
     """Return the attempt's questions in their drawn order with options as shown."""
+    version = published.version(attempt.module_version_id)
     pool = {
-        question["id"]: question for question in published.version(attempt.module_version_id).quiz
+        question["id"]: question for question in translations.quiz_in(version, attempt.language)
     }
     answers = answers or {}
     shown = []
@@ -284,6 +297,7 @@ def submit_attempt(
             attempt_id=attempt.id,
             completed_at=now,
             expires_at=training.add_months(now, version.validity_months),
+            language=attempt.language,
         )
         db.session.add(completion)
         db.session.flush()

@@ -106,6 +106,7 @@ class AnnexContent:
     reviewed_on: date
     contacts: tuple[Mapping[str, str], ...]
     body_html: str
+    content_hash: str
 
     @classmethod
     def of(cls, annex: MissionAnnex) -> AnnexContent:
@@ -117,6 +118,7 @@ class AnnexContent:
             reviewed_on=annex.reviewed_on,
             contacts=frozen(annex.contacts),
             body_html=annex.body_html,
+            content_hash=annex.content_hash,
         )
 
 

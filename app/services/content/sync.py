@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import ModuleVersion, TrainingModule
 from app.models.types import utcnow
-from app.services import annexes, curriculum, markdown, sources
+from app.services import annexes, curriculum, markdown, sources, translations
 from app.services.content import published
 from app.services.content.catalogue import in_order, read_catalogue
 from app.services.content.meta import mandatory_categories
@@ -119,6 +119,7 @@ def sync_modules(directory: Path) -> list[SyncResult]:
     db.session.flush()
     curriculum.rebuild()
     refreshed = annexes.sync_annexes(catalogue.annexes) or refreshed
+    refreshed = translations.sync_translations(catalogue, directory) or refreshed
     if refreshed or any(result.action != "unchanged" for result in results):
         published.bump()
     return results
@@ -135,14 +136,20 @@ def all_modules() -> list[TrainingModule]:
     )
 
 
-def _rendering(source: ModuleSource, registry: sources.Registry) -> dict[str, Any]:
-    """Render what a version stores of its source: lesson, contents, quiz, cited sources."""
+def rendering(
+    source: ModuleSource, registry: sources.Registry, anchors: list[str] | None = None
+) -> dict[str, Any]:
+    """Render what a version stores of its source: lesson, contents, quiz, cited sources.
+
+    `anchors` gives the headings their ids in order (a translation keeps its source's).
+    """
     lesson = sources.cite(source.lesson, registry)
-    body_html, toc_html = markdown.render(lesson)
+    body_html, toc_html = markdown.render(lesson, anchors)
+    ids = markdown.heading_ids(lesson, anchors)
     return {
         "body_html": body_html,
         "toc_html": toc_html,
-        "quiz": _rendered_quiz(source.questions, registry, markdown.heading_ids(lesson)),
+        "quiz": _rendered_quiz(source.questions, registry, ids),
         "sources": _cited(source, registry),
     }
 
@@ -150,7 +157,7 @@ def _rendering(source: ModuleSource, registry: sources.Registry) -> dict[str, An
 def _render_into(version: ModuleVersion, source: ModuleSource, registry: sources.Registry) -> bool:
     """Store the version's content rendered afresh; return whether any of it changed."""
     changed = False
-    for name, value in _rendering(source, registry).items():
+    for name, value in rendering(source, registry).items():
         if getattr(version, name) != value:
             setattr(version, name, value)
             changed = True
@@ -178,5 +185,5 @@ def _new_version(
         positions=list(meta.get("roles") or []),
         attestation=" ".join(attestation.split()) if attestation else None,
         mission_annex=bool(meta.get("mission_annex")),
-        **_rendering(source, registry),
+        **rendering(source, registry),
     )
