@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest setup browser-deps migrate bench load messages clean
+.PHONY: run test lint typecheck pytest setup browser-deps migrate bench bench-deps load messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,11 +48,18 @@ $(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
 
 test: lint typecheck pytest
 
-# Report pages against their raw SQL on SQLite and PostgreSQL (BENCH_USERS people).
+# Report pages against their raw SQL on SQLite and PostgreSQL (BENCH_USERS people),
+# certificate rendering, then pages and downloads over HTTP as ratios to a bare Flask
+# hello (BENCH_HTTP_ARGS passes options on, e.g. BENCH_HTTP_ARGS="--rounds 5").
 BENCH_USERS ?= 100000
-bench: setup
+bench: setup bench-deps
 	$(BIN)/python bench/bench.py --users $(BENCH_USERS)
 	$(BIN)/python bench/certificates.py
+	$(BIN)/python bench/pages.py $(BENCH_HTTP_ARGS)
+
+# wrk (a Debian package), which only the HTTP benchmark needs.
+bench-deps:
+	scripts/system-packages wrk
 
 # Simulated peacekeepers against gunicorn and PostgreSQL for LOAD_DURATION (default 5m),
 # then every submitted attempt checked in the database. Not part of `make test`.

@@ -126,6 +126,14 @@ class Config:
     PRINT_WORKERS = int(os.environ.get("PRINT_WORKERS", "2"))
     # Print jobs one person may have waiting or running at once.
     PRINT_JOBS_PER_PERSON = int(os.environ.get("PRINT_JOBS_PER_PERSON", "2"))
+    # Where rendered certificates, training records and print files are kept, for every
+    # instance: "database", the absolute path of a directory they all share, or
+    # s3://bucket/prefix (an S3-compatible bucket; boto3, credentials and AWS_ENDPOINT_URL
+    # from the usual AWS_* variables).
+    DOCUMENT_STORE = os.environ.get("DOCUMENT_STORE", "database")
+    # Render a certificate, and the training record it changes, in the background as soon
+    # as it is issued; off, each is rendered on its first download instead.
+    PRERENDER_DOCUMENTS = env_flag("PRERENDER_DOCUMENTS", default=True)
 
     # Sign-in attempts: per address and per account (Flask-Limiter notation). With several
     # instances, RATELIMIT_STORAGE_URI (e.g. redis://...) makes them share the counts.
@@ -168,6 +176,7 @@ class Config:
         """Refuse a configuration that cannot run safely; give development a lasting key."""
         if not cls.SECRET_KEY:
             cls.SECRET_KEY = development_secret_key(cls.DEVELOPMENT_SECRET_KEY_FILE)
+        check_document_store(cls.DOCUMENT_STORE)
 
 
 class TestConfig(Config):
@@ -182,6 +191,9 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-" + "x" * 32
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"))
     PUBLIC_BASE_URL = "https://training.example.org"
+    # Tests run in one transaction that a background thread could not see: each document
+    # is rendered on its first download, or by the test itself.
+    PRERENDER_DOCUMENTS = False
 
 
 class ProductionConfig(Config):
@@ -223,6 +235,33 @@ class ProductionConfig(Config):
                 "Set it to the path of the signing key's PEM file, or to the PEM text itself."
             )
         check_public_base_url(cls.PUBLIC_BASE_URL)
+        check_document_store(cls.DOCUMENT_STORE)
+
+
+def check_document_store(value: str) -> None:
+    """Refuse a DOCUMENT_STORE that names no store the application can use."""
+    value = (value or "").strip()
+    if value in {"", "database"}:
+        return
+    if value.startswith("s3://"):
+        if not urlsplit(value).netloc:
+            raise ConfigError(
+                f"DOCUMENT_STORE is {value}: name the bucket, for example s3://blue-beret/documents."
+            )
+        try:
+            import boto3  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "DOCUMENT_STORE names an S3 bucket, which needs boto3: pip install '.[s3]'."
+            ) from None
+        return
+    path = Path(value).expanduser()
+    if not path.is_absolute() or not path.is_dir():
+        raise ConfigError(
+            f"DOCUMENT_STORE is {value}, which is not an existing directory given by its "
+            "absolute path. Create the directory (shared by every instance), or set "
+            "DOCUMENT_STORE=database, or s3://bucket/prefix."
+        )
 
 
 def check_public_base_url(value: str) -> None:

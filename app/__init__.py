@@ -33,6 +33,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_errorhandlers(app)
     register_cli(app)
     register_headers(app)
+    register_jobs(app)
     return app
 
 
@@ -102,14 +103,14 @@ def select_locale() -> str | None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import admin, auth, commander, coordinator, learner, public
+    from app import admin, auth, commander, coordinator, headquarters, learner, public
     from app.params import IdConverter, TextConverter
 
     # Before any route is added: every `<int:...>` in an address is a bounded id, and no
     # text in an address may hold the NUL character the database refuses.
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
-    for module in (auth, learner, coordinator, commander, admin, public):
+    for module in (auth, learner, coordinator, commander, headquarters, admin, public):
         app.register_blueprint(module.bp)
 
 
@@ -123,6 +124,12 @@ def register_cli(app: Flask) -> None:
     from app.cli import register
 
     register(app)
+
+
+def register_jobs(app: Flask) -> None:
+    from app import worker
+
+    worker.init_app(app)
 
 
 def register_headers(app: Flask) -> None:

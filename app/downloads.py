@@ -1,19 +1,20 @@
-"""Files handed to the browser: PDFs of training records and exported tables."""
+"""Files handed to the browser: stored PDFs (certificates, records, batches) and exported tables."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 
-from flask import current_app, request, send_file
+from flask import current_app, request, send_file, stream_with_context
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from werkzeug.http import is_resource_modified
 from werkzeug.wrappers import Response
 
 from app.errors import PDF_SCOPE
 from app.extensions import db, limiter
-from app.models import AuditAction, User
-from app.services import audit, certificates, exports
+from app.models import AuditAction, Document, User
+from app.services import audit, documents, exports
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,8 +26,9 @@ def person_key() -> str:
     return get_remote_address()
 
 
-# Rendering a PDF takes a worker for tens of milliseconds: one person downloading many at
-# once would slow everyone's pages. One count for all of a person's PDFs.
+# A PDF that changed is rendered on the download, which takes a worker for tens of
+# milliseconds: one person downloading many at once would slow everyone's pages. One
+# count for all of a person's PDFs.
 pdf_limit = limiter.shared_limit(
     lambda: current_app.config["PDF_LIMIT_PER_USER"], scope=PDF_SCOPE, key_func=person_key
 )
@@ -38,16 +40,38 @@ def attachment(body: bytes, mimetype: str, filename: str) -> Response:
                      download_name=filename)  # fmt: skip
 
 
+def stored(document: Document, filename: str, mimetype: str = "application/pdf") -> Response:
+    """Send a file of the document store to save, named by its digest (a strong ETag).
+
+    A browser that holds this very file (If-None-Match) gets 304, and the file is not
+    read. Only the person's own browser may keep it, and it asks each time: a revoked
+    certificate is refused at once.
+    """
+    if not is_resource_modified(request.environ, etag=document.digest):
+        response = Response(status=304)
+    elif document.size <= documents.CHUNK_SIZE:
+        body = documents.read(documents.document_store(), document.digest)
+        response = send_file(
+            io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename
+        )
+    else:
+        # A print batch: sent a piece at a time, as the store reads it.
+        pieces = documents.document_store().chunks(document.digest)
+        response = Response(stream_with_context(pieces), mimetype=mimetype, direct_passthrough=True)
+        response.headers.set("Content-Disposition", "attachment", filename=filename)
+        response.content_length = document.size
+    response.set_etag(document.digest)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response
+
+
 def training_record(person: User) -> Response:
-    """Render and send a person's consolidated training record, recording the download."""
-    pdf = certificates.render_pdf(
-        current_app.config["CERTIFICATES_DIR"],
-        certificates.consolidated_data(person),
-        certificates.CONSOLIDATED,
-    )
+    """Send a person's training record, as stored unless it changed; record the download."""
+    document = documents.record_document(person)
     audit.record(AuditAction.RECORD_DOWNLOADED, person.service_number, {"path": request.path})
     db.session.commit()
-    return attachment(pdf, "application/pdf", f"training-record-{person.service_number}.pdf")
+    return stored(document, f"training-record-{person.service_number}.pdf")
 
 
 def table(

@@ -44,6 +44,22 @@ def query_page(per_page: int) -> int:
     return number
 
 
+def query_place(name: str, kinds: set[str]) -> tuple[str, int, int] | None:
+    """Read an optional place in a list, `<kind>.<id>.<id>`: None when absent or empty, else 404.
+
+    The kind must be one of `kinds`, and both ids plain ids (as `parse_id` reads them).
+    """
+    text = request.args.get(name, "")
+    if text == "":
+        return None
+    kind, _, ids = text.partition(".")
+    first, _, second = ids.partition(".")
+    first_id, second_id = parse_id(first), parse_id(second)
+    if kind not in kinds or first_id is None or second_id is None:
+        abort(404)
+    return kind, first_id, second_id
+
+
 def query_choice(name: str, allowed: set[str]) -> str | None:
     """Read an optional value that must be one of `allowed`: None when empty, 404 when not."""
     text = request.args.get(name, "")

@@ -29,6 +29,8 @@ def set_security_headers(response: Response) -> Response:
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
         )
-    if current_user.is_authenticated and not request.path.startswith("/static/"):
+    # A stored document says itself that only the person's own browser may keep it.
+    private = response.cache_control.private is True
+    if current_user.is_authenticated and not request.path.startswith("/static/") and not private:
         response.headers["Cache-Control"] = "no-store"
     return response

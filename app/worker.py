@@ -1,9 +1,11 @@
-"""The print worker: builds the application, runs print jobs and owns their commits.
+"""The background worker: builds the application, runs its jobs and owns their commits.
 
-A job is queued on Redis (REDIS_URL, served by `flask worker`) or, without Redis, on
-threads of the web process. Either way the work happens here, outside any request: the
-services it calls only flush, and this module commits after each step a person sees
-(the job taken, each chunk done, the file or the error).
+Two kinds of job: print jobs, and the documents a committed change makes due (a
+certificate issued, a record changed: see app.services.pending). Each is queued on Redis
+(REDIS_URL, served by `flask worker`) or, without Redis, on threads of the web process.
+Either way the work happens here, outside any request: the services it calls only
+flush, and this module commits after each step a person sees (the job taken, each chunk
+done, the file or the error; each document stored).
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import functools
 import logging
 import multiprocessing
 import pickle
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, TypeVar, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 import rq
 import sqlalchemy as sa
@@ -23,14 +26,20 @@ from flask import Flask, current_app, has_app_context
 from flask_babel import gettext
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
-from app.models import PrintJob, Unit, User
-from app.services import printing
+from app.models import Certificate, PrintJob, Unit, User
+from app.services import documents, pending, printing
+from app.services.documents import StoredRecord
+from app.services.pending import DueDocuments
 from app.services.printing import MIMETYPES, BatchFile, PrintError, PrintOutput
 from config import Config
 
 QUEUE_NAME = "certificates"
+# Certificates and records to render once issued: a queue of their own, served first, so
+# that they never wait behind a battalion's print job.
+DOCUMENTS_QUEUE = "documents"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,6 +48,7 @@ T = TypeVar("T")
 # Queueing ------------------------------------------------------------------------------
 
 _threads: ThreadPoolExecutor | None = None
+_document_thread: ThreadPoolExecutor | None = None
 _threads_lock = threading.Lock()
 
 
@@ -72,9 +82,9 @@ def enqueue(job: PrintJob, base_url: str) -> None:
         )
 
 
-def queue(redis_url: str) -> rq.Queue:
-    """Return the Redis queue print jobs go to."""
-    return rq.Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+def queue(redis_url: str, name: str = QUEUE_NAME) -> rq.Queue:
+    """Return a Redis queue: print jobs' by default, or the documents' (DOCUMENTS_QUEUE)."""
+    return rq.Queue(name, connection=Redis.from_url(redis_url))
 
 
 def in_process_pool(workers: int) -> ThreadPoolExecutor:
@@ -86,28 +96,123 @@ def in_process_pool(workers: int) -> ThreadPoolExecutor:
         return _threads
 
 
+def in_document_thread() -> ThreadPoolExecutor:
+    """Return this process's thread for documents, started on first use.
+
+    One: it renders a document at a time, leaving the other cores to the requests.
+    """
+    global _document_thread
+    with _threads_lock:
+        if _document_thread is None:
+            _document_thread = ThreadPoolExecutor(1, thread_name_prefix="documents")
+        return _document_thread
+
+
+# Documents due after a commit ----------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    """Hand the documents a change makes due to the background once it is committed."""
+    if not sa.event.contains(Session, "after_commit", documents_committed):
+        sa.event.listen(Session, "after_commit", documents_committed)
+        sa.event.listen(Session, "after_soft_rollback", documents_rolled_back)
+
+
+def documents_committed(session: Session) -> None:
+    """Queue the documents a committed change made due; delete the files it discarded."""
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint: the change is not committed yet
+    due = pending.take(session)
+    if due is None:
+        return
+    try:
+        if due.discarded:
+            documents.document_store().delete(due.discarded)
+        if (due.certificate_ids or due.user_ids) and current_app.config["PRERENDER_DOCUMENTS"]:
+            enqueue_documents(due)
+    except Exception:
+        # The change is committed: a document not rendered now is on its first download.
+        log.exception("Documents due after a commit were not handed to the background")
+
+
+def documents_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """Forget the documents a change made due when the change is rolled back."""
+    # A savepoint rolled back (a retried insert) leaves the rest of the change standing.
+    if previous.parent is None:
+        pending.forget(session)
+
+
+def enqueue_documents(due: DueDocuments) -> None:
+    """Render documents in the background: on the Redis queue if REDIS_URL is set, else a thread."""
+    redis_url = current_app.config["REDIS_URL"]
+    if not redis_url:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        in_document_thread().submit(render_documents_in_app, app, due)
+        return
+    queue(redis_url, DOCUMENTS_QUEUE).enqueue(
+        render_queued_documents,
+        due,
+        job_timeout=int(printing.JOB_TIMEOUT.total_seconds()),
+        description=f"{len(due.certificate_ids)} certificates, {len(due.user_ids)} records",
+    )
+
+
+def render_documents_in_app(app: Flask, due: DueDocuments) -> None:
+    """Render due documents in a thread of this process, in the application's context."""
+    in_app(app, functools.partial(render_due, due), "Documents due could not be rendered")
+
+
+def render_queued_documents(due: DueDocuments) -> None:
+    """Render due documents for the Redis queue, building the application if needed."""
+    in_built_app(functools.partial(render_due, due))
+
+
+def render_due(due: DueDocuments) -> None:
+    """Render and store the certificates and training records due, committing each."""
+    for certificate_id in sorted(due.certificate_ids):
+        certificate = db.session.get(Certificate, certificate_id)
+        if certificate is not None and certificate.revoked_at is None:
+            documents.certificate_document(certificate, due.base_url)
+            db.session.commit()
+    for user_id in sorted(due.user_ids):
+        user = db.session.get(User, user_id)
+        if user is not None:
+            documents.record_document(user, due.base_url)
+            db.session.commit()
+
+
 # Running -------------------------------------------------------------------------------
 
 
 def run_in_app(app: Flask, base_url: str) -> None:
     """Run the next job in turn in a thread of this process, in the application's context."""
-    with app.app_context():
-        try:
-            run_next(base_url)
-        except Exception:
-            # Nobody waits on this thread's result: say what went wrong in the log.
-            log.exception("A print job could not be run")
+    in_app(app, functools.partial(run_next, base_url), "A print job could not be run")
 
 
 def run_queued_job(base_url: str) -> None:
     """Run the next job in turn for the Redis queue, building the application if needed."""
+    in_built_app(functools.partial(run_next, base_url))
+
+
+def in_app(app: Flask, step: Callable[[], object], failure: str) -> None:
+    """Take a step in a thread of this process, in the application's context."""
+    with app.app_context():
+        try:
+            step()
+        except Exception:
+            # Nobody waits on this thread's result: say what went wrong in the log.
+            log.exception(failure)
+
+
+def in_built_app(step: Callable[[], object]) -> None:
+    """Take a step for the Redis queue, in the application's context, building it if needed."""
     if has_app_context():
-        run_next(base_url)
+        step()
         return
     from app import create_app
 
     with create_app().app_context():
-        run_next(base_url)
+        step()
 
 
 def run_next(base_url: str) -> PrintJob | None:
@@ -135,15 +240,16 @@ def run_job(job_id: int, base_url: str) -> PrintJob | None:
         db.session.commit()
 
     try:
-        batch = render_batch(
-            job.user_ids, job.output, base_url, printing.job_unit(job), save_progress
-        )
+        # Written to disk as it is made, then handed to the document store piece by piece.
+        with tempfile.TemporaryFile() as file:
+            batch = render_batch(
+                job.user_ids, job.output, base_url, file, printing.job_unit(job), save_progress
+            )
+            printing.finish(job, batch, file)
     except Exception as error:
         db.session.rollback()
         log.exception("Print job %s failed", job_id)
         printing.fail(job, printing.failure_message(error))
-    else:
-        printing.finish(job, batch)
     db.session.commit()
     return job
 
@@ -155,13 +261,16 @@ def render_batch(
     user_ids: Sequence[int],
     output: str,
     base_url: str,
+    target: BinaryIO,
     unit: Unit | None = None,
     progress: Callable[[int], None] = lambda done: None,
 ) -> BatchFile:
-    """Render people's training records, chunk by chunk, into one PDF or a ZIP of PDFs.
+    """Write people's training records into one PDF or a ZIP of PDFs, on `target`.
 
-    `progress` is called with the number of people done after each chunk; the records'
-    links point to `base_url`.
+    Records stored as they stand today are used as they are; only the others are
+    rendered (and stored), chunk by chunk, in worker processes for more than a chunk.
+    `progress` is called with the number of people whose record is ready after each
+    chunk; the records' links point to `base_url`.
     """
     kind = PrintOutput(output)
     ids = list(user_ids)
@@ -170,16 +279,39 @@ def render_batch(
         raise PrintError(
             gettext("Some of the people selected no longer exist. Select them again and print.")
         )
-    chunks, processes = printing.plan(ids, int(current_app.config["PRINT_WORKERS"]))
+    stored = documents.stored_records(ids, base_url)
+    changed = [user_id for user_id in ids if user_id not in stored]
+    if changed:
+        chunks, processes = printing.plan(changed, int(current_app.config["PRINT_WORKERS"]))
+        render = functools.partial(render_records, base_url=base_url)
+        for rendered in render_chunks(render, chunks, processes):
+            stored.update(rendered)
+            progress(len(stored))
+    else:
+        progress(len(ids))
     name = printing.batch_filename(unit, kind)
     if kind == PrintOutput.PDF:
-        title = name.removesuffix(".pdf")
-        pdf_chunk = functools.partial(printing.pdf_chunk, base_url=base_url, title=title)
-        content, pages = printing.merge_pdf(render_chunks(pdf_chunk, chunks, processes), progress)
+        records = (stored[user_id] for user_id in ids)
+        pages = printing.merge_records(records, target, name.removesuffix(".pdf"))
     else:
-        zip_chunk = functools.partial(printing.zip_chunk, base_url=base_url)
-        content, pages = printing.zip_people(render_chunks(zip_chunk, chunks, processes), progress)
-    return BatchFile(name, MIMETYPES[kind], content, len(ids), pages)
+        numbers = dict(
+            db.session.execute(
+                sa.select(User.id, User.service_number).where(User.id.in_(ids))
+            ).all()
+        )
+        pages = printing.zip_records(((numbers[i], stored[i]) for i in ids), target)
+    return BatchFile(name, MIMETYPES[kind], len(ids), pages)
+
+
+def render_records(user_ids: list[int], base_url: str) -> list[tuple[int, StoredRecord]]:
+    """Render and store the training records that changed of a chunk of people.
+
+    One commit for the chunk, once all are rendered (a commit waits for the disk).
+    """
+    with printing.chunk_people(user_ids) as people:
+        rendered = printing.store_records(people, base_url)
+        db.session.commit()
+    return rendered
 
 
 def render_chunks(

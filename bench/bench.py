@@ -1,17 +1,24 @@
-"""Measure report pages against the raw SQL they rest on, on SQLite and PostgreSQL.
+"""Measure report pages against the SQL they replace, on SQLite and PostgreSQL.
 
 Run with `make bench`. Every figure is the median of several runs made side by side
 in this one process, so ratios hold even on a busy machine; absolute times do not.
 Data is generated once per database (`flask demo scale`) and reused afterwards.
+
+Before and after, side by side: the organisation-wide matrix as the page used to count
+it (from every person and record) against the page reading the report counts; the
+overdue list's first page as the page used to read it (the states of everyone, counted
+and sorted, then OFFSET) against the page following its index from a place.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,37 +30,53 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.auth import session_id  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Role, Unit, User  # noqa: E402
 from app.services import demo, reporting  # noqa: E402
+from app.services.reporting import Filters, State, source, summary  # noqa: E402
 from config import Config  # noqa: E402
 
-# The same counts as the report pages, written by hand as one GROUP BY.
-RAW_UNIT_MATRIX = """
-SELECT u.unit_id, r.module_id,
+PER_PAGE = 50
+
+# The state of each person on each module they must take, as every report decides it.
+STATES = """
+SELECT u.id AS user_id, u.unit_id, r.module_id, u.deployment_date, u.full_name,
   CASE WHEN t.valid_until > :soon THEN 'complete'
        WHEN t.valid_until > :now THEN 'expiring'
        WHEN (u.deployment_date IS NOT NULL AND u.deployment_date < :deploy)
          OR (u.deployment_date IS NULL AND u.created_at < :created) THEN 'overdue'
-       ELSE 'in_progress' END AS state,
-  count(*)
+       ELSE 'in_progress' END AS state
 FROM "user" u
 JOIN curriculum_requirement r
   ON r.category = u.category AND (r.position IS NULL OR r.position = u.position)
 LEFT JOIN training_record t ON t.user_id = u.id AND t.module_id = r.module_id
 WHERE u.is_active AND u.unit_id {unit_clause}
-GROUP BY 1, 2, 3
+"""
+
+# The same counts as the report pages, written by hand as one GROUP BY.
+RAW_UNIT_MATRIX = "SELECT unit_id, module_id, state, count(*) FROM ({states}) AS s GROUP BY 1, 2, 3"
+
+# The overdue list's first page as the page read it before: the states of everyone
+# computed once, counted for the totals, and sorted for the page.
+OVERDUE_BEFORE = """
+WITH pm AS MATERIALIZED ({states})
+SELECT 'row', unit_id, module_id, state, 0, user_id FROM (
+  SELECT * FROM pm WHERE state = 'overdue'
+  ORDER BY deployment_date, full_name, module_id LIMIT {per_page} OFFSET 0) AS listed
+UNION ALL
+SELECT 'count', unit_id, module_id, state, count(*), NULL FROM pm GROUP BY 2, 3, 4
 """
 
 
-def database_targets(users: int) -> list[tuple[str, str]]:
+def database_targets(users: int, name: str | None) -> list[tuple[str, str]]:
     """Return the databases to measure: SQLite always, PostgreSQL when reachable."""
     targets = [("SQLite", f"sqlite:///{ROOT / 'instance' / f'bench-{users}.db'}")]
     server = "postgresql+psycopg://postgres@127.0.0.1:5432"
+    name = name or f"blue_beret_bench_{users}"
     try:
         engine = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
-            name = f"blue_beret_bench_{users}"
             exists = connection.scalar(
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
             )
@@ -93,23 +116,34 @@ def count_queries(action: Callable[[], Any]) -> int:
 
 
 def prepare(users: int, units: int, modules: int) -> None:
-    """Migrate, and generate the organisation unless it is already there."""
+    """Migrate, generate the organisation unless it is there, and count it once."""
     upgrade(directory=str(ROOT / "app" / "migrations"))
     people = db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
-    if people >= users:
+    if people < users:
+        started = time.perf_counter()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            print(f"\r  generating {stage}: {done:,}/{total:,}", end="", flush=True)
+
+        demo.scale(users, units, modules, progress)
+        db.session.commit()
+        print(f"\r  generated {users:,} people in {time.perf_counter() - started:.0f} s" + " " * 9)
+    # As `flask reports check`: counts never built (data from before the counts, as
+    # after an upgrade) or counted otherwise are rebuilt, as `flask reports rebuild` does.
+    started = time.perf_counter()
+    if summary.differences(reporting.Cutoffs.at()) == []:
+        print(
+            f"  report counts match the records (checked in {time.perf_counter() - started:.1f} s)"
+        )
         return
     started = time.perf_counter()
-
-    def progress(stage: str, done: int, total: int) -> None:
-        print(f"\r  generating {stage}: {done:,}/{total:,}", end="", flush=True)
-
-    demo.scale(users, units, modules, progress)
+    rows = summary.rebuild()
     db.session.commit()
-    print(f"\r  generated {users:,} people in {time.perf_counter() - started:.0f} s" + " " * 20)
+    print(f"  report counts rebuilt ({rows:,} rows) in {time.perf_counter() - started:.1f} s")
 
 
 def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
-    """Measure the pages and the raw aggregate on one database."""
+    """Measure the pages, and the SQL they replace, on one database."""
 
     class Bench(Config):
         SQLALCHEMY_DATABASE_URI = url
@@ -119,9 +153,15 @@ def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     results: dict[str, float] = {}
     with app.app_context():
         prepare(args.users, args.units, args.modules)
+        started = time.perf_counter()
+        summary.refresh()
+        db.session.commit()
+        results["flask reports refresh"] = (time.perf_counter() - started) * 1000
         if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("ANALYZE"))
+            # As autovacuum leaves a database in use: statistics and visibility map current.
+            autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit.connect() as connection:
+                connection.execute(sa.text("VACUUM ANALYZE"))
         admin = db.session.scalar(sa.select(User).where(User.username == "bench-admin"))
         if admin is None:
             admin = User(
@@ -141,12 +181,17 @@ def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
         size = db.session.scalar(
             sa.select(sa.func.count()).select_from(User).where(User.unit_id == battalion.id)
         )
-        session_id = admin.get_id()
+        # Where the list's second and hundred-and-first pages start.
+        cutoffs = reporting.Cutoffs.at()
+        overdue = Filters(state=State.OVERDUE)
+        second = reporting.people(overdue, cutoffs, per_page=PER_PAGE).next_after
+        deep = reporting.people(overdue, cutoffs, per_page=100 * PER_PAGE).next_after
+        signed_in = session_id(admin, time.time(), time.time())
         db.session.remove()
 
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = session_id
+        session["_user_id"] = signed_in
         session["_fresh"] = True
 
     def page(path: str) -> Callable[[], None]:
@@ -159,8 +204,14 @@ def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     pages = {
         f"unit dashboard ({size} people)": f"/coordinator/units/{battalion.id}",
         "organisation-wide matrix": "/coordinator/",
-        "overdue list (first page)": "/coordinator/people?status=overdue",
+        "overdue list, first page": "/coordinator/people?status=overdue",
+        "overdue list, page 2": f"/coordinator/people?status=overdue&after={second}&page=2",
+        "overdue list, page 101": f"/coordinator/people?status=overdue&after={deep}&page=101",
+        "headquarters, by mission": "/headquarters/",
+        "headquarters, by unit": "/headquarters/?by=unit",
     }
+    # A small organisation has no second (or hundred-and-first) page.
+    pages = {name: path for name, path in pages.items() if "after=None" not in path}
     with app.app_context():
         cutoffs = reporting.Cutoffs.at()
         params = {
@@ -170,8 +221,14 @@ def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
             "created": cutoffs.created_before,
             "unit": battalion.id,
         }
-        unit_sql = sa.text(RAW_UNIT_MATRIX.format(unit_clause="= :unit"))
-        org_sql = sa.text(RAW_UNIT_MATRIX.format(unit_clause="IS NOT NULL"))
+
+        def sql(template: str, unit_clause: str) -> Any:
+            states = STATES.format(unit_clause=unit_clause)
+            return sa.text(template.format(states=states, per_page=PER_PAGE))
+
+        unit_sql = sql(RAW_UNIT_MATRIX, "= :unit")
+        org_sql = sql(RAW_UNIT_MATRIX, "IS NOT NULL")
+        overdue_sql = sql(OVERDUE_BEFORE, "IS NOT NULL")
 
         def raw(statement: Any) -> Callable[[], None]:
             def run() -> None:
@@ -180,20 +237,34 @@ def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
 
             return run
 
+        def counted(hours: float) -> Callable[[], None]:
+            later = reporting.Cutoffs.at(cutoffs.now + timedelta(hours=hours))
+            return lambda: summary.counts(Filters(), later, ("unit_id", "module_id"))
+
         results["raw SQL GROUP BY, unit"] = median_ms(raw(unit_sql), args.runs)
         results["raw SQL GROUP BY, organisation"] = median_ms(raw(org_sql), args.runs)
+        results["before: matrix counted from the records"] = median_ms(
+            lambda: source.counts(Filters(), cutoffs, ("unit_id", "module_id")), args.runs
+        )
+        for hours in (0, 1, 24):
+            results[f"matrix counts, refreshed {hours} h ago"] = median_ms(
+                counted(hours), args.runs
+            )
+        results["before: overdue first page, one statement"] = median_ms(
+            raw(overdue_sql), args.runs
+        )
         for name, path in pages.items():
             results[name] = median_ms(page(path), args.runs)
             results[f"queries: {name}"] = count_queries(page(path))
     print(f"\n{label}")
     for name, value in results.items():
-        shown = f"{value:.0f}" if name.startswith("queries") else f"{value:8.1f} ms"
-        print(f"  {name:<45} {shown}")
+        shown = f"{value:8.0f}" if name.startswith("queries") else f"{value:8.1f} ms"
+        print(f"  {name:<48} {shown}")
     unit_page = next(v for k, v in results.items() if k.startswith("unit dashboard"))
     ratio = unit_page / results["raw SQL GROUP BY, unit"]
-    print(f"  {'unit dashboard / raw SQL (goal <= 2)':<45} {ratio:8.2f}")
+    print(f"  {'unit dashboard / raw SQL (goal <= 2)':<48} {ratio:8.2f}")
     org_ratio = results["organisation-wide matrix"] / results["raw SQL GROUP BY, organisation"]
-    print(f"  {'organisation matrix / raw SQL':<45} {org_ratio:8.2f}")
+    print(f"  {'organisation matrix / raw SQL':<48} {org_ratio:8.2f}")
     return results
 
 
@@ -206,9 +277,14 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["SQLite", "PostgreSQL"], help="measure one database only"
     )
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_DATABASE"),
+        help="the PostgreSQL database (default blue_beret_bench_USERS, or BENCH_DATABASE)",
+    )
     args = parser.parse_args()
     (ROOT / "instance").mkdir(exist_ok=True)
-    for label, url in database_targets(args.users):
+    for label, url in database_targets(args.users, args.database):
         if args.only in (None, label):
             measure(label, url, args)
 

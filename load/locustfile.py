@@ -7,7 +7,9 @@ now and then, as people do), and downloads a certificate or their training recor
 
 Every submitted attempt is written to LOAD_ATTEMPT_LOG (one JSON line: attempt id,
 username, whether it should have passed), so the runner can check afterwards that each
-one is in the database as submitted. Settings come from the environment:
+one is in the database as submitted. A line marked "sending" comes first: when the run
+stops a peacekeeper during the submission, the runner knows the attempt was in flight.
+Settings come from the environment:
 
 LOAD_ACCOUNTS      the JSON file load/seed.py wrote (usernames and answer key)
 LOAD_PASSWORD      the seeded accounts' password
@@ -23,9 +25,9 @@ import random
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from locust import HttpUser, between, task
+from locust import FastHttpUser, between, task
 
 ACCOUNTS = json.loads(Path(os.environ["LOAD_ACCOUNTS"]).read_text())
 ANSWERS: dict[str, dict[str, list[str]]] = ACCOUNTS["answers"]
@@ -43,7 +45,7 @@ _unused_accounts = iter(ACCOUNTS["usernames"])
 rng = random.Random()  # noqa: S311  (a mix of behaviours, not secrets)
 
 
-class Peacekeeper(HttpUser):
+class Peacekeeper(FastHttpUser):
     """One peacekeeper taking their mandatory training."""
 
     wait_time = between(1, 4)
@@ -53,16 +55,9 @@ class Peacekeeper(HttpUser):
             self.username = next(_unused_accounts)
         except StopIteration:
             raise RuntimeError("more simulated peacekeepers than seeded accounts") from None
-        token = self.csrf(self.client.get("/login", name="/login").text)
-        with self.client.post(
-            "/login",
-            data={"csrf_token": token, "username": self.username, "password": PASSWORD},
-            allow_redirects=False,
-            catch_response=True,
-            name="/login [POST]",
-        ) as response:
-            if response.status_code != 302:
-                response.failure(f"sign-in answered {response.status_code}, not a redirect")
+        page = self.page("/login", "/login")
+        form = {"csrf_token": self.csrf(page or ""), "username": self.username}
+        self.post_redirect("/login", "/login [POST]", {**form, "password": PASSWORD})
 
     @task
     def train(self) -> None:
@@ -116,16 +111,20 @@ class Peacekeeper(HttpUser):
             correct = ANSWERS[slug][question]
             chosen = correct if right else [o for o in options if o not in correct][:1]
             form += [(f"q{question}", option) for option in chosen]
+        entry = {"attempt": int(match.group(1)), "user": self.username, "passed": right}
+        self.log({**entry, "sending": True})
         if self.post_redirect(url, "/training/attempts/[id] [POST]", form) != url:
             return
-        with ATTEMPT_LOG.open("a") as log:
-            log.write(
-                json.dumps({"attempt": int(match.group(1)), "user": self.username, "passed": right})
-                + "\n"
-            )
+        self.log(entry)
         result = self.page(url, "/training/attempts/[id]")
         if result is not None and right and "/training/certificates/" not in result:
             self.fail("result page", "a passed attempt's result page links no certificate")
+
+    @staticmethod
+    def log(entry: dict[str, Any]) -> None:
+        """Append one line to the attempt log."""
+        with ATTEMPT_LOG.open("a") as log:
+            log.write(json.dumps(entry) + "\n")
 
     def download(self, url: str, name: str) -> None:
         with self.client.get(url, name=name, catch_response=True) as response:
@@ -143,7 +142,12 @@ class Peacekeeper(HttpUser):
     def post_redirect(self, url: str, name: str, data: Any) -> str | None:
         """POST a form that must answer with a redirect; return where it leads."""
         with self.client.post(
-            url, data=data, name=name, allow_redirects=False, catch_response=True
+            url,
+            data=urlencode(data),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            name=name,
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             if response.status_code != 302:
                 response.failure(f"answered {response.status_code}, not a redirect")

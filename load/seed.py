@@ -20,10 +20,17 @@ from app.extensions import db
 from app.models import Mission, ModuleVersion, PersonnelCategory, Position, Role, Unit, User
 
 
-def seed_people(count: int, password: str) -> list[str]:
-    """Create the load mission, its unit and `count` peacekeepers; return their usernames."""
-    mission = Mission(code="LOAD", name="Load Test Mission")
-    unit = Unit(mission=mission, code="LOAD-INF-1", name="Load Infantry Battalion", country="Ghana")
+def seed_people(count: int, password: str, first: int = 1) -> list[str]:
+    """Create `count` peacekeepers numbered from `first`; return their usernames.
+
+    They join the load unit, which is created (with its mission) on first use.
+    """
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == "LOAD-INF-1"))
+    if unit is None:
+        mission = Mission(code="LOAD", name="Load Test Mission")
+        unit = Unit(
+            mission=mission, code="LOAD-INF-1", name="Load Infantry Battalion", country="Ghana"
+        )
     # One hash for everyone: hashing is slow by design, and the password is the same.
     password_hash = generate_password_hash(password)
     people = [
@@ -37,7 +44,7 @@ def seed_people(count: int, password: str) -> list[str]:
             unit=unit,
             password_hash=password_hash,
         )
-        for number in range(1, count + 1)
+        for number in range(first, first + count)
     ]
     db.session.add_all(people)
     db.session.flush()

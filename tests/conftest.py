@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.skip_policy",
     "tests.fixtures.app",
     "tests.fixtures.database",
+    "tests.fixtures.documents",
     "tests.fixtures.people",
     "tests.fixtures.web",
     "tests.fixtures.mail",

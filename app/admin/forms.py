@@ -14,6 +14,7 @@ ROLE_LABELS = {
     Role.PEACEKEEPER: _l("Peacekeeper"),
     Role.COORDINATOR: _l("Training coordinator"),
     Role.COMMANDER: _l("Commander"),
+    Role.HEADQUARTERS: _l("Headquarters (aggregate figures only)"),
     Role.ADMIN: _l("Administrator"),
 }
 POSITION_LABELS = {

@@ -15,6 +15,7 @@ HOME_BY_ROLE = {
     Role.PEACEKEEPER: "learner.index",
     Role.COORDINATOR: "coordinator.index",
     Role.COMMANDER: "commander.index",
+    Role.HEADQUARTERS: "headquarters.index",
     Role.ADMIN: "admin.index",
 }
 

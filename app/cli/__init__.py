@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import audit, certificates, demo, modules, reminders, roster, worker
+from app.cli import audit, certificates, demo, modules, reminders, reports, roster, worker
 
 COMMANDS = (
     modules.modules_cli,
     demo.demo_cli,
     roster.roster_cli,
     reminders.reminders_cli,
+    reports.reports_cli,
     certificates.certificates_cli,
     audit.audit_cli,
     worker.worker_command,

@@ -375,19 +375,29 @@ def print_unit(unit_code: str, as_zip: bool, ready_only: bool, output: Path | No
         fail(gettext("No one to print in %(unit)s.", unit=unit.name))
     ids = printing.print_order(ids)
     kind = printing.PrintOutput.ZIP if as_zip else printing.PrintOutput.PDF
+    path = output or Path.cwd() / printing.batch_filename(unit, kind)
     started = time.perf_counter()
     label = gettext("Printing %(unit)s", unit=unit.name)
-    with click.progressbar(length=len(ids), label=label, show_pos=True) as bar:
+    # Written beside the file, renamed when done: a failed print leaves nothing behind.
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        file = partial.open("wb")
+    except OSError as error:
+        fail(gettext("Cannot write %(path)s: %(reason)s.", path=path, reason=error.strerror))
+    try:
+        with file, click.progressbar(length=len(ids), label=label, show_pos=True) as bar:
 
-        def advance(done: int) -> None:
-            bar.update(done - bar.pos)
+            def advance(done: int) -> None:
+                bar.update(done - bar.pos)
 
-        try:
-            batch = worker.render_batch(ids, kind, str(config["PUBLIC_BASE_URL"]), unit, advance)
-        except (printing.PrintError, BrokenProcessPool) as error:
-            fail(printing.failure_message(error))
-    path = output or Path.cwd() / batch.filename
-    path.write_bytes(batch.content)
+            batch = worker.render_batch(
+                ids, kind, str(config["PUBLIC_BASE_URL"]), file, unit, advance
+            )
+        os.replace(partial, path)
+    except (printing.PrintError, BrokenProcessPool) as error:
+        fail(printing.failure_message(error))
+    finally:
+        partial.unlink(missing_ok=True)
     click.echo(
         gettext(
             "Wrote %(path)s: %(people)s people, %(pages)s pages in %(seconds).1f s.",

@@ -1,4 +1,4 @@
-"""flask worker: run the print jobs of the Redis queue."""
+"""flask worker: run the jobs of the Redis queues: documents to render, print jobs."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.cli.common import fail
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Run print jobs from the Redis queue (REDIS_URL) until stopped."""
+    """Render documents and run print jobs from the Redis queues (REDIS_URL) until stopped."""
     redis_url = current_app.config["REDIS_URL"]
     if not redis_url:
         fail(
@@ -26,5 +26,6 @@ def worker_command(burst: bool) -> None:
                 "application and need no worker."
             )
         )
-    queue = worker.queue(redis_url)
-    Worker([queue], connection=queue.connection).work(burst=burst)
+    # Documents first: a certificate just issued should not wait behind a battalion.
+    queues = [worker.queue(redis_url, worker.DOCUMENTS_QUEUE), worker.queue(redis_url)]
+    Worker(queues, connection=queues[0].connection).work(burst=burst)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -110,12 +108,7 @@ def print_file(token: str) -> Response:
     output = printing.job_file(job) or abort(404)
     audit.record(AuditAction.EXPORT, request.path, {"people": job.total, "output": job.output})
     db.session.commit()
-    return send_file(
-        BytesIO(output.content),
-        mimetype=output.mimetype,
-        as_attachment=True,
-        download_name=output.filename,
-    )
+    return downloads.stored(output.document, output.filename, output.mimetype)
 
 
 def unit_people(units: list[Unit], unit_id: int) -> tuple[Unit, list[PersonReadiness]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -16,9 +17,10 @@ from app.models import (
     User,
 )
 from app.services import organisation, reporting, training
-from app.services.reporting import Filters, State
+from app.services.reporting import Filters, Place, State
 
 PER_PAGE = 50
+EXPORT_PAGE = 5000
 
 
 def scope() -> tuple[list[Unit], list[int] | None]:
@@ -66,6 +68,35 @@ def filter_context(units: list[Unit], filters: Filters, unit: Unit | None) -> di
     }
 
 
+def read_place(name: str) -> Place | None:
+    """Read the place in a list a page link carries (404 when malformed)."""
+    found = params.query_place(name, {state.value for state in State})
+    return None if found is None else Place(State(found[0]), found[1], found[2])
+
+
+def read_page() -> tuple[int, Place | None, Place | None]:
+    """Read which page of a list to show: its number and the place it follows or precedes.
+
+    Page links carry the place; a page number alone can only be the first page, and a
+    place that is not one of the list's answers 404, as any other bad value does.
+    """
+    number = params.query_page(PER_PAGE)
+    after, before = read_place("after"), read_place("before")
+    if (after and before) or (number > 1 and not (after or before)):
+        abort(404)
+    return number, after, before
+
+
+def listed(
+    filters: Filters, number: int, after: Place | None, before: Place | None
+) -> tuple[dict[tuple[int, int], reporting.Cell], reporting.Page]:
+    """Return the counts and one page of the people matching the filters, or answer 404."""
+    try:
+        return reporting.report(filters, reporting.Cutoffs.at(), number, PER_PAGE, after, before)
+    except reporting.UnknownPlace:
+        abort(404)
+
+
 @bp.route("/")
 def index() -> str:
     units, unit_ids = scope()
@@ -78,6 +109,8 @@ def index() -> str:
         matrix=matrix,
         unit=unit,
         trend=reporting.completions_by_month(filters.unit_ids),
+        # Translated once rather than in each of the thousands of cells of a large matrix.
+        cell_note=_("%(o)s overdue · %(e)s expiring"),
         **filter_context(units, filters, unit),
     )
 
@@ -88,9 +121,7 @@ def unit(unit_id: int) -> str:
     unit, ids = organisation.unit_in_scope(units, unit_id) or abort(404)
     filters, _ = read_filters(units, ids)
     filters = Filters(ids, filters.category, filters.module_id, filters.state)
-    cells, page = reporting.report(
-        filters, reporting.Cutoffs.at(), params.query_page(PER_PAGE), PER_PAGE
-    )
+    cells, page = listed(filters, *read_page())
     return render_template(
         "coordinator/unit.html",
         unit=unit,
@@ -105,7 +136,7 @@ def unit(unit_id: int) -> str:
 def people() -> str:
     units, unit_ids = scope()
     filters, unit = read_filters(units, unit_ids)
-    page = reporting.people(filters, reporting.Cutoffs.at(), params.query_page(PER_PAGE), PER_PAGE)
+    _cells, page = listed(filters, *read_page())
     return render_template(
         "coordinator/people.html", page=page, unit=unit, **filter_context(units, filters, unit)
     )
@@ -173,14 +204,14 @@ def people_table(
         "expires_on",
     ]  # fmt: skip
     rows: list[list[object]] = []
-    number = 1
+    after = None
     while True:
-        page = reporting.people(filters, cutoffs, number, 5000)
+        page = reporting.people(filters, cutoffs, per_page=EXPORT_PAGE, after=after)
         rows.extend(
             [row.full_name, row.service_number, row.category, row.unit_name, row.module_title,
              row.state.value, row.due_on, row.expires_at.date() if row.expires_at else None]
             for row in page.rows
         )  # fmt: skip
-        if number >= page.pages:
+        if page.next_after is None:
             return headers, rows
-        number += 1
+        after = page.next_after

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.learner import bp
 from app.models import QuizAttempt
 from app.models.types import utcnow
-from app.services import annexes, attestation, certificates, quiz, training
+from app.services import annexes, attestation, certificates, documents, quiz, training
 from app.services.content import published
 from app.services.content.published import ModuleContent
 
@@ -174,10 +174,10 @@ def certificate_pdf(code: str) -> Response:
             "error",
         )  # fmt: skip
         return redirect(url_for("learner.index"))
-    pdf = certificates.render_pdf(
-        current_app.config["CERTIFICATES_DIR"], certificates.document_data(certificate)
-    )
-    return downloads.attachment(pdf, "application/pdf", f"certificate-{certificate.code}.pdf")
+    # Stored when it was issued; rendered now (and stored) if that has not happened yet.
+    document = documents.certificate_document(certificate)
+    db.session.commit()
+    return downloads.stored(document, f"certificate-{certificate.code}.pdf")
 
 
 @bp.route("/record.pdf")

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one file per domain area."""
 
 from app.models.audit import AuditAction, AuditEntry
+from app.models.documents import Document, DocumentChunk, DocumentKind
 from app.models.organisation import (
     CATEGORY_LABELS,
     Mission,
@@ -10,6 +11,7 @@ from app.models.organisation import (
     Unit,
     User,
 )
+from app.models.reports import ReportAnchor, ReportCount
 from app.models.training import (
     Attestation,
     Certificate,
@@ -37,6 +39,9 @@ __all__ = [
     "Completion",
     "ContentStamp",
     "CurriculumRequirement",
+    "Document",
+    "DocumentChunk",
+    "DocumentKind",
     "Mission",
     "MissionAnnex",
     "ModuleVersion",
@@ -47,6 +52,8 @@ __all__ = [
     "PrintJobStatus",
     "QuizAttempt",
     "Reminder",
+    "ReportAnchor",
+    "ReportCount",
     "Role",
     "RosterUpload",
     "TrainingModule",

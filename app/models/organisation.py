@@ -21,6 +21,8 @@ class Role(StrEnum):
     PEACEKEEPER = "peacekeeper"
     COORDINATOR = "coordinator"
     COMMANDER = "commander"
+    # Mission and UN headquarters: aggregate figures of every mission, never a person.
+    HEADQUARTERS = "headquarters"
     ADMIN = "admin"
 
 
@@ -94,7 +96,12 @@ unit_assignment = sa.Table(
 
 
 class User(Model):
-    __table_args__ = (sa.Index("ix_user_unit_category", "unit_id", "category", "position"),)
+    __table_args__ = (
+        sa.Index("ix_user_unit_category", "unit_id", "category", "position"),
+        # The order people are listed in within a state (reporting.people): every page of
+        # a long list follows this index from where the previous page ended.
+        sa.Index("ix_user_report_order", "deployment_date", "full_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
+from app.models.documents import Document
 from app.models.organisation import User
 from app.models.types import UTCDateTime, utcnow
 
@@ -176,6 +177,12 @@ class TrainingRecord(Model):
     millions of completions read one row per person instead of grouping them.
     """
 
+    # Reports find the records that expired, or started expiring, since their counts
+    # were counted: from the index alone, without reading the table.
+    __table_args__ = (
+        sa.Index("ix_training_record_valid_until", "valid_until", "user_id", "module_id"),
+    )
+
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), primary_key=True)
     module_id: Mapped[int] = mapped_column(sa.ForeignKey("training_module.id"), primary_key=True)
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -264,9 +271,11 @@ class PrintJob(Model):
 
 
 class PrintJobFile(Model):
-    """The finished output of a print job."""
+    """The finished output of a print job: its name, and the file in the document store."""
 
     job_id: Mapped[int] = mapped_column(sa.ForeignKey("print_job.id"), primary_key=True)
     filename: Mapped[str] = mapped_column(sa.String(255))
     mimetype: Mapped[str] = mapped_column(sa.String(100))
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("document.id"), unique=True)
+
+    document: Mapped[Document] = relationship()

@@ -62,7 +62,13 @@ def required_versions(user: User) -> list[ModuleVersion]:
 
 
 def rebuild() -> None:
-    """Derive who must take which module from the current versions' front matter."""
+    """Derive who must take which module from the current versions' front matter.
+
+    The report counts are counted again: who counts on which module has changed.
+    """
+    # Reporting joins people to the curriculum through this module.
+    from app.services.reporting import summary
+
     db.session.execute(sa.delete(CurriculumRequirement))
     versions = db.session.scalars(sa.select(ModuleVersion).where(ModuleVersion.is_current))
     db.session.add_all(
@@ -72,3 +78,4 @@ def rebuild() -> None:
         for position in (version.positions or [None])  # type: ignore[list-item]
     )
     db.session.flush()
+    summary.rebuild()

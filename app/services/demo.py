@@ -42,6 +42,8 @@ ACCOUNTS = [
      Position.COMMANDER, "DEMO-INF-1", ["DEMO-INF-1"]),
     ("admin", "Olga Petrova", Role.ADMIN, PersonnelCategory.CIVILIAN,
      Position.MANAGER, None, []),
+    ("headquarters", "Ingrid Larsen", Role.HEADQUARTERS, PersonnelCategory.CIVILIAN,
+     Position.MANAGER, None, []),
 ]  # fmt: skip
 
 

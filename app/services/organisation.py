@@ -7,7 +7,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Role, Unit, User
+from app.models import Mission, Role, Unit, User
+
+
+def all_missions() -> list[Mission]:
+    """Return every mission, by name."""
+    return list(db.session.scalars(sa.select(Mission).order_by(Mission.name)))
 
 
 def all_units() -> list[Unit]:

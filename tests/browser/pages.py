@@ -426,6 +426,13 @@ VISITS = [
     Visit(
         "print status", "commander", print_status, "Printing training records: Infantry Battalion 1"
     ),
+    Visit("headquarters", "headquarters", goto("/headquarters/"), "Training across missions"),
+    Visit(
+        "headquarters by unit",
+        "headquarters",
+        goto("/headquarters/?by=unit&category=military_contingent"),
+        "Training across missions",
+    ),
     Visit("admin", "admin", goto("/admin/"), "Administration"),
     Visit("admin accounts", "admin", goto("/admin/users"), "Accounts"),
     Visit("admin account", "admin", admin_account, "Kiran Gurung"),

@@ -22,6 +22,7 @@ def test_every_command_group_is_on_the_command_line(app):
         "demo",
         "modules",
         "reminders",
+        "reports",
         "roster",
         "worker",
     } <= listed
@@ -39,7 +40,7 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_a_command_module_imports_no_other_command_module():
-    assert len(COMMAND_MODULES) == 7
+    assert len(COMMAND_MODULES) == 8
     for path in COMMAND_MODULES:
         others = {
             name

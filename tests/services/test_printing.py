@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 import time
 import zipfile
 from datetime import date, timedelta
@@ -14,10 +13,10 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from app import worker
-from app.models import PrintJob, PrintJobFile, PrintJobStatus, Role
+from app.models import Document, DocumentChunk, PrintJob, PrintJobFile, PrintJobStatus, Role
 from app.models.types import utcnow
 from app.services import printing, training
-from tests.fixtures import count, move_expiry, pass_module, post
+from tests.fixtures import count, move_expiry, pass_module, pdf_text, post
 
 STATUS_URL = re.compile(r"/commander/print/([\w-]+)$")
 REFRESH = '<meta http-equiv="refresh" content="2">'
@@ -88,15 +87,6 @@ def job_of(response):
     return match.group(1)
 
 
-def pdf_text(pdf, tmp_path, page=None):
-    path = tmp_path / "printed.pdf"
-    path.write_bytes(pdf)
-    pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run(
-        ["pdftotext", "-layout", *pages, str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
 # The output ----------------------------------------------------------------------------
 
 
@@ -150,11 +140,12 @@ def test_large_batches_render_in_worker_processes_with_progress_per_chunk(
     )
     progress = []
     ids = printing.print_order([p.id for p in people])
-    batch = worker.render_batch(ids, "pdf", "http://localhost/", unit, progress.append)
+    printed = io.BytesIO()
+    batch = worker.render_batch(ids, "pdf", "http://localhost/", printed, unit, progress.append)
     assert progress == [2, 4, 5]
-    assert batch.pages == len(PdfReader(io.BytesIO(batch.content)).pages) == 5
+    assert batch.pages == len(PdfReader(printed).pages) == 5
     assert batch.filename.startswith("training-records-UNIT-A-") and batch.people == 5
-    text = pdf_text(batch.content, tmp_path)
+    text = pdf_text(printed.getvalue(), tmp_path)
     for person in people:
         assert person.full_name in text
 
@@ -164,8 +155,10 @@ def test_large_batches_render_in_worker_processes_with_progress_per_chunk(
 def test_one_pdf_is_archival_pdfa3b_like_a_single_record(app, unit, troops, make_user, monkeypatch):
     people = [*troops, make_user(full_name="Zoe Extra")]
     monkeypatch.setattr(printing.batches, "CHUNK_SIZE", 2)
-    batch = worker.render_batch(printing.print_order([p.id for p in people]), "pdf", BASE, unit)
-    reader = PdfReader(io.BytesIO(batch.content))
+    printed = io.BytesIO()
+    ids = printing.print_order([p.id for p in people])
+    batch = worker.render_batch(ids, "pdf", BASE, printed, unit)
+    reader = PdfReader(printed)
     assert len(reader.pages) == 4
     assert (reader.xmp_metadata.pdfaid_part, reader.xmp_metadata.pdfaid_conformance) == ("3", "B")
     assert "/OutputIntents" in reader.trailer["/Root"]
@@ -179,10 +172,11 @@ def test_batch_links_point_to_the_site_decided_when_printing_without_a_request(
         raise AssertionError("a batch is rendered without a request")
 
     monkeypatch.setattr(type(app), "test_request_context", no_made_up_request)
-    batch = worker.render_batch(printing.print_order([troops[0].id]), "pdf", BASE, unit)
+    printed = io.BytesIO()
+    worker.render_batch(printing.print_order([troops[0].id]), "pdf", BASE, printed, unit)
     links = [
         annotation.get_object()["/A"]["/URI"]
-        for page in PdfReader(io.BytesIO(batch.content)).pages
+        for page in PdfReader(printed).pages
         for annotation in page.get("/Annots", [])
     ]
     assert links and all(link.startswith(BASE + "verify/set?codes=") for link in links), links
@@ -318,15 +312,20 @@ def test_a_job_whose_worker_died_is_reported_failed(
 def test_finished_jobs_and_their_files_are_deleted_after_a_week(db, unit, commander, troops):
     old, recent = (printing.create_job(commander, [troops[0].id], "pdf", unit.id) for _ in range(2))
     for job, age in ((old, 8), (recent, 6)):
-        job.status, job.finished_at = PrintJobStatus.DONE, utcnow() - timedelta(days=age)
-        db.session.add(PrintJobFile(job_id=job.id, filename="a.pdf", mimetype="x", content=b"%"))
+        batch = printing.BatchFile("a.pdf", "application/pdf", 1, 1)
+        printing.finish(job, batch, io.BytesIO(f"%PDF {age} days old".encode()))
+        job.finished_at = utcnow() - timedelta(days=age)
     db.session.commit()
     old_id, recent_id = old.id, recent.id
+    old_digest = printing.job_file(old).document.digest
     printing.create_job(commander, [troops[0].id], "pdf", unit.id)
     db.session.commit()
     assert db.session.get(PrintJob, old_id) is None
     assert db.session.get(PrintJob, recent_id) is not None
     assert count(PrintJobFile) == 1 and count(PrintJob) == 2
+    # The file itself is gone from the document store, the recent one kept.
+    assert count(Document) == 1 and count(DocumentChunk) == 1
+    assert db.session.get(DocumentChunk, (old_digest, 0)) is None
 
 
 def test_selecting_no_one_redisplays_the_form_with_an_error(

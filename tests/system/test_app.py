@@ -124,7 +124,7 @@ def test_demo_seed_does_nothing_outside_demo_mode(app, db):
 
 
 def test_demo_seed_is_repeatable(app, db, monkeypatch):
-    from app.models import Mission, Unit, User
+    from app.models import Mission, Role, Unit, User
     from app.services import demo
 
     monkeypatch.setitem(app.config, "DEMO_MODE", True)
@@ -138,7 +138,8 @@ def test_demo_seed_is_repeatable(app, db, monkeypatch):
         db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Mission, Unit, User)
     ]
     # One account per role and the units' members, created once.
-    assert counts == [1, 2, 4 + len(demo.MEMBERS)]
+    assert counts == [1, 2, len(demo.ACCOUNTS) + len(demo.MEMBERS)]
+    assert {account[2] for account in demo.ACCOUNTS} == set(Role)
     admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
     assert admin.check_password("demo password 1")
 
@@ -180,8 +181,30 @@ def test_security_headers(client, make_user, login):
     assert client.get("/training/").headers["Cache-Control"] == "no-store"
 
 
-def test_migrations_build_the_schema_of_the_models(tmp_path):
-    """A fresh database migrated to head matches the models exactly."""
+def report_triggers(connection: sa.Connection) -> list[tuple[str, str]]:
+    """Return the triggers keeping the report counts (and their functions), as defined."""
+    if connection.dialect.name == "postgresql":
+        queries = [
+            "SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'report_count_%'",
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+            "WHERE tgname LIKE 'report_count_%'",
+        ]
+    else:
+        queries = [
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'report_count_%'"
+        ]
+    found = [(row[0], row[1]) for query in queries for row in connection.execute(sa.text(query))]
+    return sorted(found)
+
+
+def test_migrations_build_the_schema_of_the_models(app, tmp_path):
+    """A fresh database migrated to head matches the models exactly, triggers included."""
+    with app.app_context(), _db.engine.connect() as connection:
+        created = report_triggers(connection)
+        postgresql = connection.dialect.name == "postgresql"
+    # Three triggers on people, three on records (and their two functions on PostgreSQL).
+    assert len(created) == (8 if postgresql else 6)
     url = sa.make_url(TestingConfig.SQLALCHEMY_DATABASE_URI)
     if url.get_backend_name() == "postgresql":
         fresh = url.set(database="blue_beret_migration_check")
@@ -201,6 +224,7 @@ def test_migrations_build_the_schema_of_the_models(tmp_path):
         with _db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, _db.metadata) == []
+            assert report_triggers(connection) == created
         _db.engine.dispose()
     if url.get_backend_name() == "postgresql":
         with admin.connect() as connection:

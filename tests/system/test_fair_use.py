@@ -160,8 +160,9 @@ def test_print_jobs_of_different_people_are_served_in_turn(
     db.session.commit()
     ran = []
 
-    def render(user_ids, output, base_url, unit=None, progress=lambda done: None):
-        return printing.BatchFile("x.pdf", "application/pdf", b"%PDF", len(user_ids), 1)
+    def render(user_ids, output, base_url, target, unit=None, progress=lambda done: None):
+        target.write(b"%PDF")
+        return printing.BatchFile("x.pdf", "application/pdf", len(user_ids), 1)
 
     monkeypatch.setattr(worker, "render_batch", render)
     while (job := worker.run_next("http://localhost/")) is not None:

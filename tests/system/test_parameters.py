@@ -18,12 +18,15 @@ from tests.fixtures import pass_module
 
 HOSTILE = ["²", "³", "٣", "-1", "0", str(2**63), str(2**64), "9" * 40, "1.5", "x", "\x00"]
 # What each page reads from its query string (the filters and the pagination).
-FILTERS = ["unit", "category", "module", "status", "page"]
+FILTERS = ["unit", "category", "module", "status", "page", "after", "before"]
+HEADQUARTERS = ["by", "mission", "category", "module"]
 QUERY = {
     "coordinator.index": FILTERS,
     "coordinator.people": FILTERS,
     "coordinator.unit": FILTERS,
     "coordinator.export": FILTERS,
+    "headquarters.index": HEADQUARTERS,
+    "headquarters.export": HEADQUARTERS,
     "commander.unit": ["status"],
     "commander.print_records": ["unit", "show", "tick"],
     "admin.audit_trail": ["action", "actor", "from", "to", "page", "verify"],
@@ -94,7 +97,7 @@ def site(db, unit, modules, make_user):
     db.session.commit()
     staff = {
         role: make_user(role, unit=None, assigned_units=[unit])
-        for role in (Role.COORDINATOR, Role.COMMANDER, Role.ADMIN)
+        for role in (Role.COORDINATOR, Role.COMMANDER, Role.HEADQUARTERS, Role.ADMIN)
     }
     return {"unit": unit, "person": person, "certificate": certificate, "attempt": attempt,
             "staff": staff}  # fmt: skip
@@ -103,7 +106,14 @@ def site(db, unit, modules, make_user):
 FILTER_PAGES = {
     Role.COORDINATOR: ["/coordinator/", "/coordinator/people", "/coordinator/units/{unit}"],
     Role.COMMANDER: ["/commander/print?unit={unit}"],
-    Role.ADMIN: ["/admin/audit", "/admin/users", "/admin/certificates", "/coordinator/"],
+    Role.HEADQUARTERS: ["/headquarters/", "/headquarters/?by=unit"],
+    Role.ADMIN: [
+        "/admin/audit",
+        "/admin/users",
+        "/admin/certificates",
+        "/coordinator/",
+        "/headquarters/",
+    ],
 }
 
 
@@ -189,7 +199,7 @@ def test_odd_values_in_any_query_parameter_answer_a_page_not_an_error(app, clien
             assert client.get(url).status_code < 500, url
 
 
-@pytest.mark.parametrize("who", [Role.PEACEKEEPER, Role.COORDINATOR, Role.COMMANDER, Role.ADMIN])
+@pytest.mark.parametrize("who", list(Role))
 def test_ids_in_addresses_that_no_record_can_have_answer_404(app, client, site, login, who):
     login(site["person"] if who == Role.PEACEKEEPER else site["staff"][who])
     valid = valid_path_values(site)
@@ -205,7 +215,7 @@ def test_ids_in_addresses_that_no_record_can_have_answer_404(app, client, site, 
                     assert client.post(url).status_code in (400, 403, 404, 405), url
 
 
-@pytest.mark.parametrize("who", [Role.PEACEKEEPER, Role.COORDINATOR, Role.COMMANDER, Role.ADMIN])
+@pytest.mark.parametrize("who", list(Role))
 def test_text_in_addresses_holding_a_nul_answers_404(app, client, site, login, who):
     login(site["person"] if who == Role.PEACEKEEPER else site["staff"][who])
     valid = valid_path_values(site)
@@ -220,8 +230,13 @@ def test_page_numbers_past_the_databases_integers_answer_404(client, site, login
     login(site["staff"][Role.ADMIN])
     for path in ("/coordinator/people", "/admin/users", "/admin/audit"):
         assert client.get(f"{path}?page={2**63 // 50 + 2}").status_code == 404
-        assert client.get(f"{path}?page=2").status_code == 200
         assert client.get(f"{path}?page=").status_code == 200
+    for path in ("/admin/users", "/admin/audit"):
+        assert client.get(f"{path}?page=2").status_code == 200
+    # Lists of people go from page to page by the place their links carry: a number
+    # alone can only be the first page.
+    assert client.get("/coordinator/people?page=1").status_code == 200
+    assert client.get("/coordinator/people?page=2").status_code == 404
 
 
 def test_commander_print_form_with_odd_ids_is_sent_back_not_an_error(client, site, login):

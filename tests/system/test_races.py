@@ -1,4 +1,5 @@
-"""Requests that arrive together take effect once: certificate issue and roster import.
+"""Requests that arrive together take effect once: certificate issue, its first download and
+roster import.
 
 Each race runs 20 threads, each with its own test client holding the same signed-in
 session (as 20 tabs, or an impatient double click, would), released at one moment by a
@@ -8,6 +9,7 @@ race on PostgreSQL.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Callable
@@ -18,8 +20,27 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.models import Certificate, Completion, QuizAttempt, Role, RosterUpload, User
-from tests.fixtures import answers_for, count, csrf_token, csv_file, post, start, upload_and_preview
+from app.extensions import db as _db
+from app.models import (
+    Certificate,
+    Completion,
+    Document,
+    DocumentChunk,
+    QuizAttempt,
+    Role,
+    RosterUpload,
+    User,
+)
+from tests.fixtures import (
+    answers_for,
+    count,
+    csrf_token,
+    csv_file,
+    pass_module,
+    post,
+    start,
+    upload_and_preview,
+)
 
 # Twenty threads, each with its own connection, must see what the others commit.
 pytestmark = pytest.mark.committing
@@ -126,6 +147,29 @@ def test_twenty_submissions_of_a_failing_attempt_record_one_failure_and_no_certi
     assert start(client) != attempt_id
 
 
+# Certificate download
+
+
+def test_twenty_downloads_of_a_certificate_not_rendered_yet_store_it_once(
+    app, client, db, modules, make_user, login
+):
+    learner = make_user()
+    certificate = pass_module(learner)
+    login(learner)
+    tab = same_session(app, client)
+
+    responses = together(lambda: tab().get(f"/training/certificates/{certificate.code}.pdf"))
+
+    # Every download gets the same file, rendered by whichever got there first.
+    assert [r.status_code for r in responses] == [200] * THREADS
+    assert len({r.data for r in responses}) == 1
+    assert len({r.headers["ETag"] for r in responses}) == 1
+    (document,) = db.session.scalars(sa.select(Document)).all()
+    assert responses[0].headers["ETag"] == f'"{document.digest}"'
+    chunks = db.session.scalars(sa.select(DocumentChunk.digest)).all()
+    assert chunks == [document.digest]
+
+
 # Roster import
 
 ROSTER_ROWS = 200
@@ -183,3 +227,40 @@ def test_twenty_confirmations_of_one_roster_create_everyone_once(
 def page_flash(page: str) -> list[str]:
     """Return the messages flashed on a page."""
     return FLASH_RE.findall(page)
+
+
+# Report counts
+
+
+def test_counts_stay_right_when_people_move_as_they_complete_and_counts_refresh(
+    app, db, modules, make_user, unit, other_unit
+):
+    from datetime import date, timedelta
+
+    from app.models.types import utcnow
+    from app.services import records, training
+    from app.services.reporting import Cutoffs, summary
+
+    people = [make_user(deployment_date=date.today() + timedelta(days=60)) for _ in range(9)]
+    ids, elsewhere = [person.id for person in people], other_unit.id
+    basics = training.current_version("basics").module_id
+    started = itertools.count()
+    lock = threading.Lock()
+
+    def act() -> None:
+        with lock:
+            index = next(started)
+        with app.app_context():
+            if index >= 2 * len(ids):
+                summary.refresh()
+            else:
+                person = _db.session.get(User, ids[index // 2])
+                if index % 2:  # a completion, while another thread moves this very person
+                    records.extend([(person.id, basics, utcnow() + timedelta(days=365))])
+                else:
+                    person.unit_id = elsewhere
+                    person.deployment_date = date.today() - timedelta(days=1)
+            _db.session.commit()
+
+    together(act)
+    assert summary.differences(Cutoffs.at()) == []

@@ -1,7 +1,7 @@
 """content stamp: which state of the published content instances hold in memory
 
 Revision ID: 5b7d2c9e4f10
-Revises: a10c0e7e5b1d
+Revises: 5f3e9b7c2d14
 Create Date: 2026-12-02 09:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import app.models.types  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '5b7d2c9e4f10'
-down_revision = 'a10c0e7e5b1d'
+down_revision = '5f3e9b7c2d14'
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,9 +14,9 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from app.extensions import db
-from app.models import AuditAction, Certificate, Completion, User
+from app.models import AuditAction, Certificate, Completion, Document, ModuleVersion, User
 from app.models.types import utcnow
-from app.services import attestation, audit, curriculum, records, signing
+from app.services import attestation, audit, curriculum, pending, records, signing
 from app.services.certificates.credentials import timestamp
 from app.services.content import published
 from app.services.links import public_url
@@ -65,6 +66,7 @@ def issue(completion: Completion) -> Certificate:
     )
     db.session.add(certificate)
     db.session.flush()
+    pending.render_later(certificate_ids=[certificate.id], user_ids=[user.id])
     return certificate
 
 
@@ -147,11 +149,19 @@ def revoke(
     certificate.revoked_at = now or utcnow()
     certificate.revoked_by_id = by.id
     certificate.revocation_reason = reason
+    # Its stored PDFs are kept, and never handed out again.
+    db.session.execute(
+        sa.update(Document)
+        .where(Document.certificate_id == certificate.id, Document.withdrawn_at.is_(None))
+        .values(withdrawn_at=certificate.revoked_at)
+    )
     db.session.flush()
     # Reports, readiness and reminders read the training record: it must stop counting
     # this completion at once.
     completion = certificate.completion
     records.recompute(completion.user_id, completion.module_id)
+    # The person's training record now shows the revocation.
+    pending.render_later(user_ids=[completion.user_id])
     audit.record(
         AuditAction.CERTIFICATE_REVOKED,
         certificate.code,
@@ -192,16 +202,30 @@ def user_certificates(user_id: int) -> list[Certificate]:
     )
 
 
-def current_certificates(user: User) -> list[Certificate]:
-    """Return, per mandatory module, the person's latest certificate (valid or not)."""
-    module_ids = [version.module_id for version in curriculum.required_versions(user)]
-    latest: dict[int, Certificate] = {}
+def current_certificates(
+    user: User, versions: Sequence[ModuleVersion] | None = None
+) -> list[Certificate]:
+    """Return, per mandatory module, the person's latest certificate (valid or not).
+
+    `versions`, if given, are the person's mandatory modules, already looked up.
+    """
+    if versions is None:
+        versions = curriculum.required_versions(user)
     rows = db.session.execute(
         sa.select(Certificate, Completion.module_id)
         .join(Completion)
-        .where(Completion.user_id == user.id, Completion.module_id.in_(module_ids))
+        .where(
+            Completion.user_id == user.id,
+            Completion.module_id.in_([version.module_id for version in versions]),
+        )
         .order_by(Certificate.expires_at)
     )
+    return latest_per_module(rows)
+
+
+def latest_per_module(rows: Iterable[tuple[Certificate, int]]) -> list[Certificate]:
+    """Keep the latest certificate of each module from (certificate, module) rows by expiry."""
+    latest: dict[int, Certificate] = {}
     for certificate, module_id in rows:
         kept = latest.get(module_id)
         # A revoked certificate gives way to any the person still holds for the module.

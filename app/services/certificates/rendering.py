@@ -6,6 +6,7 @@ WeasyPrint gets plain values and a URL fetcher that serves only the design's own
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from flask_babel import format_date, gettext, ngettext
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from app.models import Certificate, PersonnelCategory, User
+from app.models import Certificate, ModuleVersion, PersonnelCategory, User
 from app.models.types import utcnow
 from app.services import curriculum, signing
 from app.services.certificates.claims import certificate_claim, record_claim
@@ -88,8 +89,10 @@ def load_design(root: Path, kind: str = MODULE_CERTIFICATE) -> Design:
 
 def qr_data_uri(url: str) -> str:
     """Return the QR code of a URL as a PNG data URI (faster to lay out than SVG)."""
-    # A fixed mask: choosing the best of eight costs more than rendering the page.
-    return str(segno.make(url, error="m", mask=0).png_data_uri(scale=4, border=2))
+    # A fixed mask: choosing the best of eight costs more than rendering the page. One
+    # pixel per module: the designs draw it `image-rendering: pixelated` (no smoothing in
+    # the PDF), so it prints as sharp as a larger image, and writing it costs a third.
+    return str(segno.make(url, error="m", mask=0).png_data_uri(scale=1, border=2))
 
 
 def document_data(certificate: Certificate, base_url: str | None = None) -> dict[str, Any]:
@@ -122,17 +125,47 @@ def document_data(certificate: Certificate, base_url: str | None = None) -> dict
     }
 
 
+@dataclass(frozen=True)
+class RecordContent:
+    """What a person's training record lists: their latest certificates, and what is missing."""
+
+    user: User
+    held: list[Certificate]
+    missing: list[str]
+
+
+def record_content(user: User, versions: Sequence[ModuleVersion] | None = None) -> RecordContent:
+    """Look up what a person's training record lists (`versions`: their mandatory modules)."""
+    if versions is None:
+        versions = curriculum.required_versions(user)
+    held = current_certificates(user, versions)
+    return record_content_of(user, versions, held)
+
+
+def record_content_of(
+    user: User, versions: Sequence[ModuleVersion], held: list[Certificate]
+) -> RecordContent:
+    """Return what a record lists, from the person's mandatory modules and latest certificates."""
+    missing = sorted({v.title for v in versions} - {c.module_title for c in held})
+    return RecordContent(user, held, missing)
+
+
 def consolidated_data(
-    user: User, now: datetime | None = None, base_url: str | None = None
+    user: User,
+    now: datetime | None = None,
+    base_url: str | None = None,
+    content: RecordContent | None = None,
 ) -> dict[str, Any]:
     """Return the plain values of a person's consolidated certificate.
 
     Its QR code verifies every certificate it lists at once; its signature covers the
-    person's name and every module listed.
+    person's name and every module listed. `content`, if given, is what it lists,
+    already looked up.
     """
     now = now or utcnow()
     base_url = base_url or site_url()
-    held = current_certificates(user)
+    content = content or record_content(user)
+    held = content.held
     codes = [c.code for c in held]
     claim = record_claim(user.full_name, held)
     payload = signing.sign(claim, signing.signing_key())
@@ -162,9 +195,7 @@ def consolidated_data(
             }
             for c in held
         ],
-        "missing": sorted(
-            {v.title for v in curriculum.required_versions(user)} - {c.module_title for c in held}
-        ),
+        "missing": content.missing,
         "verify_url": link,
         "signed_verify_url": signed_link,
         "qr": qr_data_uri(signed_link),
@@ -184,8 +215,21 @@ def render_pdf(
     The credential (by default `data["credential"]`, as document_data and
     consolidated_data give it) is embedded as a JSON attachment.
     """
+    return render_counted(design_root, data, kind, credential=credential)[0]
+
+
+def render_counted(
+    design_root: Path,
+    data: dict[str, Any],
+    kind: str = MODULE_CERTIFICATE,
+    *,
+    credential: dict[str, Any] | None = None,
+) -> tuple[bytes, int]:
+    """Render one document as render_pdf does; return it and its number of pages."""
     credential = credential if credential is not None else data.get("credential")
-    return render_documents(design_root, [data], kind, credential=credential)
+    design = load_design(design_root.resolve(), kind)
+    with _rendering:
+        return _render(design, [data], kind, credential, None)
 
 
 def render_documents(
@@ -202,6 +246,23 @@ def render_documents(
     a JSON attachment; a title, if given, names the file in its metadata.
     """
     design = load_design(design_root.resolve(), kind)
+    # One at a time in a process: the cached design (its fonts above all) is shared, and
+    # WeasyPrint does not promise it can be used by two threads at once. Several
+    # processes render side by side.
+    with _rendering:
+        return _render(design, documents, kind, credential, title)[0]
+
+
+_rendering = threading.Lock()
+
+
+def _render(
+    design: Design,
+    documents: Sequence[dict[str, Any]],
+    kind: str,
+    credential: dict[str, Any] | None,
+    title: str | None,
+) -> tuple[bytes, int]:
     options: dict[str, Any] = {
         "pdf_variant": PDF_VARIANT,
         "attachments": [credential_attachment(design, credential)] if credential else [],
@@ -219,7 +280,7 @@ def render_documents(
         document.metadata.title = title
     pdf = document.write_pdf(**options)
     assert pdf is not None
-    return bytes(pdf)
+    return bytes(pdf), len(document.pages)
 
 
 def credential_attachment(design: Design, credential: dict[str, Any]) -> weasyprint.Attachment:

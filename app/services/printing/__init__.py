@@ -1,21 +1,20 @@
 """Batch printing: print jobs and their state, and the pieces a batch is rendered from.
 
 jobs holds a job from request to file (state, turns, failure messages); batches the
-building blocks the worker renders a batch from (chunking, one merged PDF, a ZIP).
+building blocks the worker makes a batch from (chunking, stored records, one PDF or a
+ZIP); merging writes one PDF from many, straight to a file.
 """
 
 from app.services.printing.batches import (
     CHUNK_SIZE,
     batch_filename,
     chunk_people,
-    merge_pdf,
-    pdf_chunk,
-    person_pdf,
+    merge_records,
     plan,
     safe_name,
+    store_records,
     unique_name,
-    zip_chunk,
-    zip_people,
+    zip_records,
 )
 from app.services.printing.jobs import (
     ACTIVE,
@@ -66,16 +65,14 @@ __all__ = [
     "finish",
     "job_file",
     "job_unit",
-    "merge_pdf",
+    "merge_records",
     "next_job_id",
-    "pdf_chunk",
-    "person_pdf",
     "plan",
     "print_order",
     "ready_ids",
     "refuse_too_many_jobs",
     "safe_name",
+    "store_records",
     "unique_name",
-    "zip_chunk",
-    "zip_people",
+    "zip_records",
 ]

@@ -1,28 +1,28 @@
-"""The pieces a print batch is made of: chunks of people, their PDFs, one merged PDF or a ZIP."""
+"""The pieces a print batch is made of: chunks of people, their stored records, one PDF or a ZIP."""
 
 from __future__ import annotations
 
 import itertools
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from io import BytesIO
+from typing import BinaryIO
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext
-from pypdf import PdfReader, PdfWriter
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Unit, User
 from app.models.types import utcnow
-from app.services import certificates
+from app.services import documents
+from app.services.documents import StoredRecord
+from app.services.printing import merging
 from app.services.printing.jobs import PrintError, PrintOutput
 
-# People per chunk: a worker renders a chunk, then progress is saved. A chunk's pages stay
-# in memory until the chunk is written (about 1 MB each), so this bounds a worker's memory.
+# People per chunk of records to render: a worker renders a chunk (one record at a time),
+# stores it, then progress is saved.
 CHUNK_SIZE = 25
 
 
@@ -52,8 +52,7 @@ def chunk_people(user_ids: list[int]) -> Iterator[list[User]]:
 
     Its database session ends with the chunk, so a long batch holds no one in memory.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.app_context():
+    with documents.own_session():
         people = db.session.scalars(
             sa.select(User).where(User.id.in_(user_ids)).options(selectinload(User.unit))
         ).all()
@@ -61,76 +60,46 @@ def chunk_people(user_ids: list[int]) -> Iterator[list[User]]:
         yield [by_id[user_id] for user_id in user_ids]
 
 
-def pdf_chunk(user_ids: list[int], base_url: str, title: str) -> tuple[bytes, int]:
-    """Render a chunk of people's records as one archival PDF, in order: (PDF, people).
+def store_records(people: list[User], base_url: str) -> list[tuple[int, StoredRecord]]:
+    """Return people's training records as stored: (person, file), rendering those that changed.
 
-    The same rendering as one person's record, written once for the whole chunk so that
-    its pages share their fonts; its links point to `base_url`.
+    Each is the same archival, signed PDF as the person downloads themselves; its links
+    point to `base_url`.
     """
-    with chunk_people(user_ids) as people:
-        records = [certificates.consolidated_data(person, base_url=base_url) for person in people]
-        pdf = certificates.render_documents(
-            current_app.config["CERTIFICATES_DIR"], records, certificates.CONSOLIDATED, title=title
-        )
-    return pdf, len(user_ids)
+    stored = documents.record_documents(people, base_url)
+    return [
+        (person.id, StoredRecord(document.digest, document.pages))
+        for person, document in zip(people, stored, strict=True)
+    ]
 
 
-def zip_chunk(user_ids: list[int], base_url: str) -> list[tuple[str, bytes, int]]:
-    """Render a chunk of people as one record each: (service number, PDF, pages)."""
-    with chunk_people(user_ids) as people:
-        pdfs = [(person.service_number, person_pdf(person, base_url)) for person in people]
-    return [(number, pdf, len(PdfReader(BytesIO(pdf)).pages)) for number, pdf in pdfs]
+def merge_records(records: Iterable[StoredRecord], target: BinaryIO, title: str) -> int:
+    """Write stored records, in order, into one archival PDF on `target`; return its pages.
 
-
-def person_pdf(user: User, base_url: str) -> bytes:
-    """Render one person's training record on its own: a signed, archival PDF."""
-    return certificates.render_pdf(
-        current_app.config["CERTIFICATES_DIR"],
-        certificates.consolidated_data(user, base_url=base_url),
-        certificates.CONSOLIDATED,
-    )
-
-
-def merge_pdf(
-    chunks: Iterator[tuple[bytes, int]], progress: Callable[[int], None]
-) -> tuple[bytes, int]:
-    """Append each chunk's pages to one PDF as the chunk arrives; return it and its pages.
-
-    The first chunk is copied whole, catalogue and metadata included, so the file stays
-    archival (PDF/A) like every chunk.
+    One record at a time is read from the store and written out, whatever their number.
     """
-    writer: PdfWriter | None = None
-    people = 0
-    for chunk, count in chunks:
-        if writer is None:
-            writer = PdfWriter(clone_from=BytesIO(chunk))
-        else:
-            for page in PdfReader(BytesIO(chunk)).pages:
-                writer.add_page(page)
-        people += count
-        progress(people)
-    if writer is None:
+    store = documents.document_store()
+    pdfs = (documents.read(store, record.digest) for record in records)
+    pages = merging.merge_to(target, pdfs, title)
+    if pages == 0:
         raise PrintError(gettext("Select at least one person to print."))
-    buffer = BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue(), len(writer.pages)
+    return pages
 
 
-def zip_people(
-    chunks: Iterator[list[tuple[str, bytes, int]]], progress: Callable[[int], None]
-) -> tuple[bytes, int]:
-    """Write one PDF per person into a ZIP, named by service number; return it and its pages."""
-    buffer = BytesIO()
+def zip_records(records: Iterable[tuple[str, StoredRecord]], target: BinaryIO) -> int:
+    """Write one stored record per person into a ZIP on `target`, named by service number.
+
+    Returns the number of pages, all records together.
+    """
+    store = documents.document_store()
     names: set[str] = set()
-    people = pages = 0
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for chunk in chunks:
-            for service_number, pdf, page_count in chunk:
-                archive.writestr(unique_name(safe_name(service_number), names) + ".pdf", pdf)
-                pages += page_count
-                people += 1
-            progress(people)
-    return buffer.getvalue(), pages
+    pages = 0
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for service_number, record in records:
+            name = unique_name(safe_name(service_number), names) + ".pdf"
+            archive.writestr(name, documents.read(store, record.digest))
+            pages += record.pages
+    return pages
 
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

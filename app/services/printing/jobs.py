@@ -13,15 +13,26 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext, ngettext
 
 from app.extensions import db
-from app.models import AuditAction, PrintJob, PrintJobFile, PrintJobStatus, Role, Unit, User
+from app.models import (
+    AuditAction,
+    Document,
+    DocumentKind,
+    PrintJob,
+    PrintJobFile,
+    PrintJobStatus,
+    Role,
+    Unit,
+    User,
+)
 from app.models.types import utcnow
-from app.services import audit, organisation
+from app.services import audit, documents, organisation
 from app.services.readiness import PersonReadiness, Readiness
 
 # How long a job may wait and run (a battalion takes a minute or two): past that, its
@@ -46,11 +57,10 @@ class PrintError(ValueError):
 
 @dataclass(frozen=True)
 class BatchFile:
-    """A finished batch: its file name, type and content, and how much it holds."""
+    """A finished batch, written to a file: its name and type, and how much it holds."""
 
     filename: str
     mimetype: str
-    content: bytes
     people: int
     pages: int
 
@@ -152,7 +162,11 @@ def refuse_too_many_jobs(user: User) -> None:
 def discard_old_jobs(now: datetime | None = None) -> None:
     """Delete jobs, and their files, that ended more than JOB_LIFETIME ago."""
     old = sa.select(PrintJob.id).where(PrintJob.finished_at < (now or utcnow()) - JOB_LIFETIME)
+    files = db.session.scalars(
+        sa.select(Document).join(PrintJobFile).where(PrintJobFile.job_id.in_(old))
+    ).all()
     db.session.execute(sa.delete(PrintJobFile).where(PrintJobFile.job_id.in_(old)))
+    documents.discard(files)
     db.session.execute(sa.delete(PrintJob).where(PrintJob.id.in_(old)))
 
 
@@ -203,9 +217,9 @@ def job_file(job: PrintJob) -> PrintJobFile | None:
 def file_info(job: PrintJob) -> tuple[str, int] | None:
     """Return the name and size in bytes of a job's file, without loading its content."""
     row = db.session.execute(
-        sa.select(PrintJobFile.filename, sa.func.length(PrintJobFile.content)).where(
-            PrintJobFile.job_id == job.id
-        )
+        sa.select(PrintJobFile.filename, Document.size)
+        .join(Document)
+        .where(PrintJobFile.job_id == job.id)
     ).first()
     return (row[0], int(row[1])) if row is not None else None
 
@@ -251,11 +265,12 @@ def claim(job_id: int) -> PrintJob | None:
     return db.session.get(PrintJob, job_id)
 
 
-def finish(job: PrintJob, batch: BatchFile) -> None:
-    """Store a job's file and mark it done."""
+def finish(job: PrintJob, batch: BatchFile, file: BinaryIO) -> None:
+    """Store a job's file (written to `file`) in the document store, and mark the job done."""
+    document = documents.keep_file(DocumentKind.BATCH, file, batch.pages)
     db.session.add(
         PrintJobFile(
-            job_id=job.id, filename=batch.filename, mimetype=batch.mimetype, content=batch.content
+            job_id=job.id, filename=batch.filename, mimetype=batch.mimetype, document=document
         )
     )
     job.status = PrintJobStatus.DONE

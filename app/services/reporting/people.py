@@ -1,4 +1,12 @@
-"""People listed by module and state, problems first, with the counts from the same query."""
+"""People listed by module and state, problems first, one page at a time by their place.
+
+The list runs state by state (STATE_ORDER), and within a state by deployment date
+(people without one last), name, person and module. A page starts after (or ends
+before) the place of a row, which page links carry: each page reads its rows by
+following the index on people in that order (`ix_user_report_order`), however deep
+it is, instead of counting past every row before it. Counts come from the report
+counts, so "page N of M" costs nothing more.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +18,33 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Unit, User
-from app.services import pagination
+from app.models import CurriculumRequirement, TrainingRecord, Unit, User
+from app.services import curriculum
 from app.services.reporting.cells import Cell, current_modules
+from app.services.reporting.matrix import cells
 from app.services.reporting.states import (
     STATE_ORDER,
     Cutoffs,
     Filters,
     State,
-    _states,
+    _in_filters,
     aware,
     due_date,
+    in_state,
+    record_of_requirement,
 )
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a row stands in the list: its state, person and module."""
+
+    state: State
+    user_id: int
+    module_id: int
+
+    def __str__(self) -> str:
+        return f"{self.state.value}.{self.user_id}.{self.module_id}"
 
 
 @dataclass(frozen=True)
@@ -33,10 +56,15 @@ class PersonRow:
     service_number: str
     category: str
     unit_name: str
+    module_id: int
     module_title: str
     state: State
     due_on: date
     expires_at: datetime | None
+
+    @property
+    def place(self) -> Place:
+        return Place(self.state, self.user_id, self.module_id)
 
 
 @dataclass(frozen=True)
@@ -45,81 +73,179 @@ class Page:
     total: int
     page: int
     per_page: int
+    # The places the next and previous pages start after and end before, when there are.
+    next_after: Place | None = None
+    previous_before: Place | None = None
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        # The counts and the list are read a moment apart: never fewer than the links show.
+        following = 1 if self.next_after else 0
+        return max(1, math.ceil(self.total / self.per_page), self.page + following)
 
 
-def people(filters: Filters, cutoffs: Cutoffs, page: int = 1, per_page: int = 50) -> Page:
+class UnknownPlace(LookupError):
+    """A page link names a place that is not in this list (no such person, or state)."""
+
+
+def people(
+    filters: Filters,
+    cutoffs: Cutoffs,
+    page: int = 1,
+    per_page: int = 50,
+    after: Place | None = None,
+    before: Place | None = None,
+) -> Page:
     """List people and modules matching the filters, problems first, one page at a time."""
-    return report(filters, cutoffs, page, per_page)[1]
+    return report(filters, cutoffs, page, per_page, after, before)[1]
 
 
 def report(
-    filters: Filters, cutoffs: Cutoffs, page: int = 1, per_page: int = 50
+    filters: Filters,
+    cutoffs: Cutoffs,
+    page: int = 1,
+    per_page: int = 50,
+    after: Place | None = None,
+    before: Place | None = None,
 ) -> tuple[dict[tuple[int, int], Cell], Page]:
-    """Return counts per unit, module and state, and one page of people, from one query.
+    """Return counts per unit, module and state, and one page of people.
 
-    The states are computed once (a materialised CTE) and read twice: grouped for
-    the counts, sorted and cut for the page. A second query fetches the page's people.
+    The page follows `after` (the next page), ends at `before` (the previous page), or
+    starts the list. Raise UnknownPlace when the place named is not one of this list.
     """
-    page = max(page, 1)
-    states = _states(replace(filters, state=None), cutoffs).cte("pm").prefix_with("MATERIALIZED")
-    order = sa.case(
-        {state.value: index for index, state in enumerate(STATE_ORDER)}, value=states.c.state
-    )
-    wanted = sa.true() if filters.state is None else states.c.state == filters.state.value
-    listed = (
-        sa.select(
-            sa.literal("row").label("kind"),
-            states.c.unit_id,
-            states.c.module_id,
-            states.c.state,
-            sa.literal(0).label("number"),
-            states.c.user_id,
-            states.c.expires_at,
-        )
-        .where(wanted)
-        .order_by(order, states.c.deployment_date, states.c.full_name, states.c.module_id)
-        .limit(per_page)
-        .offset(pagination.first_row(page, per_page))
-        .subquery("listed")
-    )
-    counted = sa.select(
-        sa.literal("count").label("kind"),
-        states.c.unit_id,
-        states.c.module_id,
-        states.c.state,
-        sa.func.count().label("number"),
-        sa.cast(sa.null(), sa.Integer).label("user_id"),
-        sa.cast(sa.null(), states.c.expires_at.type).label("expires_at"),
-    ).group_by(states.c.unit_id, states.c.module_id, states.c.state)
-    cells: dict[tuple[int, int], Cell] = {}
-    picked: list[tuple[int, int, str, Any]] = []
-    for kind, unit_id, module_id, state, number, user_id, expires_at in db.session.execute(
-        sa.union_all(sa.select(listed), counted)
-    ):
-        if kind == "count":
-            cells.setdefault((unit_id, module_id), Cell()).counts[state] = number
-        else:
-            picked.append((user_id, module_id, state, expires_at))
+    counted = cells(filters, cutoffs)
     total = sum(
         cell.counts.get(filters.state.value, 0) if filters.state else cell.total
-        for cell in cells.values()
+        for cell in counted.values()
     )
-    return cells, Page(_page_rows(picked), total, page, per_page)
+    segments = _segments(filters)
+    if before is not None:
+        found = _walk(filters, cutoffs, segments, before, per_page + 1, backwards=True)
+        if len(found) > per_page:
+            return counted, _page(found[-per_page:], total, page, per_page, True, True)
+        after = None  # back at the start of the list: the first page, in full
+    found = _walk(filters, cutoffs, segments, after, per_page + 1, backwards=False)
+    more = len(found) > per_page
+    return counted, _page(found[:per_page], total, page, per_page, more, after is not None)
 
 
-def by_module(cells: dict[tuple[int, int], Cell]) -> dict[int, Cell]:
+def _page(
+    picked: list[tuple[Any, ...]],
+    total: int,
+    number: int,
+    per_page: int,
+    has_next: bool,
+    has_previous: bool,
+) -> Page:
+    rows = _page_rows(picked)
+    # A number past the last page (from an edited link) is the last page's; the first
+    # page is the one without a previous page.
+    number = min(number, max(1, math.ceil(total / per_page)))
+    number = max(number, 2) if has_previous else 1
+    return Page(
+        rows,
+        total,
+        number,
+        per_page,
+        next_after=rows[-1].place if has_next and rows else None,
+        previous_before=rows[0].place if has_previous and rows else None,
+    )
+
+
+# A segment: one state, and people with a deployment date (True) or without (False).
+Segment = tuple[State, bool]
+
+
+def _segments(filters: Filters) -> list[Segment]:
+    states = [filters.state] if filters.state is not None else STATE_ORDER
+    return [(state, dated) for state in states for dated in (True, False)]
+
+
+def _walk(
+    filters: Filters,
+    cutoffs: Cutoffs,
+    segments: list[Segment],
+    place: Place | None,
+    wanted: int,
+    backwards: bool,
+) -> list[tuple[Any, ...]]:
+    """Read up to `wanted` rows after (or before) a place, segment by segment, in list order."""
+    start: tuple[Any, ...] | None = None
+    if place is not None:
+        person = db.session.execute(
+            sa.select(User.deployment_date, User.full_name).where(User.id == place.user_id)
+        ).first()
+        dated = person is not None and person.deployment_date is not None
+        if person is None or (place.state, dated) not in segments:
+            raise UnknownPlace(str(place))
+        index = segments.index((place.state, dated))
+        start = (person.full_name, place.user_id, place.module_id)
+        if dated:
+            start = (person.deployment_date, *start)
+        segments = segments[index::-1] if backwards else segments[index:]
+    elif backwards:
+        segments = segments[::-1]
+    found: list[tuple[Any, ...]] = []
+    for state, dated in segments:
+        found += _segment(filters, cutoffs, state, dated, start, wanted - len(found), backwards)
+        if len(found) >= wanted:
+            break
+        start = None
+    return found[::-1] if backwards else found
+
+
+def _segment(
+    filters: Filters,
+    cutoffs: Cutoffs,
+    state: State,
+    dated: bool,
+    start: tuple[Any, ...] | None,
+    limit: int,
+    backwards: bool,
+) -> list[tuple[Any, ...]]:
+    """Read the rows of one segment after (or before) a start, in list order, up to a limit."""
+    valid_until = TrainingRecord.valid_until
+    order: list[Any] = [User.full_name, User.id, CurriculumRequirement.module_id]
+    query = (
+        sa.select(
+            User.id,
+            CurriculumRequirement.module_id,
+            sa.literal_column(f"'{state.value}'", sa.String),
+            # Only a valid record says until when; an expired one is no longer valid.
+            sa.case((valid_until > cutoffs.now, valid_until)),
+        )
+        .select_from(User)
+        .join(CurriculumRequirement, curriculum.applies_to_people())
+        .outerjoin(TrainingRecord, record_of_requirement())
+        .where(in_state(state, valid_until, cutoffs))
+    )
+    if dated:
+        order.insert(0, User.deployment_date)
+        query = query.where(User.deployment_date.is_not(None))
+        # Implied by the state, and lets the index stop where no more can be due (or not).
+        if state == State.OVERDUE:
+            query = query.where(User.deployment_date < cutoffs.deployment_before)
+        elif state == State.IN_PROGRESS:
+            query = query.where(User.deployment_date >= cutoffs.deployment_before)
+    else:
+        query = query.where(User.deployment_date.is_(None))
+    if start is not None:
+        position = sa.tuple_(*order)
+        query = query.where(position < start if backwards else position > start)
+    query = _in_filters(query, replace(filters, state=None))
+    query = query.order_by(*(column.desc() if backwards else column for column in order))
+    return [tuple(row) for row in db.session.execute(query.limit(limit))]
+
+
+def by_module(counted: dict[tuple[int, int], Cell]) -> dict[int, Cell]:
     """Add up counts over units, per module."""
     totals: dict[int, Cell] = {}
-    for (_, module_id), cell in cells.items():
+    for (_, module_id), cell in counted.items():
         totals.setdefault(module_id, Cell()).add(cell)
     return totals
 
 
-def _page_rows(picked: list[tuple[int, int, str, Any]]) -> list[PersonRow]:
+def _page_rows(picked: list[tuple[Any, ...]]) -> list[PersonRow]:
     """Describe the picked person-module pairs, fetching their people in one query."""
     if not picked:
         return []
@@ -142,6 +268,7 @@ def _page_rows(picked: list[tuple[int, int, str, Any]]) -> list[PersonRow]:
                 service_number=user.service_number,
                 category=user.category,
                 unit_name=unit_name,
+                module_id=module_id,
                 module_title=titles.get(module_id, ""),
                 state=State(state),
                 due_on=due_date(user),

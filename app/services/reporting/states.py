@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.models import CurriculumRequirement, TrainingRecord, User
 from app.models.types import utcnow
@@ -33,6 +34,31 @@ class State(StrEnum):
 
 # Problems first wherever people are listed.
 STATE_ORDER = [State.OVERDUE, State.EXPIRING, State.IN_PROGRESS, State.COMPLETE]
+
+STATE_LABELS = {
+    State.COMPLETE: _l("Complete"),
+    State.EXPIRING: _l("Expiring soon"),
+    State.IN_PROGRESS: _l("In progress"),
+    State.OVERDUE: _l("Overdue"),
+}
+
+
+def state_label(state: str) -> str:
+    """Return the name of a state for people."""
+    return str(STATE_LABELS[State(state)])
+
+
+class Moments(Protocol):
+    """The moments that separate the states: fixed values, or columns holding them."""
+
+    @property
+    def now(self) -> Any: ...
+    @property
+    def expiring_before(self) -> Any: ...
+    @property
+    def deployment_before(self) -> Any: ...
+    @property
+    def created_before(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +109,7 @@ def person_module_states(filters: Filters, cutoffs: Cutoffs) -> sa.Subquery:
     return _states(filters, cutoffs).subquery("person_module_state")
 
 
-def _due_passed(cutoffs: Cutoffs) -> sa.ColumnElement[bool]:
+def _due_passed(cutoffs: Moments) -> sa.ColumnElement[bool]:
     """Return whether a person's due date has passed (deployment minus lead time, or age)."""
     return sa.or_(
         sa.and_(
@@ -101,6 +127,21 @@ def record_of_requirement() -> sa.ColumnElement[bool]:
     )
 
 
+def required_records(query: AnySelect) -> AnySelect:
+    """Select from training records, joined to their people and the line that requires them."""
+    return (
+        query.select_from(TrainingRecord)
+        .join(User, User.id == TrainingRecord.user_id)
+        .join(
+            CurriculumRequirement,
+            sa.and_(
+                curriculum.applies_to_people(),
+                CurriculumRequirement.module_id == TrainingRecord.module_id,
+            ),
+        )
+    )
+
+
 def _in_filters(query: AnySelect, filters: Filters) -> AnySelect:
     query = query.where(User.is_active, User.unit_id.is_not(None))
     if filters.unit_ids is not None:
@@ -114,14 +155,37 @@ def _in_filters(query: AnySelect, filters: Filters) -> AnySelect:
     return query
 
 
-def _states(filters: Filters, cutoffs: Cutoffs) -> sa.Select[Any]:
-    valid_until = TrainingRecord.valid_until
-    state = sa.case(
-        (valid_until > cutoffs.expiring_before, State.COMPLETE.value),
-        (valid_until > cutoffs.now, State.EXPIRING.value),
-        (_due_passed(cutoffs), State.OVERDUE.value),
+def in_state(state: State, valid_until: Any, cutoffs: Moments) -> sa.ColumnElement[bool]:
+    """Return whether a person is in a state on a module, given their record's expiry (or NULL).
+
+    The one rule of every report (the triggers of app/models/reports.py write it in
+    SQL), on the columns themselves, so that the database can estimate how many rows
+    match and follow an index rather than guess.
+    """
+    not_valid = sa.or_(valid_until.is_(None), valid_until <= cutoffs.now)
+    conditions: dict[State, sa.ColumnElement[bool]] = {
+        State.COMPLETE: valid_until > cutoffs.expiring_before,
+        State.EXPIRING: sa.and_(valid_until > cutoffs.now, valid_until <= cutoffs.expiring_before),
+        State.OVERDUE: sa.and_(not_valid, _due_passed(cutoffs)),
+        State.IN_PROGRESS: sa.and_(not_valid, sa.not_(_due_passed(cutoffs))),
+    }
+    return conditions[state]
+
+
+def state_of(valid_until: Any, cutoffs: Moments) -> sa.ColumnElement[str]:
+    """Return the state of a person on a module, given their record's expiry (or NULL)."""
+    return sa.case(
+        *(
+            (in_state(state, valid_until, cutoffs), state.value)
+            for state in (State.COMPLETE, State.EXPIRING, State.OVERDUE)
+        ),
         else_=State.IN_PROGRESS.value,
     )
+
+
+def _states(filters: Filters, cutoffs: Cutoffs) -> sa.Select[Any]:
+    valid_until = TrainingRecord.valid_until
+    state = state_of(valid_until, cutoffs)
     query = (
         sa.select(
             User.id.label("user_id"),

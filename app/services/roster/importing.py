@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import AuditAction, Role, User
 from app.models.organisation import new_session_token
 from app.models.types import utcnow
-from app.services import accounts, audit
+from app.services import accounts, audit, pending
 from app.services.roster.model import (
     Action,
     LinkedAccount,
@@ -20,6 +20,11 @@ from app.services.roster.model import (
     Preview,
     RosterError,
     RosterRow,
+)
+
+# What a training record prints of a person (the position decides the modules it lists).
+PRINTED = frozenset(
+    {"full_name", "service_number", "category", "unit", "position", "deployment_date"}
 )
 
 
@@ -56,6 +61,14 @@ def apply(checked: Preview) -> ImportResult:
     ]
     if updates:
         db.session.execute(sa.update(User), updates)
+    # Their training records show the new name, unit, category or deployment date.
+    pending.render_later(
+        user_ids=[
+            row.user_id
+            for row in checked.rows
+            if row.action == Action.UPDATE and row.user_id and PRINTED.intersection(row.changes)
+        ]
+    )
     db.session.flush()
 
     created = [

@@ -31,6 +31,7 @@ from app.services.roster.values import Draft, category_names, check_values
 ROLE_NAMES: dict[str, Any] = {
     Role.COORDINATOR: _l("coordinator"),
     Role.COMMANDER: _l("commander"),
+    Role.HEADQUARTERS: _l("headquarters"),
     Role.ADMIN: _l("administrator"),
 }
 
