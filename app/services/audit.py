@@ -175,9 +175,13 @@ def record(
     raise RuntimeError("unreachable")
 
 
+# Built once: every entry appended reads it.
+HEAD = sa.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+
+
 def head_hash() -> str | None:
     """Return the hash of the newest entry, if there is one."""
-    return db.session.scalar(sa.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    return db.session.scalar(HEAD)
 
 
 # Checking ------------------------------------------------------------------------------

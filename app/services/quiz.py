@@ -107,6 +107,20 @@ class Cooldown:
     until: datetime
 
 
+# Built once: the quiz and its result ask it on every submission and view.
+LATEST_SUBMITTED = (
+    sa.select(QuizAttempt.passed, QuizAttempt.submitted_at)
+    .join(QuizAttempt.module_version)
+    .where(
+        QuizAttempt.user_id == sa.bindparam("user_id"),
+        ModuleVersion.module_id == sa.bindparam("module_id"),
+        QuizAttempt.submitted_at.is_not(None),
+    )
+    .order_by(QuizAttempt.submitted_at.desc())
+    .limit(FAILURES_BEFORE_COOLDOWN)
+)
+
+
 def cooldown(
     user: User,
     version: ModuleContent,
@@ -124,15 +138,7 @@ def cooldown(
     latest: list[tuple[bool | None, datetime]]
     if attempts is None:
         rows = db.session.execute(
-            sa.select(QuizAttempt.passed, QuizAttempt.submitted_at)
-            .join(QuizAttempt.module_version)
-            .where(
-                QuizAttempt.user_id == user.id,
-                ModuleVersion.module_id == version.module_id,
-                QuizAttempt.submitted_at.is_not(None),
-            )
-            .order_by(QuizAttempt.submitted_at.desc())
-            .limit(FAILURES_BEFORE_COOLDOWN)
+            LATEST_SUBMITTED, {"user_id": user.id, "module_id": version.module_id}
         )
         latest = [(passed, submitted_at) for passed, submitted_at in rows if submitted_at]
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,24 +23,25 @@ def extend(entries: Iterable[tuple[int, int, datetime]]) -> None:
         {"user_id": user_id, "module_id": module_id, "valid_until": valid_until}
         for user_id, module_id, valid_until in entries
     ]
-    if not rows:
-        return
-    dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(TrainingRecord)
+    if rows:
+        db.session.execute(_upsert(db.engine.dialect.name), rows)
+
+
+@functools.cache
+def _upsert(dialect_name: str) -> sa.Insert:
+    """Build, once per database kind, the upsert that keeps the latest expiry."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    # The table, not the model: a plain INSERT, without the ORM's bulk machinery.
+    table = TrainingRecord.__table__
+    statement = dialect.insert(table)
     latest = sa.case(
-        (
-            statement.excluded.valid_until > TrainingRecord.valid_until,
-            statement.excluded.valid_until,
-        ),
-        else_=TrainingRecord.valid_until,
+        (statement.excluded.valid_until > table.c.valid_until, statement.excluded.valid_until),
+        else_=table.c.valid_until,
     )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[TrainingRecord.user_id, TrainingRecord.module_id],
-            set_={"valid_until": latest},
-        ),
-        rows,
+    upsert: sa.Insert = statement.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.module_id], set_={"valid_until": latest}
     )
+    return upsert
 
 
 @dataclass

@@ -49,7 +49,7 @@ def stamp(db) -> str | None:
 
 # A separate process changes the content and the app must see its commit.
 @pytest.mark.committing
-def test_a_sync_in_another_process_is_seen_by_the_running_app_without_restart(
+def test_a_sync_in_another_process_is_seen_by_the_running_app_at_its_next_request(
     app, client, db, modules, make_user, login, tmp_path
 ):
     login(make_user())
