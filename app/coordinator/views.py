@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, render_template
-from flask_babel import gettext as _
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -110,7 +110,7 @@ def index() -> str:
         unit=unit,
         trend=reporting.completions_by_month(filters.unit_ids),
         # Translated once rather than in each of the thousands of cells of a large matrix.
-        cell_note=_("%(o)s overdue · %(e)s expiring"),
+        cell_note=gettext("%(o)s overdue · %(e)s expiring"),
         **filter_context(units, filters, unit),
     )
 

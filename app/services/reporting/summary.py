@@ -58,15 +58,21 @@ class Anchor:
 def anchor(lock: bool = False) -> Anchor | None:
     """Return the moment the counts are counted at, or None before they are first built.
 
-    With `lock`, hold it (on PostgreSQL) until the transaction ends: writers wait.
+    With `lock`, hold it until the transaction ends, for a refresh or a rebuild: a
+    write to its row makes writers wait on PostgreSQL (their triggers share-lock it)
+    and, on SQLite, holds the database's one write lock from here on.
     """
+    if lock:
+        db.session.execute(
+            sa.update(ReportAnchor).where(ReportAnchor.id == ANCHOR_ID).values(id=ANCHOR_ID)
+        )
     query = sa.select(
         ReportAnchor.as_of,
         ReportAnchor.expiring_before,
         ReportAnchor.deployment_before,
         ReportAnchor.created_before,
     ).where(ReportAnchor.id == ANCHOR_ID)
-    row = db.session.execute(query.with_for_update() if lock else query).first()
+    row = db.session.execute(query).first()
     if row is None or row.as_of is None:
         return None
     return Anchor(row.as_of, row.expiring_before, row.deployment_before, row.created_before)
