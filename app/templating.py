@@ -71,11 +71,12 @@ def install_translations(app: Flask) -> None:
 
 
 def _catalogue(eval_ctx: EvalContext) -> NullTranslations:
-    """Return the page's catalogue, kept on the evaluation context of this rendering."""
-    found: NullTranslations | None = getattr(eval_ctx, "catalogue", None)
-    if found is None:
-        found = eval_ctx.catalogue = page_translations()  # type: ignore[attr-defined]
-    return found
+    """Return the catalogue of the language being rendered in, found once per request.
+
+    Never kept on the evaluation context: an imported macro's module, and its context, is
+    cached by Jinja across requests, whatever language each of them reads.
+    """
+    return page_translations()
 
 
 def _formatted(eval_ctx: EvalContext, translated: str, variables: dict[str, Any]) -> str:

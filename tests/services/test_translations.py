@@ -15,7 +15,7 @@ from app.services.sources import read_registry
 from app.services.translations import catalogs, importing, store, workflow
 from app.services.translations.segments import module_document
 from tests.fixtures import DATA, count
-from tests.fixtures.languages import TRANSLATIONS, modules_folder
+from tests.fixtures.languages import TRANSLATIONS, language_names, modules_folder, shown
 
 SHIPPED = Path(__file__).parents[2] / "modules"
 
@@ -111,7 +111,11 @@ def test_a_catalog_cannot_change_the_answer_key(
     login(make_user())
     reading("fr")
     page = client.get("/training/basics").get_data(as_text=True)
-    assert "Accept no gift." in page and "translation of this module is not up to date" in page
+    note = (
+        "The %(language)s translation of this module is not up to date: "
+        "it is shown in %(source)s until it is."
+    )
+    assert "Accept no gift." in page and shown("fr", note, **language_names("fr")) in page
 
 
 def content_version(slug):

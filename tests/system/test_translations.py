@@ -195,12 +195,23 @@ def as_pattern(text: str) -> re.Pattern[str]:
 def same_in_translation(language: str) -> list[re.Pattern[str]]:
     """Return the strings a translator chose to write exactly as in English (Module, Total)."""
     return [
-        as_pattern(text)
+        as_pattern(spaced(text))
         for message in catalog(language)
         if message.id and not message.fuzzy
         for text in translations(message)
-        if text and text in (message.id if isinstance(message.id, tuple) else (message.id,))
+        # A no-break space, as French writes "10 min", is a space on the page's text.
+        if text and spaced(text) in {spaced(source) for source in sources(message)}
     ]
+
+
+def sources(message: Message) -> tuple[str, ...]:
+    """Return a message's English: its one text, or its singular and plural."""
+    return message.id if isinstance(message.id, tuple) else (message.id,)
+
+
+def spaced(text: str) -> str:
+    """Return a text with its runs of white space, no-break ones included, as one space."""
+    return " ".join(text.split())
 
 
 def untranslated(english: str, translated: str, language: str, data: list[str]) -> list[str]:
