@@ -386,7 +386,7 @@ def print_page(page: Page, site: Site) -> None:
 
 def print_ready_ticked(page: Page, site: Site) -> None:
     print_page(page, site)
-    page.get_by_label(site.t("Show")).select_option("ready")
+    page.get_by_label(site.t("Show"), exact=True).select_option("ready")
     page.get_by_role("button", name=site.t("Show"), exact=True).click()
     page.get_by_role("link", name=site.like("Tick everyone listed (%(n)s)")).click()
     ready = site.like("Print all Ready (%(num)s person)", "Print all Ready (%(num)s people)")

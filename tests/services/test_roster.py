@@ -15,6 +15,7 @@ import itsdangerous
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.models import (
     AuditAction,
@@ -103,6 +104,21 @@ def test_header_names_are_forgiving_and_values_are_trimmed(db, unit):
     assert grace.category == PersonnelCategory.CIVILIAN
     assert grace.unit_id == unit.id and grace.position == Position.MANAGER
     assert grace.email == "grace@example.org"
+
+
+@pytest.mark.parametrize("language", ["ar", "fr", "zh"])
+def test_a_file_imports_alike_whatever_language_the_coordinator_reads(app, db, unit, language):
+    # Labels in English, as the example file and most national rosters write them.
+    content = csv_file(
+        "SN-8;Grace Atieno;Civilian staff;unit-a;member;grace@example.org",
+        "SN-9;Ali Hassan;Military contingent member;unit-a;member;ali@example.org",
+        header="service_number;full_name;category;unit;position;email",
+    )
+    with app.test_request_context(), force_locale(language):
+        assert problems(content, unit) == []
+        import_now(db, content, unit)
+    assert person(db, "SN-8").category == PersonnelCategory.CIVILIAN
+    assert person(db, "SN-9").category == PersonnelCategory.MILITARY_CONTINGENT
 
 
 def test_names_in_any_script_are_stored_and_shown_exactly(client, db, coordinator, login):

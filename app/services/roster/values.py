@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.models import PersonnelCategory, Position
@@ -33,11 +34,17 @@ class Draft:
 
 
 def category_names() -> dict[str, PersonnelCategory]:
-    """Return every accepted spelling of a category, its value or its label, normalised."""
+    """Return every accepted spelling of a category, normalised.
+
+    Its value, its English label, and its label in the language of whoever uploads: the
+    same file imports alike whatever language the coordinator reads.
+    """
     names: dict[str, PersonnelCategory] = {}
     for category in PersonnelCategory:
         names[_normalise_word(category.value)] = category
         names[_normalise_word(str(CATEGORY_LABELS[category]))] = category
+        with force_locale("en"):
+            names[_normalise_word(str(CATEGORY_LABELS[category]))] = category
     return names
 
 
