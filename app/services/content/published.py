@@ -2,10 +2,11 @@
 
 Pages read module versions, their quizzes, who must take which module and the missions'
 annexes from here, not from the database: each is decoded once into an immutable object.
-Whether the copy is still current costs one tiny query per request, the content stamp,
-which `flask modules sync` changes (`bump`) in the transaction that changes the content:
-every instance sees a sync as soon as it commits, without a restart, and a sync that
-changes nothing leaves every copy in place.
+Whether the copy is still current is the content stamp, which `flask modules sync`
+changes (`bump`) in the transaction that changes the content, read once per request: in
+the query that loads the signed-in person (`read_along`), else on its own. Every instance
+sees a sync as soon as it commits, without a restart; a sync that changes nothing leaves
+every copy in place.
 
 Only content lives here, never anything about a person: their completions, attempts and
 undertakings are read by each request. A view derived from a version (its sections, say)
