@@ -182,3 +182,12 @@ def test_an_attempt_drawn_before_a_revision_is_graded_and_shown_on_its_own_versi
     assert "You passed with 100%" in page
     completion = db.session.scalar(sa.select(Completion))
     assert completion.module_version_id == drawn_on
+
+
+def test_a_context_that_outlives_a_sync_such_as_a_workers_sees_it(app, db, modules, tmp_path):
+    before = training.current_version("basics")
+    with app.app_context():  # a command elsewhere: `flask modules sync`
+        load_revised_modules(tmp_path / "revised")
+    after = training.current_version("basics")
+    assert after is not None and before is not None
+    assert after.number == before.number + 1 and "Accept no gift, ever." in after.body_html
