@@ -12,15 +12,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.models import ContentStamp, PersonnelCategory, Position
+from app.models import Completion, ContentStamp, PersonnelCategory, Position, QuizAttempt
 from app.services import content, training
 from app.services.content import published
 from tests.fixtures import (
     DATA,
     PASSWORD,
+    answers_for,
+    load_revised_modules,
     pass_module,
     post,
     reads_module_content,
+    start,
     write_revised_modules,
 )
 
@@ -161,3 +164,30 @@ def test_threads_that_find_the_content_changed_read_it_once(app, db, modules, mo
         thread.join()
     assert titles == ["Conduct basics"] * 8
     assert len(reads) == 1
+
+
+def test_an_attempt_drawn_before_a_revision_is_graded_and_shown_on_its_own_version(
+    client, db, modules, make_user, login, tmp_path
+):
+    login(make_user())
+    attempt_id = start(client)
+    answers = answers_for(db, attempt_id)
+    drawn_on = db.session.get(QuizAttempt, attempt_id).module_version_id
+    load_revised_modules(tmp_path / "revised")
+    assert training.current_version("basics").id != drawn_on
+
+    response = post(client, f"/training/attempts/{attempt_id}", answers)
+    assert response.status_code == 302
+    page = client.get(f"/training/attempts/{attempt_id}").get_data(as_text=True)
+    assert "You passed with 100%" in page
+    completion = db.session.scalar(sa.select(Completion))
+    assert completion.module_version_id == drawn_on
+
+
+def test_a_context_that_outlives_a_sync_such_as_a_workers_sees_it(app, db, modules, tmp_path):
+    before = training.current_version("basics")
+    with app.app_context():  # a command elsewhere: `flask modules sync`
+        load_revised_modules(tmp_path / "revised")
+    after = training.current_version("basics")
+    assert after is not None and before is not None
+    assert after.number == before.number + 1 and "Accept no gift, ever." in after.body_html

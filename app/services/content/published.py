@@ -2,10 +2,11 @@
 
 Pages read module versions, their quizzes, who must take which module and the missions'
 annexes from here, not from the database: each is decoded once into an immutable object.
-Whether the copy is still current costs one tiny query per request, the content stamp,
-which `flask modules sync` changes (`bump`) in the transaction that changes the content:
-every instance sees a sync as soon as it commits, without a restart, and a sync that
-changes nothing leaves every copy in place.
+Whether the copy is still current is the content stamp, which `flask modules sync`
+changes (`bump`) in the transaction that changes the content, read once per request: in
+the query that loads the signed-in person (`read_along`), else on its own. Every instance
+sees a sync as soon as it commits, without a restart; a sync that changes nothing leaves
+every copy in place.
 
 Only content lives here, never anything about a person: their completions, attempts and
 undertakings are read by each request. A view derived from a version (its sections, say)
@@ -24,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from markupsafe import Markup
 
 from app.extensions import db
@@ -205,19 +206,27 @@ class Published:
 
 def read_along(stamp: str | None) -> None:
     """Keep the stamp another query of this request read (`STAMP`), to check the copy with."""
-    if "published_content" not in g:
+    if has_request_context() and "published_content" not in g:
         g.published_stamp = stamp
 
 
 def snapshot() -> Snapshot:
-    """Return the content current for this request (or command), checked once per request."""
-    held: Snapshot | None = g.get("published_content")
+    """Return the content current for this request, checked once per request.
+
+    Outside a request (a command, a job) the stamp is read at every call: a worker's
+    context can outlive many syncs.
+    """
+    in_request = has_request_context()
+    held: Snapshot | None = g.get("published_content") if in_request else None
     if held is None:
-        stamp = (
-            g.pop("published_stamp") if "published_stamp" in g else db.session.scalar(STAMP_QUERY)
-        )
+        if in_request and "published_stamp" in g:
+            stamp = g.pop("published_stamp")
+        else:
+            stamp = db.session.scalar(STAMP_QUERY)
         published = current_app.extensions.setdefault("published_content", Published())
-        held = g.published_content = published.at(stamp)
+        held = published.at(stamp)
+        if in_request:
+            g.published_content = held
     return held
 
 
