@@ -6,8 +6,9 @@ Data is generated once per database (`flask demo scale`) and reused afterwards.
 
 Before and after, side by side: the organisation-wide matrix as the page used to count
 it (from every person and record) against the page reading the report counts; the
-overdue list's first page as the page used to read it (the states of everyone, counted
-and sorted, then OFFSET) against the page following its index from a place.
+overdue list's first and hundred-and-first pages as the page used to read them (the
+states of everyone, counted and sorted, then OFFSET) against the pages following their
+index from a place.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ OVERDUE_BEFORE = """
 WITH pm AS MATERIALIZED ({states})
 SELECT 'row', unit_id, module_id, state, 0, user_id FROM (
   SELECT * FROM pm WHERE state = 'overdue'
-  ORDER BY deployment_date, full_name, module_id LIMIT {per_page} OFFSET 0) AS listed
+  ORDER BY deployment_date, full_name, module_id LIMIT {per_page} OFFSET {offset}) AS listed
 UNION ALL
 SELECT 'count', unit_id, module_id, state, count(*), NULL FROM pm GROUP BY 2, 3, 4
 """
@@ -222,13 +223,12 @@ def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
             "unit": battalion.id,
         }
 
-        def sql(template: str, unit_clause: str) -> Any:
+        def sql(template: str, unit_clause: str, offset: int = 0) -> Any:
             states = STATES.format(unit_clause=unit_clause)
-            return sa.text(template.format(states=states, per_page=PER_PAGE))
+            return sa.text(template.format(states=states, per_page=PER_PAGE, offset=offset))
 
         unit_sql = sql(RAW_UNIT_MATRIX, "= :unit")
         org_sql = sql(RAW_UNIT_MATRIX, "IS NOT NULL")
-        overdue_sql = sql(OVERDUE_BEFORE, "IS NOT NULL")
 
         def raw(statement: Any) -> Callable[[], None]:
             def run() -> None:
@@ -250,9 +250,9 @@ def measure(label: str, url: str, args: argparse.Namespace) -> dict[str, float]:
             results[f"matrix counts, refreshed {hours} h ago"] = median_ms(
                 counted(hours), args.runs
             )
-        results["before: overdue first page, one statement"] = median_ms(
-            raw(overdue_sql), args.runs
-        )
+        for number in (1, 101):
+            before = raw(sql(OVERDUE_BEFORE, "IS NOT NULL", (number - 1) * PER_PAGE))
+            results[f"before: overdue page {number}, one statement"] = median_ms(before, args.runs)
         for name, path in pages.items():
             results[name] = median_ms(page(path), args.runs)
             results[f"queries: {name}"] = count_queries(page(path))

@@ -235,6 +235,12 @@ def test_completions_per_month_count_each_month_of_the_last_year(app, db, org):
     assert trend[-1][1] == 1  # the expiring person's completion, this month
     assert trend[-3][1] == 1 and sum(n for _, n in trend) == 2
     assert reporting.completions_by_month([org["other"].id]) == [(m, 0) for m, _ in trend]
+    # Counted for units through their people, and for everyone along the dates: alike.
+    every_unit = [org[name].id for name in ("unit", "sub", "other")]
+    assert reporting.completions_by_month(every_unit) == trend
+    completion.completed_at = utcnow().replace(day=1, hour=0) - timedelta(days=400)
+    db.session.commit()
+    assert sum(n for _, n in reporting.completions_by_month(None)) == 1
 
 
 @pytest.fixture

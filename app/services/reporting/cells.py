@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -42,6 +43,16 @@ class Cell:
             self.counts[key] = self.counts.get(key, 0) + value
 
 
+class Shown(NamedTuple):
+    """A cell's figures as the matrix shows them: worked out once, printed as they are."""
+
+    done: int
+    total: int
+    percent: int
+    overdue: int
+    expiring: int
+
+
 @dataclass
 class Matrix:
     """Completion counts by unit and module, with totals."""
@@ -53,6 +64,18 @@ class Matrix:
     def cell(self, unit_id: int, module_id: int) -> Cell:
         """Return the counts for one unit and module."""
         return self.cells.get((unit_id, module_id), Cell())
+
+    def shown(self, unit_id: int) -> list[tuple[ModuleVersion, Shown | None]]:
+        """Return each module's figures for a unit, None where nobody must take it."""
+        row: list[tuple[ModuleVersion, Shown | None]] = []
+        for module in self.modules:
+            cell = self.cells.get((unit_id, module.module_id))
+            shown = None
+            if cell is not None and cell.total:
+                shown = Shown(cell.done, cell.total, cell.percent(),
+                              cell.count(State.OVERDUE), cell.count(State.EXPIRING))  # fmt: skip
+            row.append((module, shown))
+        return row
 
     def unit_total(self, unit_id: int) -> Cell:
         """Return the counts for one unit over all modules."""
