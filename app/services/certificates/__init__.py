@@ -71,6 +71,7 @@ from app.services.certificates.rendering import (
     render_documents,
     render_pdf,
 )
+from app.services.certificates.wording import document_language, written_in
 from app.services.links import public_url, site_path, site_url
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "consolidated_data",
     "current_certificates",
     "document_data",
+    "document_language",
     "find",
     "find_for_user",
     "issue",
@@ -133,4 +135,5 @@ __all__ = [
     "user_certificates",
     "verify_set_url",
     "verify_url",
+    "written_in",
 ]

@@ -17,18 +17,23 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 import segno
+import sqlalchemy as sa
 import weasyprint
-from flask_babel import format_date, gettext, ngettext
+from flask_babel import gettext
+from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from app.models import Certificate, ModuleVersion, PersonnelCategory, User
+from app.extensions import db
+from app.models import Certificate, ModuleTranslation, ModuleVersion, PersonnelCategory, User
 from app.models.types import utcnow
 from app.services import curriculum, signing
+from app.services.certificates import wording
 from app.services.certificates.claims import certificate_claim, record_claim
 from app.services.certificates.credentials import module_credential, record_credential
 from app.services.certificates.issuing import VerifyStatus, current_certificates, status
 from app.services.certificates.links import signed_verify_url, verify_set_url, verify_url
+from app.services.certificates.wording import alongside, document_language, in_english, written_in
 from app.services.links import site_url
 
 # A design folder holds one HTML template and one stylesheet per kind of document.
@@ -75,10 +80,9 @@ def load_design(root: Path, kind: str = MODULE_CERTIFICATE) -> Design:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(root),
         autoescape=True,
-        extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
     )
-    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.globals.update(wording.design_globals())
     fonts = FontConfiguration()
     fetcher = AssetFetcher(root)
     stylesheet = weasyprint.CSS(
@@ -96,33 +100,66 @@ def qr_data_uri(url: str) -> str:
 
 
 def document_data(certificate: Certificate, base_url: str | None = None) -> dict[str, Any]:
-    """Return the plain values a certificate design shows, with its signed credential."""
+    """Return the values a certificate design shows, with its signed credential.
+
+    In the language the quiz was taken in, with English alongside (see `wording`).
+    """
     base_url = base_url or site_url()
     link = verify_url(certificate.code, base_url)
     payload = signing.sign(certificate_claim(certificate), signing.signing_key())
     signed_link = signed_verify_url(certificate, payload, base_url)
-    return {
-        "holder_name": certificate.holder_name,
-        "service_number": certificate.service_number,
-        "category": PersonnelCategory(certificate.category).label,
-        "unit_name": certificate.unit_name,
-        "module_title": certificate.module_title,
-        "module_version": certificate.module_version,
-        "completed_on": format_date(certificate.completed_at, "long"),
-        "expires_on": format_date(certificate.expires_at, "long"),
-        "code": certificate.code,
-        "attestation": certificate.attestation,
-        "attested_on": format_date(certificate.attested_at, "long")
-        if certificate.attested_at
-        else None,
-        "revoked_on": format_date(certificate.revoked_at, "long")
-        if certificate.revoked_at
-        else None,
-        "verify_url": link,
-        "signed_verify_url": signed_link,
-        "qr": qr_data_uri(signed_link),
-        "credential": module_credential(certificate, payload, signed_link, base_url),
-    }
+    # The holder's language if they chose one, else the one they took the quiz in.
+    language = document_language(
+        certificate.completion.user.language or certificate.completion.language
+    )
+    # The credential is for machines: in English, whoever prints it.
+    with written_in(wording.ENGLISH):
+        credential = module_credential(certificate, payload, signed_link, base_url)
+    with written_in(language):
+        titles = translated_titles([certificate.completion.module_version_id], language)
+        return {
+            "language": language,
+            "direction": wording.direction(language),
+            "holder_name": certificate.holder_name,
+            "service_number": certificate.service_number,
+            "category": category_label(certificate.category),
+            "unit_name": certificate.unit_name,
+            "module_title": alongside(
+                titles.get(certificate.completion.module_version_id, certificate.module_title),
+                certificate.module_title,
+            ),
+            "module_version": certificate.module_version,
+            "completed_on": certificate.completed_at,
+            "expires_on": certificate.expires_at,
+            "code": certificate.code,
+            "attestation": certificate.attestation,
+            "attested_on": certificate.attested_at,
+            "revoked_on": certificate.revoked_at,
+            "verify_url": link,
+            "signed_verify_url": signed_link,
+            "qr": qr_data_uri(signed_link),
+            "credential": credential,
+        }
+
+
+def category_label(category: str) -> Markup:
+    """Return a personnel category's name in the document's language and in English."""
+    label = PersonnelCategory(category).label
+    return alongside(str(label), in_english(label))
+
+
+def translated_titles(version_ids: Sequence[int], language: str) -> dict[int, str]:
+    """Return the titles of module versions in `language`, where a complete translation has one."""
+    if language == wording.ENGLISH or not version_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(ModuleTranslation.module_version_id, ModuleTranslation.title).where(
+            ModuleTranslation.language == language,
+            ModuleTranslation.complete,
+            ModuleTranslation.module_version_id.in_(version_ids),
+        )
+    )
+    return {version_id: title for version_id, title in rows if title}
 
 
 @dataclass(frozen=True)
@@ -132,6 +169,8 @@ class RecordContent:
     user: User
     held: list[Certificate]
     missing: list[str]
+    # The person's mandatory modules, whose titles name the modules in other languages.
+    versions: Sequence[ModuleVersion] = ()
 
 
 def record_content(user: User, versions: Sequence[ModuleVersion] | None = None) -> RecordContent:
@@ -147,7 +186,7 @@ def record_content_of(
 ) -> RecordContent:
     """Return what a record lists, from the person's mandatory modules and latest certificates."""
     missing = sorted({v.title for v in versions} - {c.module_title for c in held})
-    return RecordContent(user, held, missing)
+    return RecordContent(user, held, missing, versions)
 
 
 def consolidated_data(
@@ -171,36 +210,46 @@ def consolidated_data(
     payload = signing.sign(claim, signing.signing_key())
     link = verify_set_url(codes, base_url=base_url)
     signed_link = verify_set_url(codes, payload, base_url)
-    return {
-        "holder_name": user.full_name,
-        "service_number": user.service_number,
-        "category": PersonnelCategory(user.category).label,
-        "unit_name": user.unit.name if user.unit else "",
-        "deployment_on": format_date(user.deployment_date, "long")
-        if user.deployment_date
-        else None,
-        "issued_on": format_date(now, "long"),
-        "modules": [
-            {
-                "title": c.module_title,
-                "version": c.module_version,
-                "completed_on": format_date(c.completed_at, "long"),
-                "expires_on": format_date(c.expires_at, "long"),
-                "valid": status(c, now) == VerifyStatus.VALID,
-                "status": status(c, now).value,
-                "revoked_on": format_date(c.revoked_at, "long") if c.revoked_at else None,
-                "code": c.code,
-                "attestation": c.attestation,
-                "attested_on": format_date(c.attested_at, "long") if c.attested_at else None,
-            }
-            for c in held
-        ],
-        "missing": content.missing,
-        "verify_url": link,
-        "signed_verify_url": signed_link,
-        "qr": qr_data_uri(signed_link),
-        "credential": record_credential(user, held, payload, signed_link, now, base_url),
-    }
+    language = document_language(user.language)
+    with written_in(wording.ENGLISH):
+        credential = record_credential(user, held, payload, signed_link, now, base_url)
+    with written_in(language):
+        by_id = translated_titles([v.id for v in content.versions], language)
+        titles = {v.title: by_id[v.id] for v in content.versions if v.id in by_id}
+
+        def title(english: str) -> Markup:
+            return alongside(titles.get(english, english), english)
+
+        return {
+            "language": language,
+            "direction": wording.direction(language),
+            "holder_name": user.full_name,
+            "service_number": user.service_number,
+            "category": category_label(user.category),
+            "unit_name": user.unit.name if user.unit else "",
+            "deployment_on": user.deployment_date,
+            "issued_on": now,
+            "modules": [
+                {
+                    "title": title(c.module_title),
+                    "version": c.module_version,
+                    "completed_on": c.completed_at,
+                    "expires_on": c.expires_at,
+                    "valid": status(c, now) == VerifyStatus.VALID,
+                    "status": status(c, now).value,
+                    "revoked_on": c.revoked_at,
+                    "code": c.code,
+                    "attestation": c.attestation,
+                    "attested_on": c.attested_at,
+                }
+                for c in held
+            ],
+            "missing": [title(english) for english in content.missing],
+            "verify_url": link,
+            "signed_verify_url": signed_link,
+            "qr": qr_data_uri(signed_link),
+            "credential": credential,
+        }
 
 
 def render_pdf(
@@ -267,14 +316,15 @@ def _render(
         "pdf_variant": PDF_VARIANT,
         "attachments": [credential_attachment(design, credential)] if credential else [],
     }
-    layouts = [
-        weasyprint.HTML(
-            string=design.template.render(**data),
-            base_url=design.root.as_uri() + "/",
-            url_fetcher=design.fetcher,
-        ).render(stylesheets=[design.stylesheet], font_config=design.fonts, **options)
-        for data in documents
-    ]
+    layouts = []
+    for data in documents:
+        with written_in(data.get("language", wording.ENGLISH)):
+            page = design.template.render(**data)
+        layouts.append(
+            weasyprint.HTML(
+                string=page, base_url=design.root.as_uri() + "/", url_fetcher=design.fetcher
+            ).render(stylesheets=[design.stylesheet], font_config=design.fonts, **options)
+        )
     document = layouts[0].copy([page for layout in layouts for page in layout.pages])
     if title is not None:
         document.metadata.title = title

@@ -17,13 +17,12 @@ from typing import Any
 
 import weasyprint
 from flask import current_app
-from flask_babel import get_locale
 
 from app.models import Certificate
 from app.services import certificates
 
 # Raised when what a fingerprint covers changes, so that every document is made again.
-FORMAT = 1
+FORMAT = 2
 
 
 def digest_of(value: Any) -> str:
@@ -88,8 +87,8 @@ def record(content: certificates.RecordContent, now: datetime, base_url: str) ->
 
     The person, each certificate listed as its credential embeds it and whether it is
     valid today, the modules missing, the design's version, the site its links point to
-    and the language. Not the day it is issued: a record issued yesterday that states
-    what is true today is still right.
+    and the person's language, which it is written in. Not the day it is issued: a
+    record issued yesterday that states what is true today is still right.
     """
     user = content.user
     return digest_of(
@@ -107,6 +106,6 @@ def record(content: certificates.RecordContent, now: datetime, base_url: str) ->
             "missing": content.missing,
             "design": design_version(Path(current_app.config["CERTIFICATES_DIR"])),
             "base_url": base_url.rstrip("/"),
-            "language": str(get_locale() or "en"),
+            "language": certificates.document_language(user.language),
         }
     )
