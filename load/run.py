@@ -2,13 +2,17 @@
 
 1. (Re)creates the PostgreSQL database LOAD_DATABASE_URL names, migrates it, loads the
    modules and seeds LOAD_USERS peacekeepers (load/seed.py).
-2. Starts gunicorn (LOAD_WORKERS workers) on a free port, as `APP_CONFIG=development`.
+2. Starts gunicorn (LOAD_WORKERS workers) on a free port, as `APP_CONFIG=development`,
+   and, as production runs it, LOAD_RENDER_WORKERS `flask worker` processes on the Redis
+   database LOAD_REDIS_URL names, which render the certificates and records each pass
+   makes due. LOAD_REDIS_URL=none renders them on threads of the web workers instead
+   (the setting without Redis), to compare the two.
 3. Runs locust headless (load/locustfile.py) with LOAD_USERS users for LOAD_DURATION.
 4. Checks that every attempt the peacekeepers submitted is in the database, submitted,
    graded as expected, and, when passed, has its completion and certificate.
 5. Prints requests, failures and the p50/p95/p99 response times, overall and per page,
-   and where the machine's CPU went during the run (gunicorn, locust, PostgreSQL, other
-   work), which says what limits a run.
+   and where the machine's CPU went during the run (gunicorn, the render workers, locust,
+   PostgreSQL, other work), which says what limits a run.
 
 Exits with status 1 on any failed request or any missing or wrong attempt. The files of
 the run (locust's CSV statistics, the attempt log, the server's log) are kept in
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import psycopg
+import redis
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -42,6 +47,8 @@ SETTINGS = {
     "LOAD_USERS": "50",
     "LOAD_SPAWN_RATE": "10",
     "LOAD_WORKERS": "4",
+    "LOAD_REDIS_URL": "redis://127.0.0.1:6379/14",
+    "LOAD_RENDER_WORKERS": "1",
     "LOAD_OUTPUT": str(ROOT / "instance" / "load"),
 }
 GOAL_P50_MS = 100
@@ -124,6 +131,28 @@ def start_server(
     raise SystemExit(f"gunicorn did not answer within a minute; see {log}")
 
 
+def start_render_workers(
+    env: dict[str, str], count: int, output: Path
+) -> list[subprocess.Popen[bytes]]:
+    """Start `flask worker` processes on the Redis queue REDIS_URL names (emptied first)."""
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    workers = []
+    for number in range(count):
+        with (output / f"worker-{number}.log").open("wb") as log:
+            workers.append(
+                subprocess.Popen(  # noqa: S603  (our own virtualenv's flask)
+                    [str(BIN / "flask"), "--app", "app", "worker"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+    say(f"{count} render worker(s) on {env['REDIS_URL']}")
+    return workers
+
+
 def stop_server(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
@@ -134,13 +163,19 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
-def process_seconds(pid: int) -> float:
-    """Return the CPU time (user and system) a process has used so far; 0 once it is gone."""
+def process_seconds(pid: int, reaped: bool = False) -> float:
+    """Return the CPU time (user and system) a process has used so far; 0 once it is gone.
+
+    `reaped`: with that of its children that have ended (a worker's forked jobs).
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def children(parent: int) -> list[int]:
@@ -163,8 +198,11 @@ def machine_seconds() -> tuple[float, float]:
     return busy / os.sysconf("SC_CLK_TCK"), (busy + idle + iowait) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_snapshot(server: subprocess.Popen[bytes], url: str) -> dict[str, float]:
-    """Return the CPU time used so far by gunicorn, its database's backends and the machine."""
+def cpu_snapshot(
+    server: subprocess.Popen[bytes], url: str, workers: list[subprocess.Popen[bytes]]
+) -> dict[str, float]:
+    """Return the CPU time used so far by gunicorn, the render workers, the database's
+    backends and the machine."""
     with connect(url) as connection:
         backends = connection.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
@@ -173,6 +211,10 @@ def cpu_snapshot(server: subprocess.Popen[bytes], url: str) -> dict[str, float]:
     busy, total = machine_seconds()
     snapshot = {f"pg:{pid}": process_seconds(pid) for (pid,) in backends}
     snapshot["gunicorn"] = sum(map(process_seconds, [server.pid, *children(server.pid)]))
+    snapshot["workers"] = sum(
+        process_seconds(worker.pid, reaped=True) + sum(map(process_seconds, children(worker.pid)))
+        for worker in workers
+    )
     snapshot["locust"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     snapshot["locust"] += resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
     return {**snapshot, "busy": busy, "total": total}
@@ -186,7 +228,12 @@ def report_cpu(before: dict[str, float], after: dict[str, float]) -> None:
 
     total, busy = used("total"), used("busy")
     database = sum(used(key) for key in after if key.startswith("pg:"))
-    parts = {"gunicorn": used("gunicorn"), "locust": used("locust"), "PostgreSQL": database}
+    parts = {
+        "gunicorn": used("gunicorn"),
+        "render workers": used("workers"),
+        "locust": used("locust"),
+        "PostgreSQL": database,
+    }
     shown = ", ".join(f"{name} {seconds:,.0f} s" for name, seconds in parts.items())
     print(
         f"CPU during the run ({os.cpu_count()} cores, {total:,.0f} core-seconds): busy "
@@ -317,6 +364,11 @@ def main() -> int:
         "LOAD_ATTEMPT_LOG": str(output / "attempts.jsonl"),
     }
     env.pop("MODULES_DIR", None)
+    redis_url = setting("LOAD_REDIS_URL")
+    if redis_url.lower() != "none":
+        env["REDIS_URL"] = redis_url
+    else:
+        env.pop("REDIS_URL", None)
 
     say(f"fresh database {make_url(url).database}")
     recreate_database(url)
@@ -328,8 +380,13 @@ def main() -> int:
 
     port = free_port()
     server = start_server(env, port, output / "gunicorn.log", setting("LOAD_WORKERS"))
+    workers = (
+        start_render_workers(env, int(setting("LOAD_RENDER_WORKERS")), output)
+        if "REDIS_URL" in env
+        else []
+    )
     try:
-        before = cpu_snapshot(server, url)
+        before = cpu_snapshot(server, url, workers)
         locust = subprocess.run(  # noqa: S603  (our own virtualenv's locust)
             [
                 str(BIN / "locust"),
@@ -343,9 +400,11 @@ def main() -> int:
             env=env,
             check=False,
         )
-        after = cpu_snapshot(server, url)
+        after = cpu_snapshot(server, url, workers)
     finally:
         stop_server(server)
+        for worker in workers:
+            stop_server(worker)
 
     print()
     requests, failures = report(output / "locust.json")
