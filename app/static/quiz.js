@@ -1,0 +1,132 @@
+// Save a quiz's answers as the learner goes, so that a lost connection, a closed tab or a
+// sign-out loses nothing: each change is sent in the background, one request at a time,
+// and sent again when the connection comes back. The page works without this script:
+// its "Save and continue later" button posts the same form.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.querySelector("form.quiz[data-save-url]");
+  var status = document.getElementById("save-status");
+  var progress = document.querySelector(".quiz-progress");
+  if (!form || !status || !window.fetch || !window.FormData) {
+    return;
+  }
+  var text = form.dataset;
+  var RETRY_MS = 5000;
+  var sending = false;
+  var unsaved = false;
+  var retry = null;
+  var submitting = false;
+
+  function say(message, state) {
+    if (status.textContent !== message) {
+      status.textContent = message;
+    }
+    status.setAttribute("data-state", state);
+  }
+
+  function showProgress() {
+    if (!progress) {
+      return;
+    }
+    progress.querySelectorAll(".answer-state[data-question]").forEach(function (state) {
+      var fieldset = document.getElementById("question-" + state.getAttribute("data-question"));
+      var answered = fieldset !== null && fieldset.querySelector("input:checked") !== null;
+      state.textContent = answered ? progress.dataset.answered : progress.dataset.unanswered;
+      state.classList.toggle("answered", answered);
+    });
+  }
+
+  function retryLater() {
+    if (retry === null) {
+      retry = window.setTimeout(function () {
+        retry = null;
+        save();
+      }, RETRY_MS);
+    }
+  }
+
+  function failed() {
+    sending = false;
+    unsaved = true;
+    if (navigator.onLine === false) {
+      // Sent again by the "online" event.
+      say(text.offline, "offline");
+    } else {
+      say(text.failed, "failed");
+      retryLater();
+    }
+  }
+
+  function save() {
+    if (submitting) {
+      return;
+    }
+    if (sending) {
+      // The latest answers follow once the request on its way is answered.
+      unsaved = true;
+      return;
+    }
+    if (navigator.onLine === false) {
+      unsaved = true;
+      say(text.offline, "offline");
+      return;
+    }
+    sending = true;
+    unsaved = false;
+    say(text.saving, "saving");
+    fetch(text.saveUrl, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        // Sent to the sign-in page: the session ended.
+        sending = false;
+        unsaved = true;
+        say(response.ok || response.redirected ? text.signedOut : text.failed, "failed");
+        if (!response.ok && !response.redirected) {
+          retryLater();
+        }
+        return;
+      }
+      return response.json().then(function (body) {
+        sending = false;
+        if (response.ok && body.saved) {
+          if (unsaved) {
+            save();
+          } else {
+            say(text.saved, "saved");
+          }
+        } else if (response.status === 400 || response.status === 409) {
+          // Refused for good (options not shown, attempt already submitted): say why.
+          unsaved = false;
+          say(body.message || text.failed, "refused");
+        } else {
+          failed();
+        }
+      });
+    }, failed);
+  }
+
+  form.addEventListener("change", function (event) {
+    if (event.target instanceof HTMLInputElement) {
+      showProgress();
+      save();
+    }
+  });
+  form.addEventListener("submit", function () {
+    submitting = true;
+  });
+  window.addEventListener("online", function () {
+    if (unsaved) {
+      save();
+    }
+  });
+  window.addEventListener("offline", function () {
+    if (unsaved || sending) {
+      say(text.offline, "offline");
+    }
+  });
+  showProgress();
+});
