@@ -10,6 +10,7 @@ again: a page that reads a stored version's lesson or quiz fails here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -101,8 +102,7 @@ def test_the_quiz_makes_a_fixed_number_of_queries(client, db, veteran, login, co
         # Drawn afresh each time: the history added submits the open attempt.
         attempt_id = quiz.start_attempt(veteran, version).id
         db.session.commit()
-        url = f"/training/attempts/{attempt_id}"
-        statements = counted(count_queries, lambda: client.get(url))
+        statements = counted(count_queries, partial(client.get, f"/training/attempts/{attempt_id}"))
         assert len(statements) == QUIZ, "\n".join(statements)
         assert not reads_module_content(statements)
         add_history(db, veteran)

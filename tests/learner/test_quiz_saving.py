@@ -136,7 +136,8 @@ def test_another_person_cannot_save_on_an_attempt(
     attempt_id = start(client)
     post(client, "/logout")
     login(make_user())
-    assert save(client, attempt_id, {"q1": "a"}, csrf_token(client, "/training/")).status_code == 404
+    token = csrf_token(client, "/training/")
+    assert save(client, attempt_id, {"q1": "a"}, token).status_code == 404
     assert saved(db, attempt_id) is None
 
 
@@ -187,7 +188,9 @@ def test_a_save_after_the_submission_is_refused(
 def test_saving_needs_the_csrf_token(client, db, modules, make_user, login, in_pool_order):
     login(make_user())
     attempt_id = start(client)
-    response = client.post(f"/training/attempts/{attempt_id}/answers", data={"q1": "a"}, headers=JSON)
+    response = client.post(
+        f"/training/attempts/{attempt_id}/answers", data={"q1": "a"}, headers=JSON
+    )
     assert response.status_code == 400
     assert saved(db, attempt_id) is None
 
