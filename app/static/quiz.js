@@ -81,12 +81,14 @@ document.addEventListener("DOMContentLoaded", function () {
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("application/json") === -1) {
-        // Sent to the sign-in page: the session ended.
-        sending = false;
-        unsaved = true;
-        say(response.ok || response.redirected ? text.signedOut : text.failed, "failed");
-        if (!response.ok && !response.redirected) {
-          retryLater();
+        if (response.redirected || response.status === 400) {
+          // Sent to the sign-in page, or a form of a session that has ended: saving
+          // again would not help until the learner signs in.
+          sending = false;
+          unsaved = true;
+          say(text.signedOut, "failed");
+        } else {
+          failed();
         }
         return;
       }

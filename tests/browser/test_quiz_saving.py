@@ -6,13 +6,24 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.helpers import LiveServer, answers, attempt_id, start_quiz
+from tests.browser.helpers import (
+    PASSWORD,
+    LiveServer,
+    Person,
+    answers,
+    attempt_id,
+    sign_in,
+    start_quiz,
+)
 
 pytestmark = pytest.mark.browser
 
 SAVED = "Saved"
+SIGNED_OUT = (
+    "Not saved: you are signed out. Sign in again to go on; the answers saved before are kept."
+)
 OFFLINE = "Not saved: you are offline. Your answers will be saved when the connection is back."
 
 
@@ -65,3 +76,30 @@ def test_without_javascript_the_answers_are_saved_by_the_button(
     expect(page.locator(f"#q{question}-{options[0]}")).to_be_checked()
     link = page.get_by_role("navigation", name="Your answers").get_by_role("link").first
     expect(link).to_have_attribute("href", f"#question-{question}")
+
+
+def test_after_a_sign_out_elsewhere_the_quiz_says_so_and_keeps_what_was_saved(
+    new_context: Callable[..., BrowserContext],
+    make_person: Callable[..., Person],
+    live_server: LiveServer,
+) -> None:
+    person = make_person()
+    page = new_context().new_page()
+    sign_in(page, person.username, PASSWORD)
+    start_quiz(page, "reporting")
+    attempt = attempt_id(page)
+    first, second = list(answers(live_server, attempt).items())[:2]
+    page.locator(f"#q{first[0]}-{first[1][0]}").check()
+    expect(page.get_by_role("status")).to_have_text(SAVED)
+
+    other = page.context.new_page()
+    other.goto("/training/")
+    other.get_by_role("button", name="Sign out").click()
+    page.locator(f"#q{second[0]}-{second[1][0]}").check()
+    expect(page.get_by_role("status")).to_have_text(SIGNED_OUT)
+
+    sign_in(other, person.username, PASSWORD)
+    start_quiz(other, "reporting")
+    assert attempt_id(other) == attempt
+    expect(other.locator(f"#q{first[0]}-{first[1][0]}")).to_be_checked()
+    expect(other.locator(f"#q{second[0]}-{second[1][0]}")).not_to_be_checked()
