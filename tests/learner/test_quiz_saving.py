@@ -217,3 +217,49 @@ def test_the_submitted_form_is_graded_not_the_saved_answers(
     assert post(client, f"/training/attempts/{attempt_id}", right).status_code == 302
     db.session.expire_all()
     assert db.session.get(QuizAttempt, attempt_id).score == 0
+
+
+def test_the_migration_keeps_the_latest_of_several_open_attempts(tmp_path):
+    """Open attempts drawn again before the rule: the one the quiz continued is kept."""
+    import sqlite3
+
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from tests.fixtures import TestingConfig
+
+    path = tmp_path / "before.db"
+
+    class Before(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+
+    app = create_app(Before)
+    with app.app_context():
+        upgrade(directory=app.root_path + "/migrations", revision="5b7d3e91c4a2")
+        _db.engine.dispose()
+    # (person, version, started, submitted): two open at once, twice; one submitted.
+    rows = [
+        (1, 1, "2026-12-01 10:00:00", None),
+        (1, 1, "2026-12-01 11:00:00", None),
+        (1, 1, "2026-12-01 09:00:00", "2026-12-01 09:30:00"),
+        (1, 2, "2026-12-01 10:00:00", None),
+        (2, 1, "2026-12-01 10:00:00", None),
+        (2, 1, "2026-12-01 10:00:00", None),
+    ]
+    with sqlite3.connect(path) as connection:
+        connection.executemany(
+            "INSERT INTO quiz_attempt (user_id, module_version_id, questions, language,"
+            " started_at, submitted_at) VALUES (?, ?, '[]', 'en', ?, ?)",
+            rows,
+        )
+    with app.app_context():
+        upgrade(directory=app.root_path + "/migrations")
+        _db.engine.dispose()
+    with sqlite3.connect(path) as connection:
+        kept = connection.execute("SELECT id FROM quiz_attempt ORDER BY id").fetchall()
+        assert kept == [(2,), (3,), (4,), (6,)]
+        with pytest.raises(sqlite3.IntegrityError):
+            connection.execute(
+                "INSERT INTO quiz_attempt (user_id, module_version_id, questions, language,"
+                " started_at) VALUES (1, 1, '[]', 'en', '2026-12-02 08:00:00')"
+            )
