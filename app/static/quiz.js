@@ -11,12 +11,19 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   var text = form.dataset;
   var RETRY_MS = 5000;
+  // "Saving…" only for a slow save: a screen reader would announce every quick one.
+  var SLOW_MS = 1000;
+  var slow = null;
   var sending = false;
   var unsaved = false;
   var retry = null;
   var submitting = false;
 
   function say(message, state) {
+    if (slow !== null && state !== "saving") {
+      window.clearTimeout(slow);
+      slow = null;
+    }
     if (status.textContent !== message) {
       status.textContent = message;
     }
@@ -72,7 +79,14 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     sending = true;
     unsaved = false;
-    say(text.saving, "saving");
+    if (slow === null) {
+      slow = window.setTimeout(function () {
+        slow = null;
+        if (sending) {
+          say(text.saving, "saving");
+        }
+      }, SLOW_MS);
+    }
     fetch(text.saveUrl, {
       method: "POST",
       body: new FormData(form),
