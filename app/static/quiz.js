@@ -52,13 +52,21 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function failed() {
+    // The server answered with an error (a gateway that lost it, a restart): try again.
     sending = false;
     unsaved = true;
-    if (navigator.onLine === false) {
-      // Sent again by the "online" event.
-      say(text.offline, "offline");
-    } else {
-      say(text.failed, "failed");
+    say(text.failed, "failed");
+    retryLater();
+  }
+
+  function unreachable() {
+    // No answer at all: offline, whatever navigator.onLine says (a network that reaches
+    // no further than the camp says it is online). Sent again by the "online" event, or
+    // by the next try when that event never comes.
+    sending = false;
+    unsaved = true;
+    say(text.offline, "offline");
+    if (navigator.onLine !== false) {
       retryLater();
     }
   }
@@ -122,7 +130,7 @@ document.addEventListener("DOMContentLoaded", function () {
           failed();
         }
       });
-    }, failed);
+    }, unreachable).catch(failed);
   }
 
   form.addEventListener("change", function (event) {

@@ -103,3 +103,19 @@ def test_after_a_sign_out_elsewhere_the_quiz_says_so_and_keeps_what_was_saved(
     assert attempt_id(other) == attempt
     expect(other.locator(f"#q{first[0]}-{first[1][0]}")).to_be_checked()
     expect(other.locator(f"#q{second[0]}-{second[1][0]}")).not_to_be_checked()
+
+
+def test_a_save_that_gets_no_answer_is_sent_again(
+    open_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    """A network that says it is online but reaches nowhere: the browser still retries."""
+    page = open_page("learner")
+    start_quiz(page, "reporting")
+    question, options = next(iter(answers(live_server, attempt_id(page)).items()))
+    page.route("**/answers", lambda route: route.abort("internetdisconnected"))
+    page.locator(f"#q{question}-{options[0]}").check()
+    expect(page.get_by_role("status")).to_have_text(OFFLINE)
+    page.unroute("**/answers")
+    expect(page.get_by_role("status")).to_have_text(SAVED)
+    page.reload()
+    expect(page.locator(f"#q{question}-{options[0]}")).to_be_checked()
