@@ -29,10 +29,12 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask import Flask  # noqa: E402
+from flask import Flask, session  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from flask_wtf.csrf import generate_csrf  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.auth.signin import complete_sign_in  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Mission, PersonnelCategory, Position, QuizAttempt, Unit, User  # noqa: E402
 from app.services import attestation, content, quiz, training  # noqa: E402
@@ -98,6 +100,21 @@ def sign_in(client: FlaskClient, username: str) -> str:
     return page[1]
 
 
+def session_of(app: Flask, user_id: int) -> tuple[str, str]:
+    """Start a session through the application's sign-in; return its cookie and CSRF token.
+
+    Called outside any application context, so that each session gets a CSRF token of its
+    own; no password is checked, so that hundreds of people sign in at once.
+    """
+    with app.test_request_context("/login", method="POST"):
+        complete_sign_in(db.session.get_one(User, user_id), remember=False, target=None)
+        token = generate_csrf()
+        serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        cookie = serializer.dumps(dict(session))
+        db.session.remove()
+    return cookie, token
+
+
 def count_queries(engine: sa.Engine, action: Callable[[], Any]) -> int:
     """Return how many SQL statements an action sends to the database."""
     statements: list[str] = []
@@ -134,8 +151,6 @@ def prepare(database: str | None, scratch: str) -> tuple[sa.Engine, dict[str, Ca
         mission = Mission(code="DEMO", name="Demonstration")  # modules/missions/demo.md
         unit = Unit(mission=mission, code="U1", name="Unit 1", country="Nepal")
         learner = seed(unit, "bench-learner")
-        # Another learner submits, so the pages measured do not grow with the certificates.
-        submitter = seed(unit, "bench-submitter")
         statuses = training.module_statuses(learner)
         shown = statuses[0].version
         slug = shown.slug
@@ -147,18 +162,34 @@ def prepare(database: str | None, scratch: str) -> tuple[sa.Engine, dict[str, Ca
                 QuizAttempt.passed,
             )
         )
-        # Open attempts for the submissions, drawn beforehand.
-        open_attempts = [
-            (a.id, right_answers(a))
-            for a in [quiz.start_attempt(submitter, shown) for _ in range(SUBMISSIONS)]
-        ]
+        # Open attempts for the submissions, drawn beforehand: one open attempt per person
+        # and version, so each submission is another learner's (not the one measured, so
+        # the pages measured do not grow with the certificates).
+        drawn = []
+        for number in range(SUBMISSIONS):
+            submitter = User(
+                username=f"bench-submitter-{number}",
+                full_name="Bench Submitter",
+                service_number=f"bench-submitter-{number}",
+                category=PersonnelCategory.MILITARY_CONTINGENT,
+                position=Position.COMMANDER,
+                unit=unit,
+            )
+            db.session.add(submitter)
+            db.session.flush()
+            if shown.attestation:
+                attestation.attest(submitter, shown)
+            drawn.append(quiz.start_attempt(submitter, shown))
         db.session.commit()
+        pool = [(a.user_id, a.id, right_answers(a)) for a in drawn]
         engine = db.engine
         db.session.remove()
+    open_attempts = [
+        (attempt_id, answers, *session_of(app, user_id)) for user_id, attempt_id, answers in pool
+    ]
 
     client, submitting = app.test_client(), app.test_client()
     sign_in(client, "bench-learner")
-    token = sign_in(submitting, "bench-submitter")
 
     def get(path: str) -> Callable[[], None]:
         def fetch() -> None:
@@ -168,7 +199,8 @@ def prepare(database: str | None, scratch: str) -> tuple[sa.Engine, dict[str, Ca
         return fetch
 
     def submit() -> None:
-        attempt_id, answers = open_attempts.pop()
+        attempt_id, answers, cookie, token = open_attempts.pop()
+        submitting.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
         response = submitting.post(
             f"/training/attempts/{attempt_id}",
             data={"csrf_token": token, **{f"q{key}": value for key, value in answers.items()}},

@@ -5,7 +5,16 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -124,12 +133,11 @@ def start_attempt(slug: str) -> Response:
     if cooldown is not None:
         flash(cooldown, "error")
         return redirect(url_for("learner.module", slug=slug, _anchor="quiz-heading"))
-    # One open attempt at a time: a stock of drawn attempts would get round the wait.
-    attempt = quiz.open_attempt(current_user, status.version)
-    if attempt is None:
-        language = translations.wanted_language()
-        attempt = quiz.start_attempt(current_user, status.version, language=language)
-        db.session.commit()
+    # One open attempt at a time, continued with its saved answers: a stock of drawn
+    # attempts would get round the wait, and each new one would leave the answers behind.
+    language = translations.wanted_language()
+    attempt = quiz.start_attempt(current_user, status.version, language=language)
+    db.session.commit()
     return redirect(url_for("learner.attempt", attempt_id=attempt.id))
 
 
@@ -156,7 +164,9 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
             cooldown=None if attempt.passed else cooldown_message(version),
         )
     errors: dict[str, str] = {}
-    answers: dict[str, list[str]] = {}
+    # The answers saved as the learner went fill the quiz in again; only the form
+    # submitted is graded, so what the learner sees checked is what counts.
+    answers: dict[str, list[str]] = attempt.saved_answers or {}
     if request.method == "POST":
         # An attempt drawn before the second failure, in another tab or ahead of time:
         # grading it during the wait would get round the wait.
@@ -180,6 +190,34 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
         errors=errors,
     )
     return (page, 422) if errors else page
+
+
+@bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+def save_answers(attempt_id: int) -> Response | tuple[Response, int]:
+    """Keep the answers chosen so far on an open attempt, without submitting them.
+
+    The quiz's script sends each change here and reads JSON; the "Save and continue
+    later" button posts the whole form and comes back to the quiz.
+    """
+    attempt = own_attempt(attempt_id)
+    wants_json = request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+    try:
+        quiz.save_answers(attempt, quiz.parse_answers(request.form, attempt))
+    except quiz.SaveRefused as refused:
+        db.session.rollback()
+        if wants_json:
+            return jsonify(saved=False, message=refused.message), 409 if refused.submitted else 400
+        flash(refused.message, "info" if refused.submitted else "error")
+        return redirect(url_for("learner.attempt", attempt_id=attempt_id))
+    db.session.commit()
+    if wants_json:
+        saved_at = attempt.saved_at.isoformat() if attempt.saved_at else None
+        return jsonify(saved=True, message=_("Saved"), saved_at=saved_at)
+    flash(_("Saved. Your answers are kept until you submit them: to come back to them, "
+            "press Start the quiz on the module's page."), "info")  # fmt: skip
+    return redirect(url_for("learner.attempt", attempt_id=attempt_id))
 
 
 @bp.route("/certificates/<code>.pdf")

@@ -172,12 +172,29 @@ class Attestation(Model):
 class QuizAttempt(Model):
     """One sitting of a quiz: the questions drawn, the answers given and the grade."""
 
+    # One open attempt per person and version: starting again, even twice at once from
+    # two tabs, continues it, so the answers saved on it are never left behind.
+    __table_args__ = (
+        sa.Index(
+            "ix_quiz_attempt_open",
+            "user_id",
+            "module_version_id",
+            unique=True,
+            sqlite_where=sa.text("submitted_at IS NULL"),
+            postgresql_where=sa.text("submitted_at IS NULL"),
+        ),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     module_version_id: Mapped[int] = mapped_column(sa.ForeignKey("module_version.id"), index=True)
     # [{"id": question id, "options": [option ids in display order]}, ...]
     questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     answers: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON)
+    # The answers saved while the attempt is open, {question id: [option ids]}: they fill
+    # the quiz in again after a lost connection or a sign-out. Only a submission is graded.
+    saved_answers: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON)
+    saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     score: Mapped[int | None]
     passed: Mapped[bool | None]
     # The language the questions were shown in, kept for the whole attempt.

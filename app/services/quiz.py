@@ -56,11 +56,16 @@ def start_attempt(
     rng: random.Random | None = None,
     language: str = translations.SOURCE_LANGUAGE,
 ) -> QuizAttempt:
-    """Draw this attempt's questions from the pool, in random order, options shuffled.
+    """Continue the person's open attempt at the version, or draw a new one.
 
-    The attempt is shown in `language` from start to end, if the version is translated
-    into it in full, in the source language otherwise.
+    A new attempt's questions come from the pool, in random order, options shuffled; it
+    is shown in `language` from start to end, if the version is translated into it in
+    full, in the source language otherwise. Of two starts at once (two tabs, a double
+    press on a slow line), the unique index lets one draw and the other continues it.
     """
+    attempt = open_attempt(user, version)
+    if attempt is not None:
+        return attempt
     rng = rng or _random
     drawn = draw_questions(version.quiz, version.questions_per_attempt, user.category, rng)
     questions = []
@@ -74,8 +79,14 @@ def start_attempt(
         questions=questions,
         language=translations.served_language(version, language),
     )
-    db.session.add(attempt)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except sa.exc.IntegrityError:
+        drawn_meanwhile = open_attempt(user, version)
+        if drawn_meanwhile is None:
+            raise
+        return drawn_meanwhile
     return attempt
 
 
@@ -320,6 +331,48 @@ def submit_attempt(
             AuditAction.CERTIFICATE_ISSUED, certificate.code, {"for": subject}, attempt.user
         )
     return True
+
+
+class SaveRefused(Exception):
+    """Answers that cannot be saved on an attempt, with the reason to show."""
+
+    def __init__(self, message: str, submitted: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.submitted = submitted
+
+
+def save_answers(
+    attempt: QuizAttempt, answers: dict[str, list[str]], now: datetime | None = None
+) -> None:
+    """Keep the answers chosen so far on an open attempt, without grading them.
+
+    Raise SaveRefused for options that are not the question's (or several for a question
+    that takes one), and once the attempt is submitted: a save that arrives after the
+    submission, however late, changes nothing. The conditional UPDATE is the guard.
+    """
+    for number, question in enumerate(attempt_questions(attempt), start=1):
+        chosen = answers.get(question.id, [])
+        valid = {option.id for option in question.options}
+        if not set(chosen) <= valid or (not question.multiple and len(chosen) > 1):
+            raise SaveRefused(
+                _("Question %(number)s: choose among the options shown.", number=number)
+            )
+    saved = {question_id: chosen for question_id, chosen in answers.items() if chosen}
+    now = now or utcnow()
+    recorded = db.session.execute(
+        sa.update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+        .values(saved_answers=saved, saved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(recorded, "rowcount", 0) != 1:
+        raise SaveRefused(
+            _("This attempt has already been submitted: these answers were not saved."),
+            submitted=True,
+        )
+    set_committed_value(attempt, "saved_answers", saved)
+    set_committed_value(attempt, "saved_at", now)
 
 
 def parse_answers(form: Any, attempt: QuizAttempt) -> dict[str, list[str]]:

@@ -235,8 +235,16 @@ def learner(client, db, modules, make_user, login):
 
 
 def new_attempt(db, user, seed: int = 0) -> QuizAttempt:
-    """Start an attempt whose draw depends on the seed only, so examples replay alike."""
+    """Start an attempt whose draw depends on the seed only, so examples replay alike.
+
+    The attempt an earlier example left open is dropped first: starting would continue it.
+    """
     version = training.current_version("basics")
+    db.session.execute(
+        sa.delete(QuizAttempt).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.submitted_at.is_(None)
+        )
+    )
     attempt = quiz.start_attempt(user, version, random.Random(seed))
     db.session.commit()
     return attempt
