@@ -6,9 +6,8 @@ who sees them, and issues the link from the person's page.
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from app.coordinator import bp
 from app.extensions import db
@@ -18,10 +17,6 @@ from app.services import accounts, audit, organisation
 # Whom a coordinator may give a new link: an account with more rights than theirs (an
 # administrator's, another coordinator's) is an administrator's to recover.
 RECOVERED_BY_COORDINATORS = {Role.PEACEKEEPER, Role.COMMANDER}
-
-
-class IssueLinkForm(FlaskForm):
-    """The button that issues the link: a form only for its CSRF token."""
 
 
 def may_issue_link(user: User, person: User) -> bool:
@@ -42,10 +37,13 @@ def issue_set_password_link(user_id: int) -> str:
     person = db.session.get(User, user_id)
     if person is None or not organisation.person_in_scope(current_user, person):
         abort(404)
-    if not IssueLinkForm().validate_on_submit():
-        abort(400)
     if not may_issue_link(current_user, person):
         abort(403)
+    return issued_link_page(person, url_for("coordinator.person", user_id=person.id))
+
+
+def issued_link_page(person: User, back_url: str) -> str:
+    """Issue the person a new link, record who did, and show it, this once."""
     link = accounts.issue_set_password_link(person)
     audit.record(
         AuditAction.SET_PASSWORD_LINK_ISSUED,
@@ -56,6 +54,7 @@ def issue_set_password_link(user_id: int) -> str:
     return render_template(
         "coordinator/set_password_link.html",
         person=person,
+        back_url=back_url,
         link=link,
         qr_code=accounts.link_qr_code(link),
         days=accounts.link_days(),

@@ -173,13 +173,39 @@ def test_a_coordinator_cannot_recover_an_account_with_more_rights(
     assert audited(db, "set_password_link_issued") == []
 
 
-def test_an_admin_issues_a_link_for_anyone(client, db, make_user, unit, login):
+def test_an_admin_issues_a_link_for_anyone_in_a_unit_from_the_person_page(
+    client, db, make_user, unit, login
+):
     admin = make_user(Role.ADMIN, unit=None)
     colleague = make_user(Role.COORDINATOR, assigned_units=[unit])
     login(admin)
     assert issue(client, colleague).status_code == 200
     [entry] = audited(db, "set_password_link_issued")
-    assert entry.actor == admin.username
+    assert entry.actor == admin.username and entry.target == colleague.username
+
+
+def test_an_admin_recovers_an_account_without_a_unit_from_the_account_page(
+    app, client, db, make_user, unit, coordinator, login
+):
+    admin = make_user(Role.ADMIN, unit=None)
+    # A coordinator serves in no unit: no person page, and nobody above but an admin.
+    assert issue(login(admin), coordinator).status_code == 404
+    account = client.get(f"/admin/users/{coordinator.id}").get_data(as_text=True)
+    assert "Issue a new set-password link for <bdi>" in account
+    response = post(client, f"/admin/users/{coordinator.id}/set-password-link")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and f'href="/admin/users/{coordinator.id}"' in page
+    [qr] = QR.findall(page)
+    assert encodes(qr_matrix(qr), shown_link(page))
+    [entry] = audited(db, "set_password_link_issued")
+    assert entry.actor == admin.username and entry.target == coordinator.username
+
+
+def test_a_coordinator_cannot_use_the_admin_recovery(client, db, coordinator, forgetful, login):
+    login(coordinator)
+    response = post(client, f"/admin/users/{forgetful.id}/set-password-link")
+    assert response.status_code in (403, 404)
+    assert audited(db, "set_password_link_issued") == []
 
 
 def test_issuing_needs_a_post_with_its_csrf_token(client, db, coordinator, forgetful, login):
