@@ -60,6 +60,14 @@ class PlanItem:
         """Return whether the module is valid today."""
         return self.standing in (Standing.COMPLETED, Standing.EXPIRING)
 
+    @property
+    def renewable_from(self) -> datetime | None:
+        """Return when an expiring module may be taken again, if that is still to come."""
+        completion = self.status.completion
+        if self.standing != Standing.EXPIRING or completion is None or self.status.renewal_due:
+            return None
+        return completion.expires_at - training.RENEWAL_WINDOW
+
 
 @dataclass(frozen=True)
 class Plan:

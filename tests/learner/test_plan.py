@@ -190,6 +190,8 @@ def test_a_module_that_lapses_before_deployment_is_expiring_but_not_yet_renewabl
     card = cards(client)["basics"]
     assert card[0] == "expiring"
     assert action(card)[0] == "Download certificate"
+    renewable = shown_day(utcnow() + timedelta(days=30))
+    assert f"It expires before your deployment: you can renew it from {renewable}." in card[1]
 
 
 def test_an_expired_module_offers_a_retake(client, db, modules, commander, login):
