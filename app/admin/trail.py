@@ -34,6 +34,7 @@ ACTION_LABELS = {
     AuditAction.ROSTER_UPLOADED: _l("Roster uploaded for preview"),
     AuditAction.PRINT_JOB_CREATED: _l("Certificates sent to print"),
     AuditAction.SET_PASSWORD_LINKS_REISSUED: _l("Set-password links issued again"),
+    AuditAction.SET_PASSWORD_LINK_ISSUED: _l("New set-password link issued"),
     AuditAction.RATE_LIMITED: _l("Requests refused: too many"),
     AuditAction.AUDIT_CHECKPOINT: _l("Audit trail checkpoint signed"),
 }

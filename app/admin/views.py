@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from app import params
 from app.admin import bp, trail
 from app.admin.forms import ROLE_LABELS, AccountForm
+from app.coordinator import recovery
 from app.extensions import db
 from app.models import (
     AuditAction,
@@ -114,5 +115,16 @@ def user(user_id: int) -> Response | str | tuple[str, int]:
             db.session.commit()
             flash(_("Saved."), "info")
         return redirect(url_for("admin.user", user_id=person.id))
-    page = render_template("admin/user.html", person=person, form=form)
+    page = render_template(
+        "admin/user.html", person=person, form=form, may_issue_link=person.is_active
+    )
     return (page, 422) if form.errors else page
+
+
+@bp.route("/users/<int:user_id>/set-password-link", methods=["POST"])
+def issue_set_password_link(user_id: int) -> str:
+    """Give anyone a new set-password link: those without a unit have no coordinator."""
+    person = db.session.get(User, user_id) or abort(404)
+    if not person.is_active:
+        abort(403)
+    return recovery.issued_link_page(person, url_for("admin.user", user_id=person.id))

@@ -52,6 +52,15 @@ def set_password() -> Response:
     return private(make_response(page, status))
 
 
+@bp.route("/forgot-password")
+def forgot_password() -> str:
+    """Say how to get a new password: from one's training coordinator, not by e-mail.
+
+    The page asks for nothing, so it tells nobody whether an account exists.
+    """
+    return render_template("auth/forgot_password.html", days=accounts.link_days())
+
+
 @bp.route("/set-password/<token>")
 def set_password_old_link(token: str) -> Response:
     """Send a link of the earlier form (token in the path) to the page that keeps it out."""

@@ -16,4 +16,4 @@ def report_helpers() -> dict[str, object]:
     return {"State": State, "state_label": state_label}
 
 
-from app.coordinator import certificates, reminders, roster, views  # noqa: E402, F401
+from app.coordinator import certificates, recovery, reminders, roster, views  # noqa: E402, F401

@@ -117,6 +117,7 @@ def roster_confirm(token: str) -> ResponseReturnValue:
         result=result,
         delivery=roster.email_links(result.created),
         days=accounts.link_days(),
+        qr_code=accounts.link_qr_code,
     )
 
 

@@ -25,7 +25,16 @@ from app.extensions import db
 from app.learner import bp
 from app.models import QuizAttempt
 from app.models.types import utcnow
-from app.services import annexes, attestation, certificates, documents, quiz, training, translations
+from app.services import (
+    annexes,
+    attestation,
+    certificates,
+    documents,
+    plan,
+    quiz,
+    training,
+    translations,
+)
 from app.services.content import published
 from app.services.content.published import ModuleContent
 
@@ -45,12 +54,12 @@ def mission_annex() -> dict[str, object]:
 
 @bp.route("/")
 def index() -> str:
-    overview = training.overview(current_user)
+    mine = plan.plan(current_user)
     return render_template(
         "learner/index.html",
-        statuses=overview.statuses,
-        texts=translations.titles(status.version for status in overview.statuses),
-        certificates=overview.certificates,
+        plan=mine,
+        texts=translations.titles(item.status.version for item in mine.items),
+        certificates=mine.certificates,
     )
 
 

@@ -35,6 +35,8 @@ class AuditAction(StrEnum):
     ROSTER_UPLOADED = "roster_uploaded"
     PRINT_JOB_CREATED = "print_job_created"
     SET_PASSWORD_LINKS_REISSUED = "set_password_links_reissued"  # noqa: S105 (an event name)
+    # A coordinator or admin gave one person a new link, for a forgotten password.
+    SET_PASSWORD_LINK_ISSUED = "set_password_link_issued"  # noqa: S105 (an event name)
     RATE_LIMITED = "rate_limited"
     AUDIT_CHECKPOINT = "audit_checkpoint"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import segno
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
@@ -32,6 +33,27 @@ def set_password_url(token: str, base_url: str | None = None) -> str:
     proxies and Referer headers (the page's form carries it in the body instead).
     """
     return links.page_url("auth.set_password", base_url) + "#" + token
+
+
+def issue_set_password_link(user: User) -> str:
+    """Give a person a new set-password link, for one who forgot their password.
+
+    Their sessions end, everywhere, and so does any link issued before: both carry the
+    session token this rotates. The password they had still works until they set one.
+    """
+    user.end_sessions()
+    db.session.flush()
+    return set_password_url(set_password_token(user.id, user.session_token))
+
+
+def link_qr_code(link: str) -> str:
+    """Return a QR code of a link as a PNG data URI: a phone reads what nobody could type.
+
+    As the certificates draw theirs: a fixed mask (choosing the best of eight triples the
+    cost, and a roster's link sheet has hundreds) and one pixel per module, which the
+    page enlarges without smoothing.
+    """
+    return str(segno.make(link, error="m", mask=0).png_data_uri(scale=1, border=4))
 
 
 def link_days() -> int:

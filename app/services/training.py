@@ -59,6 +59,9 @@ class ModuleStatus:
     attested_at: datetime | None = None
     # When the certificate of a later completion was revoked, if that is where things stand.
     revoked_at: datetime | None = None
+    # The attempt at this version drawn and not submitted yet, which the quiz continues
+    # (read for My training only).
+    open_attempt_id: int | None = None
 
     @property
     def needs_attestation(self) -> bool:
@@ -89,8 +92,11 @@ HELD = (
 )
 
 
-def _progress_query() -> sa.Select[int, int, int, datetime | None]:
-    """Select per version the person's attempts at its module, submitted ones, undertaking."""
+def _progress_query() -> sa.Select[int, int, int, datetime | None, int | None]:
+    """Select per version the person's attempts at its module, submitted ones, undertaking.
+
+    And the attempt at the version still open, the one `quiz.open_attempt` finds.
+    """
     attempted = sa.orm.aliased(ModuleVersion)
     attempts = (
         sa.select(QuizAttempt.id)
@@ -106,11 +112,22 @@ def _progress_query() -> sa.Select[int, int, int, datetime | None]:
         # An undertaking counts for the content it was given for.
         Attestation.content_hash == ModuleVersion.content_hash,
     )
+    still_open = (
+        sa.select(QuizAttempt.id)
+        .where(
+            QuizAttempt.user_id == sa.bindparam("user_id"),
+            QuizAttempt.module_version_id == ModuleVersion.id,
+            QuizAttempt.submitted_at.is_(None),
+        )
+        .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
+        .limit(1)
+    )
     return sa.select(
         ModuleVersion.id,
         attempts.with_only_columns(sa.func.count()).scalar_subquery(),
         attempts.with_only_columns(sa.func.count(QuizAttempt.submitted_at)).scalar_subquery(),
         attested.scalar_subquery(),
+        still_open.scalar_subquery(),
     ).where(ModuleVersion.id.in_(sa.bindparam("version_ids", expanding=True)))
 
 
@@ -121,7 +138,7 @@ def module_statuses(user: User, now: datetime | None = None) -> list[ModuleStatu
     """Return the status of each mandatory module, in two queries whatever their number."""
     versions = published.required_versions(user)
     latest = records.latest_completions(user.id, [version.module_id for version in versions])
-    return _statuses(versions, latest, _progress(user, versions), now)
+    return _statuses(versions, latest, *_progress(user, versions), now=now)
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,8 @@ def overview(user: User, now: datetime | None = None) -> Overview:
         key=lambda certificate: certificate.issued_at,
         reverse=True,
     )
-    return Overview(_statuses(versions, latest, _progress(user, versions), now), certificates)
+    statuses = _statuses(versions, latest, *_progress(user, versions), now=now)
+    return Overview(statuses, certificates)
 
 
 # Per version: the submitted attempts at its module (None when none was started), and
@@ -159,25 +177,31 @@ def overview(user: User, now: datetime | None = None) -> Overview:
 Progress = dict[int, tuple[int | None, datetime | None]]
 
 
-def _progress(user: User, versions: Sequence[ModuleContent]) -> Progress:
-    """Read the person's attempts and undertakings for each version, in one query."""
+def _progress(user: User, versions: Sequence[ModuleContent]) -> tuple[Progress, dict[int, int]]:
+    """Read the person's attempts and undertakings for each version, in one query.
+
+    With the attempt still open at each version that has one.
+    """
     rows = db.session.execute(
         PROGRESS, {"user_id": user.id, "version_ids": [version.id for version in versions]}
-    )
-    return {
+    ).all()
+    progress: Progress = {
         version_id: (submitted if started else None, attested_at)
-        for version_id, started, submitted, attested_at in rows
+        for version_id, started, submitted, attested_at, _ in rows
     }
+    return progress, {row[0]: row[4] for row in rows if row[4] is not None}
 
 
 def _statuses(
     versions: Sequence[ModuleContent],
     latest: records.Latest,
     progress: Progress,
+    open_attempts: dict[int, int] | None = None,
     now: datetime | None = None,
 ) -> list[ModuleStatus]:
     """Decide the status of each version from the person's completions and progress."""
     now = now or utcnow()
+    open_attempts = open_attempts or {}
     statuses = []
     for version in versions:
         submitted, attested_at = progress.get(version.id, (None, None))
@@ -187,7 +211,11 @@ def _statuses(
             submitted,
             now,
         )
-        statuses.append(ModuleStatus(version, status, completion, attested_at, revoked_at))
+        statuses.append(
+            ModuleStatus(
+                version, status, completion, attested_at, revoked_at, open_attempts.get(version.id)
+            )
+        )
     return statuses
 
 

@@ -290,6 +290,12 @@ def coordinator_person(page: Page, site: Site) -> None:
     page.goto(f"/coordinator/people/{user_id(site.server, 'Kiran Gurung')}")
 
 
+def new_set_password_link(page: Page, site: Site) -> None:
+    coordinator_person(page, site)
+    page.get_by_text(site.t("Forgotten password: issue a new set-password link")).click()
+    page.get_by_role("button", name=site.like("Issue a new set-password link for %(name)s")).click()
+
+
 def upload(page: Page, path: Path, site: Site) -> None:
     """Upload a roster file through the import form."""
     page.goto("/coordinator/roster")
@@ -412,6 +418,7 @@ VISITS = [
     Visit("sign-in", None, goto("/login"), "Sign in"),
     Visit("sign-in with errors", None, sign_in_with_errors, "Sign in"),
     Visit("sign-in refused", None, sign_in_refused, "Sign in"),
+    Visit("forgot password", None, goto("/forgot-password"), "Forgot your password?"),
     Visit("verify form", None, goto("/verify"), "Verify a certificate"),
     Visit("verify typed code", None, verify_typed_code, "Certificate verification"),
     Visit("verify valid", None, verify_valid, "Certificate verification"),
@@ -452,6 +459,7 @@ VISITS = [
     Visit("people", "coordinator", goto("/coordinator/people"), "People and their modules"),
     Visit("overdue people", "coordinator", goto("/coordinator/people?status=overdue"), "Overdue"),
     Visit("person", "coordinator", coordinator_person, "Kiran Gurung"),
+    Visit("new set-password link", "coordinator", new_set_password_link, "New set-password link"),
     Visit("roster upload", "coordinator", goto("/coordinator/roster"), "Import a roster"),
     Visit(
         "roster upload without file", "coordinator", roster_upload_without_file, "Import a roster"

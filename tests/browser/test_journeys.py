@@ -58,13 +58,13 @@ def test_peacekeeper_passes_a_module_and_downloads_the_certificate(
 
     expect(page).to_have_url(re.compile(r"/training/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("My training")
-    modules = page.get_by_role("table", name="Mandatory modules and your status")
+    modules = page.get_by_role("list", name="Mandatory modules and your status")
     # Command responsibility is for commanders and managers only.
-    expect(modules.get_by_role("link")).to_have_text(PEACEKEEPER_MODULES)
+    expect(modules.get_by_role("heading")).to_have_text(PEACEKEEPER_MODULES)
     expect(modules.get_by_text("Not started")).to_have_count(3)
     expect(page.get_by_text("You have no certificate yet.")).to_be_visible()
 
-    modules.get_by_role("link", name=ZERO_TOLERANCE).click()
+    modules.get_by_role("heading").get_by_role("link", name=ZERO_TOLERANCE).click()
     expect(page.get_by_role("heading", level=1).first).to_have_text(ZERO_TOLERANCE)
     expect(page.get_by_role("navigation", name="Contents")).to_be_visible()
     expect(page.get_by_text("Confirm the undertaking above to take the quiz.")).to_be_visible()
@@ -98,8 +98,9 @@ def test_peacekeeper_passes_a_module_and_downloads_the_certificate(
     assert "Zero tolerance" in text
 
     page.get_by_role("link", name="Back to my training").click()
-    row = modules.get_by_role("row").filter(has_text=ZERO_TOLERANCE)
-    expect(row.get_by_text("Passed")).to_be_visible()
+    card = modules.get_by_role("listitem").filter(has_text=ZERO_TOLERANCE)
+    expect(card.get_by_text("Completed")).to_be_visible()
+    expect(card.get_by_role("link", name="Download certificate")).to_be_visible()
     expect(page.get_by_role("link", name="download PDF")).to_have_count(1)
 
 

@@ -78,3 +78,40 @@ def test_readiness_index_shows_ready_on_a_phone(open_page: Callable[..., Page]) 
     for column in ("Country", "Blocked", "Expiring", "Ready"):
         cell = first.locator(f'td[data-label="{column}"]')
         expect(cell).to_be_in_viewport(ratio=1)
+
+
+# Each line of My training's plan, as laid out: the characters on it, for every line of a
+# paragraph or heading but its last (which may be as short as it likes).
+PLAN_LINES = """() => {
+    const lines = [];
+    for (const block of document.querySelectorAll('main .plan-item > *')) {
+        const tops = new Map();
+        const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.length; i++) {
+                if (!node.data[i].trim()) continue;
+                const range = document.createRange();
+                range.setStart(node, i);
+                range.setEnd(node, i + 1);
+                const rect = range.getBoundingClientRect();
+                if (rect.width === 0) continue;
+                const top = Math.round(rect.bottom);
+                tops.set(top, (tops.get(top) || '') + node.data[i]);
+            }
+        }
+        const ordered = [...tops.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+        lines.push(...ordered.slice(0, -1));
+    }
+    return {cards: document.querySelectorAll('main .plan-item').length, lines};
+}"""
+
+
+def test_my_training_reads_in_full_lines_on_a_phone(open_page: Callable[..., Page]) -> None:
+    page = open_page("learner", viewport=PHONE)
+    page.goto("/training/")
+    found = page.evaluate(PLAN_LINES)
+    assert found["cards"] > 0
+    # Spaces are not counted: 20 characters or more is 3 or 4 words on every line.
+    short = [line for line in found["lines"] if len(line) < 17]
+    assert short == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -22,6 +22,8 @@ from tests.fixtures import answers_for, csrf_token, pass_module, reads_module_co
 pytestmark = pytest.mark.committing
 
 # Every page first reads the person, with the content stamp in the same query.
+# The plan (state, due date, next action of each module) adds none: the open attempt comes
+# with the attempts, the due date from the person, the certificate with the completions.
 MY_TRAINING = 4  # + completions with certificates, attempts and undertakings, the mission
 MODULE_PAGE = 3  # + attempts at the module, completions
 UNDERTAKING = 1  # + the undertaking, on the page of a module that asks for one
