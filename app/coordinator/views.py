@@ -16,7 +16,7 @@ from app.models import (
     Unit,
     User,
 )
-from app.services import organisation, reporting, training
+from app.services import organisation, reporting, training, translations
 from app.services.reporting import Filters, Place, State
 
 PER_PAGE = 50
@@ -57,11 +57,16 @@ def filter_args(filters: Filters, unit: Unit | None) -> dict[str, str]:
 
 
 def filter_context(units: list[Unit], filters: Filters, unit: Unit | None) -> dict[str, object]:
-    """Give a report page its filter form: the choices, the filters in force and their keys."""
+    """Give a report page its filter form: the choices, the filters in force and their keys.
+
+    With it, the modules' titles in the reader's language where translated in full.
+    """
+    modules = reporting.current_modules()
     return {
         "units": units,
         "categories": list(PersonnelCategory),
-        "modules": reporting.current_modules(),
+        "modules": modules,
+        "module_titles": translations.titles_by_module(modules),
         "states": reporting.STATE_ORDER,
         "filters": filters,
         "filter_args": filter_args(filters, unit),
