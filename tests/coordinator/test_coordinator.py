@@ -419,3 +419,25 @@ def test_the_coordinators_pages_read_the_translated_titles_in_one_query(
 
     # The source language needs no look-up; French one for every module at once.
     assert queries("fr") == queries("en") + 1
+
+
+def test_a_persons_record_names_modules_and_undertakings_as_french_writes_them(
+    client, db, org, login, translated_modules, reading
+):
+    from app.services import attestation, training
+
+    person = org["people"]["complete"]
+    attestation.attest(person, training.current_version("pledge"))
+    db.session.commit()
+    reading("fr")
+    login(org["coordinator"])
+    page = client.get(f"/coordinator/people/{person.id}").get_data(as_text=True)
+    assert '<td data-label="Module">Les bases de la conduite</td>' in page
+    assert '<td data-label="Module">Un module avec un engagement</td>' in page
+    # The undertaking: the module in French, a non-breaking space before the colon and
+    # inside the guillemets.
+    assert re.search(
+        r"<li><span>Un module avec un engagement</span> \(version [^)]+\), [^<]+ UTC\u00a0: "
+        r'«\u00a0<span dir="auto">[^<]+</span>\u00a0»</li>',
+        page,
+    )
