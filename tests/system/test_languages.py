@@ -403,3 +403,16 @@ def test_a_label_and_its_value_are_punctuated_as_the_language_writes_them(
     page = client.get(f"/commander/units/{unit.id}").get_data(as_text=True)
     assert heading in page
     assert f"<title>{heading[4:-5]}" in page
+
+
+def test_a_certificate_in_my_training_reads_as_one_chinese_sentence(
+    client, db, modules, make_user, login, reading
+):
+    person = make_user()
+    pass_module(person)
+    login(person)
+    reading("zh")
+    page = client.get("/training/").get_data(as_text=True)
+    # Full-width brackets, comma and colon, no space between them and the words.
+    line = r"<li>Conduct basics\uff08第[^<]+版\uff09\uff0c有效期至[^<]+\uff1a<a href="
+    assert re.search(line, page)
