@@ -23,7 +23,6 @@ from typing import Any, BinaryIO, TypeVar, cast
 import rq
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
-from flask_babel import gettext
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -77,9 +76,7 @@ def enqueue(job: PrintJob, base_url: str) -> None:
         )
     except RedisError:
         log.exception("Could not queue print job %s", job.id)
-        printing.fail(
-            job, gettext("The print queue cannot be reached. Try again in a few minutes.")
-        )
+        printing.fail(job, "queue-unreachable")
 
 
 def queue(redis_url: str, name: str = QUEUE_NAME) -> rq.Queue:
@@ -249,7 +246,7 @@ def run_job(job_id: int, base_url: str) -> PrintJob | None:
     except Exception as error:
         db.session.rollback()
         log.exception("Print job %s failed", job_id)
-        printing.fail(job, printing.failure_message(error))
+        printing.fail(job, printing.failure(error))
     db.session.commit()
     return job
 
@@ -276,9 +273,7 @@ def render_batch(
     ids = list(user_ids)
     known = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.id.in_(ids)))
     if known != len(ids):
-        raise PrintError(
-            gettext("Some of the people selected no longer exist. Select them again and print.")
-        )
+        raise PrintError.of("people-gone")
     stored = documents.stored_records(ids, base_url)
     changed = [user_id for user_id in ids if user_id not in stored]
     if changed:

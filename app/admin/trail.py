@@ -120,7 +120,11 @@ def show(value: Any, change: bool = False) -> str:
     if isinstance(value, list):
         return ", ".join(show(item) for item in value) if value else str(_("none"))
     if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)}: {show(v, change)}" for k, v in value.items())
+        return "; ".join(
+            # Translators: a label and its value, as in "Unit: 1st Battalion".
+            _("%(label)s: %(value)s", label=detail_label(k), value=show(v, change))
+            for k, v in value.items()
+        )
     if isinstance(value, str) and ISO_DATE.match(value):
         try:
             moment = datetime.fromisoformat(value)

@@ -96,6 +96,7 @@ def print_status(token: str) -> str:
         job=job,
         unit=printing.job_unit(job),
         file=printing.file_info(job),
+        job_error=printing.job_error(job),
         Status=PrintJobStatus,
     )
 

@@ -11,7 +11,7 @@ from app.commander import bp
 from app.extensions import db
 from app.models import Unit, User
 from app.models.types import utcnow
-from app.services import organisation, readiness
+from app.services import organisation, readiness, reporting, translations
 from app.services.readiness import Readiness
 
 
@@ -35,7 +35,9 @@ def index() -> str:
 @bp.route("/units/<int:unit_id>")
 def unit(unit_id: int) -> str:
     unit, ids = own_unit(unit_id)
-    people = readiness.board(ids)
+    modules = reporting.current_modules()
+    people = readiness.board(ids, modules=modules)
+    texts = translations.titles_by_module(modules)
     wanted = params.query_choice("status", {state.value for state in Readiness})
     shown = [p for p in people if wanted in (None, p.status.value)]
     return render_template(
@@ -45,6 +47,8 @@ def unit(unit_id: int) -> str:
         counts=readiness.counts(people),
         status=wanted,
         today=utcnow().date(),
+        # The modules' titles in the reader's language, by their source titles.
+        module_titles={version.title: texts[version.module_id] for version in modules},
         Readiness=Readiness,
     )
 

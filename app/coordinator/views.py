@@ -11,12 +11,14 @@ from app import downloads, params
 from app.coordinator import bp
 from app.extensions import db
 from app.models import (
+    ModuleVersion,
     PersonnelCategory,
     Role,
     Unit,
     User,
 )
-from app.services import organisation, reporting, training
+from app.services import organisation, reporting, training, translations
+from app.services.content.published import ModuleContent
 from app.services.reporting import Filters, Place, State
 
 PER_PAGE = 50
@@ -57,11 +59,16 @@ def filter_args(filters: Filters, unit: Unit | None) -> dict[str, str]:
 
 
 def filter_context(units: list[Unit], filters: Filters, unit: Unit | None) -> dict[str, object]:
-    """Give a report page its filter form: the choices, the filters in force and their keys."""
+    """Give a report page its filter form: the choices, the filters in force and their keys.
+
+    With it, the modules' titles in the reader's language where translated in full.
+    """
+    modules = reporting.current_modules()
     return {
         "units": units,
         "categories": list(PersonnelCategory),
-        "modules": reporting.current_modules(),
+        "modules": modules,
+        "module_titles": translations.titles_by_module(modules),
         "states": reporting.STATE_ORDER,
         "filters": filters,
         "filter_args": filter_args(filters, unit),
@@ -148,14 +155,23 @@ def person(user_id: int) -> str:
     if person is None or not organisation.person_in_scope(current_user, person):
         abort(404)
     history = training.history(person)
+    statuses = training.module_statuses(person)
+    versions: list[ModuleVersion | ModuleContent] = [
+        *(status.version for status in statuses),
+        *(completion.module_version for completion in history.completions),
+        *(attempt.module_version for attempt in history.attempts),
+        *(attestation.module_version for attestation in history.attestations),
+    ]
     return render_template(
         "coordinator/person.html",
         person=person,
         due_on=reporting.due_date(person),
-        statuses=training.module_statuses(person),
+        statuses=statuses,
         attempts=history.attempts,
         completions=history.completions,
         attestations=history.attestations,
+        # Each version's title in the reader's language, by version id.
+        version_titles=translations.titles({version.id: version for version in versions}.values()),
     )
 
 

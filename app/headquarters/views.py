@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from app import downloads, params
 from app.headquarters import bp
 from app.models import PersonnelCategory
-from app.services import organisation, reporting
+from app.services import organisation, reporting, translations
 from app.services.reporting import State
 from app.services.reporting.headquarters import Breakdown, Scope, Table, figures_row, table
 
@@ -44,6 +44,7 @@ def read_scope() -> tuple[Breakdown, Scope, dict[str, str]]:
 @bp.route("/")
 def index() -> str:
     breakdown, scope, args = read_scope()
+    modules = reporting.current_modules()
     return render_template(
         "headquarters/index.html",
         table=table(breakdown, scope, reporting.Cutoffs.at()),
@@ -51,7 +52,8 @@ def index() -> str:
         args=args,
         breakdowns=BREAKDOWN_LABELS,
         categories=list(PersonnelCategory),
-        modules=reporting.current_modules(),
+        modules=modules,
+        module_titles=translations.titles_by_module(modules),
     )
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import CurriculumRequirement, TrainingRecord, Unit, User
+from app.models import CurriculumRequirement, ModuleVersion, TrainingRecord, Unit, User
 from app.models.types import utcnow
 from app.services import curriculum, reporting
 
@@ -56,14 +56,21 @@ def must_hold_until(deployment: date | None, now: datetime) -> date:
     return max(deployment, soon) if deployment else soon
 
 
-def board(unit_ids: Sequence[int], now: datetime | None = None) -> list[PersonReadiness]:
+def board(
+    unit_ids: Sequence[int],
+    now: datetime | None = None,
+    modules: Sequence[ModuleVersion] | None = None,
+) -> list[PersonReadiness]:
     """Return every active person of the units with their readiness, problems first.
 
     One query: each person joined to the modules they must take and their training
-    records; the verdict per person is made here.
+    records; the verdict per person is made here. `modules`, the current versions, if the
+    caller has read them already.
     """
     now = now or utcnow()
-    titles = {version.module_id: version.title for version in reporting.current_modules()}
+    if modules is None:
+        modules = reporting.current_modules()
+    titles = {version.module_id: version.title for version in modules}
     rows = db.session.execute(_board_query(unit_ids))
     people: dict[int, PersonReadiness] = {}
     for user_id, name, number, category, unit_id, unit_name, deployment, module_id, valid in rows:

@@ -383,3 +383,61 @@ def test_page_links_to_places_not_in_the_list_answer_404(
     # A page number past the end, with its place, still shows a page: the last one.
     page = client.get(f"{url}&after=overdue.{person}.{basics}&page=999999").get_data(as_text=True)
     assert "Page 2 of 2" in page and 'rel="prev"' in page
+
+
+def test_a_coordinator_reading_french_sees_the_modules_french_titles(
+    client, db, org, login, translated_modules, reading
+):
+    reading("fr")
+    login(org["coordinator"])
+    matrix = client.get("/coordinator/").get_data(as_text=True)
+    # The matrix heading is in French; a module without a French translation keeps its
+    # English title, marked as English.
+    assert '<th scope="col">Les bases de la conduite</th>' in matrix
+    assert '<th scope="col" lang="en" dir="ltr">Leading by example</th>' in matrix
+    unit = client.get(f"/coordinator/units/{org['unit'].id}").get_data(as_text=True)
+    assert '<th scope="row">Les bases de la conduite</th>' in unit
+    overdue = client.get("/coordinator/people?status=overdue").get_data(as_text=True)
+    assert ">Les bases de la conduite</td>" in table(overdue)
+    assert "Conduct basics" not in table(overdue)
+    # Exports stay in the source language.
+    csv = client.get("/coordinator/export/people.csv?status=overdue").data.decode("utf-8-sig")
+    assert "Conduct basics" in csv and "Les bases" not in csv
+
+
+def test_the_coordinators_pages_read_the_translated_titles_in_one_query(
+    client, db, org, login, translated_modules, reading, count_queries
+):
+    login(org["coordinator"])
+
+    def queries(language: str) -> int:
+        reading(language)
+        client.get("/coordinator/")
+        with count_queries() as statements:
+            assert client.get("/coordinator/").status_code == 200
+        return len(statements)
+
+    # The source language needs no look-up; French one for every module at once.
+    assert queries("fr") == queries("en") + 1
+
+
+def test_a_persons_record_names_modules_and_undertakings_as_french_writes_them(
+    client, db, org, login, translated_modules, reading
+):
+    from app.services import attestation, training
+
+    person = org["people"]["complete"]
+    attestation.attest(person, training.current_version("pledge"))
+    db.session.commit()
+    reading("fr")
+    login(org["coordinator"])
+    page = client.get(f"/coordinator/people/{person.id}").get_data(as_text=True)
+    assert '<td data-label="Module">Les bases de la conduite</td>' in page
+    assert '<td data-label="Module">Un module avec un engagement</td>' in page
+    # The undertaking: the module in French, a non-breaking space before the colon and
+    # inside the guillemets.
+    assert re.search(
+        r"<li><span>Un module avec un engagement</span> \(version [^)]+\), [^<]+ UTC\u00a0: "
+        r'«\u00a0<span dir="auto">[^<]+</span>\u00a0»</li>',
+        page,
+    )

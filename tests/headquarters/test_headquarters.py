@@ -204,3 +204,19 @@ def test_headquarters_start_on_their_page_and_see_no_person(client, login, hq):
     person = hq["people"][0]
     assert client.get(f"/coordinator/people/{person.id}").status_code == 403
     assert client.get("/coordinator/people?status=overdue").status_code == 403
+
+
+def test_headquarters_reading_french_see_the_modules_french_titles(
+    client, login, hq, translated_modules, reading
+):
+    login(hq["officer"])
+    reading("fr")
+    page = client.get("/headquarters/?by=mission").get_data(as_text=True)
+    rows = table_rows(page)
+    assert row_for(rows, "Test Mission", "Les bases de la conduite")
+    assert '<th scope="row">Les bases de la conduite</th>' in page
+    # Untranslated into French: the English title, marked as English.
+    assert '<th scope="row" lang="en" dir="ltr">Policing with respect</th>' in page
+    # The export stays in the source language.
+    export = client.get("/headquarters/export.csv?by=mission").get_data(as_text=True)
+    assert "Conduct basics" in export and "Les bases" not in export

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from pypdf import PdfReader
 
 from app import worker
@@ -17,6 +18,7 @@ from app.models import Document, DocumentChunk, PrintJob, PrintJobFile, PrintJob
 from app.models.types import utcnow
 from app.services import printing, training
 from tests.fixtures import count, move_expiry, pass_module, pdf_text, post
+from tests.fixtures.languages import shown
 
 STATUS_URL = re.compile(r"/commander/print/([\w-]+)$")
 REFRESH = '<meta http-equiv="refresh" content="2">'
@@ -290,6 +292,26 @@ def test_failed_job_says_why(client, db, unit, commander, troops, login, held_jo
     assert REFRESH not in page
     assert "Printing failed" in page and "no longer exist" in page
     assert count(PrintJobFile) == 0
+
+
+def test_a_failed_jobs_reason_reads_in_the_language_of_whoever_reads_it(
+    app, client, db, unit, commander, troops, login, held_jobs, reading
+):
+    login(commander)
+    token = job_of(start(client, unit, troops))
+    db.session.execute(sa.update(PrintJob).values(user_ids=[troops[0].id, 999_999]))
+    db.session.commit()
+    job = db.session.scalar(sa.select(PrintJob).where(PrintJob.token == token))
+    # The worker fails the job while it speaks Russian.
+    with app.test_request_context(), force_locale("ru"):
+        worker.run_job(job.id, "http://localhost/")
+    reason = "Some of the people selected no longer exist. Select them again and print."
+    reading("fr")
+    page = client.get(f"/commander/print/{token}").get_data(as_text=True)
+    assert shown("fr", reason) in page and "no longer exist" not in page
+    reading("en")
+    page = client.get(f"/commander/print/{token}").get_data(as_text=True)
+    assert reason in page and shown("ru", reason) not in page
 
 
 def test_a_job_whose_worker_died_is_reported_failed(

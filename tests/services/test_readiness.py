@@ -193,3 +193,21 @@ def test_a_completion_of_an_older_version_stays_valid_until_it_expires(
     assert basics.status == training.Status.PASSED and basics.version.number == 2
     move_expiry(person, module_ids("basics")[0], utcnow() - timedelta(minutes=1))
     assert verdict(person).missing == ["Conduct basics"]
+
+
+def test_the_board_names_modules_in_the_commanders_language(
+    client, battalion, login, translated_modules, reading
+):
+    login(battalion["commander"])
+    url = f"/commander/units/{battalion['unit'].id}?status=blocked"
+    reading("fr")
+    page = client.get(url).get_data(as_text=True)
+    assert "Les bases de la conduite" in page and "Conduct basics" not in page
+    # Not translated into Spanish: the English titles, marked as English.
+    reading("es")
+    page = client.get(url).get_data(as_text=True)
+    assert '<span lang="en" dir="ltr">Conduct basics</span>' in page
+    # The export stays in the source language.
+    reading("fr")
+    csv = client.get(f"/commander/units/{battalion['unit'].id}/readiness.csv")
+    assert "Conduct basics" in csv.data.decode("utf-8-sig")

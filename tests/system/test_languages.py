@@ -379,3 +379,40 @@ def test_a_command_prints_in_the_operators_language_and_a_job_in_the_platforms(
     ours = [command for group in COMMANDS for command in leaf_commands(group)]
     assert len(ours) > 10 and all(command.callback in WRAPPED for command in ours)
     assert app.cli.commands["worker"].callback not in WRAPPED
+
+
+# How each language punctuates ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("en", "<h1>Readiness: Unit A</h1>"),
+        # A non-breaking space before the colon, as French writes it.
+        ("fr", "<h1>État de préparation\u00a0: Unit A</h1>"),
+        # The full-width colon, without spaces.
+        ("zh", "<h1>部署准备情况\uff1aUnit A</h1>"),
+        ("ar", "<h1>الجاهزية: Unit A</h1>"),
+    ],
+)
+def test_a_label_and_its_value_are_punctuated_as_the_language_writes_them(
+    client, unit, make_user, login, reading, language, heading
+):
+    login(make_user(Role.COMMANDER, unit=None, assigned_units=[unit]))
+    reading(language)
+    page = client.get(f"/commander/units/{unit.id}").get_data(as_text=True)
+    assert heading in page
+    assert f"<title>{heading[4:-5]}" in page
+
+
+def test_a_certificate_in_my_training_reads_as_one_chinese_sentence(
+    client, db, modules, make_user, login, reading
+):
+    person = make_user()
+    pass_module(person)
+    login(person)
+    reading("zh")
+    page = client.get("/training/").get_data(as_text=True)
+    # Full-width brackets, comma and colon, no space between them and the words.
+    line = r"<li>Conduct basics\uff08第[^<]+版\uff09\uff0c有效期至[^<]+\uff1a<a href="
+    assert re.search(line, page)

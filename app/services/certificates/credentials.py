@@ -90,7 +90,7 @@ def module_credential(
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": verify_url(certificate.code, base_url),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": gettext("Certificate of completion") + ": " + certificate.module_title,
+        "name": gettext("Certificate of completion: %(module)s", module=certificate.module_title),
         "issuer": issuer_profile(base_url),
         "validFrom": timestamp(certificate.completed_at),
         "validUntil": timestamp(certificate.expires_at),
@@ -125,7 +125,7 @@ def record_credential(
         "@context": [VC_CONTEXT, CLR_CONTEXT, OB_CONTEXT],
         "id": verify_set_url([c.code for c in held], base_url=base_url),
         "type": ["VerifiableCredential", "ClrCredential"],
-        "name": gettext("Conduct training record") + ": " + user.full_name,
+        "name": gettext("Conduct training record: %(name)s", name=user.full_name),
         "issuer": issuer_profile(base_url),
         "validFrom": timestamp(now),
         "credentialSubject": {

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -82,7 +81,7 @@ def merge_records(records: Iterable[StoredRecord], target: BinaryIO, title: str)
     pdfs = (documents.read(store, record.digest) for record in records)
     pages = merging.merge_to(target, pdfs, title)
     if pages == 0:
-        raise PrintError(gettext("Select at least one person to print."))
+        raise PrintError.of("nobody")
     return pages
 
 

@@ -18,6 +18,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import (
@@ -51,8 +52,40 @@ class PrintOutput(StrEnum):
 MIMETYPES = {PrintOutput.PDF: "application/pdf", PrintOutput.ZIP: "application/zip"}
 
 
+# Why a job failed, stored by key: whoever reads the job's status reads it in their own
+# language, not in the language of the worker that failed it.
+FAILURES = {
+    "people-gone": _l("Some of the people selected no longer exist. Select them again and print."),
+    "nobody": _l("Select at least one person to print."),
+    "worker-stopped": _l(
+        "Printing did not finish: the print worker stopped (perhaps restarted). Try again."
+    ),
+    "queue-unreachable": _l("The print queue cannot be reached. Try again in a few minutes."),
+    "worker-crashed": _l(
+        "A print worker stopped unexpectedly, perhaps for lack of memory. "
+        "Try again, or print fewer people at once."
+    ),
+    "internal": _l(
+        "Printing failed because of an error on our side. Try again; if it fails again, "
+        "tell an administrator."
+    ),
+}
+
+
 class PrintError(ValueError):
-    """A print job that cannot be made or finished; the message says what to do."""
+    """A print job that cannot be made or finished; the message says what to do.
+
+    `failure`, a key of FAILURES, is what a failed job stores of it.
+    """
+
+    def __init__(self, message: str, failure: str | None = None) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+    @classmethod
+    def of(cls, failure: str) -> PrintError:
+        """Return the error for one of FAILURES, in the current language."""
+        return cls(str(FAILURES[failure]), failure)
 
 
 @dataclass(frozen=True)
@@ -177,12 +210,7 @@ def expire_stalled(job: PrintJob, now: datetime | None = None) -> bool:
         (now or utcnow()) - since <= JOB_TIMEOUT
     ):
         return False
-    fail(
-        job,
-        gettext(
-            "Printing did not finish: the print worker stopped (perhaps restarted). Try again."
-        ),
-    )
+    fail(job, "worker-stopped")
     return True
 
 
@@ -279,28 +307,34 @@ def finish(job: PrintJob, batch: BatchFile, file: BinaryIO) -> None:
     db.session.flush()
 
 
-def fail(job: PrintJob, message: str) -> None:
-    """Mark a job failed with a message for the person who asked for it."""
+def fail(job: PrintJob, failure: str) -> None:
+    """Mark a job failed for a reason: a key of FAILURES, or else words shown as they are."""
     job.status = PrintJobStatus.FAILED
-    job.error = message
+    job.error = failure
     job.finished_at = utcnow()
     db.session.flush()
 
 
-def failure_message(error: Exception) -> str:
-    """Explain why a job failed, without technical detail."""
+def failure(error: Exception) -> str:
+    """Return why a job failed, as `fail` stores it: a key of FAILURES, no technical detail."""
     if isinstance(error, PrintError):
-        return str(error)
+        return error.failure or str(error)
     if isinstance(error, BrokenProcessPool):
-        return str(
-            gettext(
-                "A print worker stopped unexpectedly, perhaps for lack of memory. "
-                "Try again, or print fewer people at once."
-            )
-        )
-    return str(
-        gettext(
-            "Printing failed because of an error on our side. Try again; if it fails again, "
-            "tell an administrator."
-        )
-    )
+        return "worker-crashed"
+    return "internal"
+
+
+def failure_message(error: Exception) -> str:
+    """Explain why a job failed, in the current language, without technical detail."""
+    return job_error_text(failure(error))
+
+
+def job_error_text(stored: str) -> str:
+    """Return a failed job's stored reason in the reader's language."""
+    known = FAILURES.get(stored)
+    return str(known) if known is not None else stored
+
+
+def job_error(job: PrintJob) -> str | None:
+    """Return why a job failed, in the language of whoever reads its status."""
+    return job_error_text(job.error) if job.error else None

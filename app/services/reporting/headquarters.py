@@ -87,6 +87,8 @@ class Row:
     mission: str
     module: str
     figures: Figures
+    # The module's id, for its title in the reader's language.
+    module_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def table(breakdown: Breakdown, scope: Scope, cutoffs: Cutoffs) -> Table:
         totals.setdefault(module_id, Counted()).add(states)
     titles = {version.module_id: version.title for version in current_modules()}
     rows = [
-        Row(group, mission, titles[module_id], counted.shown())
+        Row(group, mission, titles[module_id], counted.shown(), module_id)
         for (group, mission, module_id), counted in groups.items()
         if module_id in titles
     ]
@@ -143,7 +145,7 @@ def table(breakdown: Breakdown, scope: Scope, cutoffs: Cutoffs) -> Table:
 
 def _totals(totals: dict[int, Counted], titles: dict[int, str]) -> list[Row]:
     rows = [
-        Row("", "", titles[module_id], counted.shown())
+        Row("", "", titles[module_id], counted.shown(), module_id)
         for module_id, counted in totals.items()
         if module_id in titles
     ]

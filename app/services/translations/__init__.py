@@ -15,6 +15,7 @@ from app.services.translations.serving import (
     quiz_in,
     served_language,
     titles,
+    titles_by_module,
     wanted_language,
 )
 from app.services.translations.store import sync_translations
@@ -30,5 +31,6 @@ __all__ = [
     "served_language",
     "sync_translations",
     "titles",
+    "titles_by_module",
     "wanted_language",
 ]

@@ -157,6 +157,18 @@ def titles(
     return shown
 
 
+def titles_by_module(
+    versions: Iterable[ModuleVersion], language: str | None = None
+) -> dict[int, ModuleText]:
+    """Return titles() of modules' versions by module id, for pages that list modules.
+
+    One query for every version, none when the person reads the source language.
+    """
+    versions = list(versions)
+    shown = titles(versions, language)
+    return {version.module_id: shown[version.id] for version in versions}
+
+
 def quiz_in(version: ModuleVersion | ModuleContent, language: str) -> list[dict[str, Any]]:
     """Return a version's quiz with its texts in `language` when translated in full.
 
