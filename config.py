@@ -155,7 +155,8 @@ class Config:
     # Pages and JSON compressed for slow links (Flask-Compress); PDFs and spreadsheets are
     # compressed already and go as they are. Static files are compressed once (app/assets.py).
     COMPRESS_ALGORITHM = ["br", "gzip"]
-    COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
+    # A response sent in pieces (a print batch) goes as it is made, never gathered first.
+    COMPRESS_STREAMS = False
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/json",
                           "image/svg+xml"]  # fmt: skip
     # Second factor: required of administrators and coordinators when on.
