@@ -152,6 +152,13 @@ class Config:
     VERIFY_LIMIT_PER_ADDRESS = os.environ.get("VERIFY_LIMIT_PER_ADDRESS", "60 per minute")
     # PDFs rendered on request (certificates, training records), per signed-in person.
     PDF_LIMIT_PER_USER = os.environ.get("PDF_LIMIT_PER_USER", "10 per minute; 100 per hour")
+    # Pages and JSON compressed for slow links (Flask-Compress); PDFs and spreadsheets are
+    # compressed already and go as they are. Static files are compressed once (app/assets.py).
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    # A response sent in pieces (a print batch) goes as it is made, never gathered first.
+    COMPRESS_STREAMS = False
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/json",
+                          "image/svg+xml"]  # fmt: skip
     # Second factor: required of administrators and coordinators when on.
     REQUIRE_MFA = env_flag("REQUIRE_MFA", default=False)
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))

@@ -60,10 +60,12 @@ class InvalidModules(ModuleError, click.ClickException):
 
 
 def register_extensions(app: Flask) -> None:
-    from app import i18n, templating
-    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app import assets, i18n, templating
+    from app.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    compress.init_app(app)
+    assets.register(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from flask import g
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -14,6 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.wrappers import Response
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -46,6 +49,28 @@ csrf = CSRFProtect()
 babel = Babel()
 # Storage from RATELIMIT_STORAGE_URI (Redis, shared by every instance), memory otherwise.
 limiter = Limiter(get_remote_address)
+
+
+class PageCompress(Compress):
+    """Flask-Compress, leaving alone a response whose view asked for it to be sent as is.
+
+    A page that shows a secret kept across requests (a second factor's key being set up)
+    next to text from its address could, compressed, let an eavesdropper guess the
+    secret from the sizes of many responses (BREACH): such a page calls `uncompressed()`.
+    """
+
+    def after_request(self, response: Response | None) -> Any:
+        if response is not None and g.get("uncompressed"):
+            return response
+        return super().after_request(response)  # type: ignore[arg-type]
+
+
+def uncompressed() -> None:
+    """Send the current response as is, never compressed."""
+    g.uncompressed = True
+
+
+compress = PageCompress()
 
 
 @event.listens_for(Engine, "connect")

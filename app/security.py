@@ -31,6 +31,8 @@ def set_security_headers(response: Response) -> Response:
         )
     # A stored document says itself that only the person's own browser may keep it.
     private = response.cache_control.private is True
-    if current_user.is_authenticated and not request.path.startswith("/static/") and not private:
+    # The stylesheet, scripts and icons are everyone's, and kept as they say (app/assets.py).
+    shared = request.endpoint in ("static", "favicon")
+    if current_user.is_authenticated and not shared and not private:
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -11,7 +11,7 @@ from app.auth import bp
 from app.auth.forms import CodeForm, RemoveFactorForm, ReplaceFactorForm
 from app.auth.password import continue_session, reauthenticate, refuse
 from app.auth.sessions import mfa_required
-from app.extensions import db
+from app.extensions import db, uncompressed
 from app.models import AuditAction
 from app.services import audit, mfa
 
@@ -63,6 +63,7 @@ def enrol_second_factor() -> Response | str | tuple[str, int]:
     elif form.errors:
         status = 422
     uri = mfa.provisioning_uri(user, secret)
+    uncompressed()  # it shows the secret, the same on each request until it is on
     page = render_template(
         "auth/second_factor.html",
         form=form,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import send_from_directory
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -56,6 +57,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         REQUIRE_MFA = False
 
     app = create_app(BrowserConfig)
+    # Plain files of the tests' making, served by the application like its own: what a
+    # page's timing is compared with.
+    files = tmp_path_factory.mktemp("served")
+    app.add_url_rule(
+        "/test-files/<name>", "test_file", lambda name: send_from_directory(files, name, max_age=0)
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     # Known only once the port is bound; read per request, so set before the first one.
@@ -67,7 +74,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         db.session.commit()
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield LiveServer(app, url)
+    yield LiveServer(app, url, files)
     server.shutdown()
     thread.join(timeout=10)
     with app.app_context():

@@ -37,10 +37,11 @@ ATTEMPT_URL = re.compile(r"/training/attempts/(\d+)$")
 
 @dataclass(frozen=True)
 class LiveServer:
-    """The application answering on `url`, and a way into its database."""
+    """The application answering on `url`, a way into its database, and files it serves."""
 
     app: Flask
     url: str
+    files: Path  # a file put here is served at /test-files/<name>
 
     def data(self) -> AppContext:
         """Return an app context in which to read or change the server's database."""
