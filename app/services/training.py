@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import attestation, records
+from app.services import attestation, reading, records
 from app.services.content import published
 from app.services.content.published import ModuleContent
 
@@ -175,8 +175,12 @@ def _statuses(
     latest: records.Latest,
     progress: Progress,
     now: datetime | None = None,
+    started_reading: Collection[int] = (),
 ) -> list[ModuleStatus]:
-    """Decide the status of each version from the person's completions and progress."""
+    """Decide the status of each version from the person's completions and progress.
+
+    `started_reading` holds the ids of the versions the person has started to read.
+    """
     now = now or utcnow()
     statuses = []
     for version in versions:
@@ -187,6 +191,8 @@ def _statuses(
             submitted,
             now,
         )
+        if status == Status.NOT_STARTED and version.id in started_reading:
+            status = Status.IN_PROGRESS
         statuses.append(ModuleStatus(version, status, completion, attested_at, revoked_at))
     return statuses
 
@@ -259,6 +265,8 @@ class ModulePage:
     status: ModuleStatus
     # Newest first, whatever the version.
     attempts: list[AttemptSummary]
+    # How far the person has read the version, if they started.
+    read_so_far: reading.Reading | None = None
 
     @property
     def attempts_at_version(self) -> list[AttemptSummary]:
@@ -267,7 +275,7 @@ class ModulePage:
 
 
 def module_page(user: User, version: ModuleContent) -> ModulePage:
-    """Return the person's status in a module and their attempts at it, in three queries."""
+    """Return the person's status in a module, attempts and reading, in four queries."""
     rows = db.session.execute(
         ATTEMPTS_AT_MODULE, {"user_id": user.id, "module_id": version.module_id}
     )
@@ -276,8 +284,9 @@ def module_page(user: User, version: ModuleContent) -> ModulePage:
     latest = records.latest_completions(user.id, [version.module_id])
     undertaking = attestation.find(user, version)
     progress = {version.id: (submitted, undertaking.attested_at if undertaking else None)}
-    [status] = _statuses([version], latest, progress)
-    return ModulePage(status, attempts)
+    read = reading.progress_for(user, [version])
+    [status] = _statuses([version], latest, progress, started_reading=read)
+    return ModulePage(status, attempts, read.get(version.id))
 
 
 def current_version(slug: str) -> ModuleContent | None:
