@@ -183,3 +183,28 @@ def test_the_print_stylesheet_hides_navigation_and_shows_where_sources_are(clien
     assert ".section-nav" in printing and "button" in printing
     assert 'a[href^="http"]::after' in printing and "attr(href)" in printing
     assert "color: #000" in printing and "background: #fff" in printing
+
+
+def test_a_lesson_is_cut_once_not_at_each_request(
+    client, shipped, make_user, login, reading, monkeypatch
+):
+    from app.services.content import published
+    from app.services.translations import serving
+
+    login(make_user())
+    for language in ("en", "fr"):
+        reading(language)
+        assert client.get("/training/reporting/sections/2").status_code == 200
+    cuts = []
+
+    def counted(html: str):
+        cuts.append(html)
+        return ()
+
+    monkeypatch.setattr(published, "split", counted)
+    monkeypatch.setattr(serving, "split", counted)
+    for language in ("en", "fr", "en"):
+        reading(language)
+        for number in (1, 2, 3):
+            assert client.get(f"/training/reporting/sections/{number}").status_code == 200
+    assert cuts == []
