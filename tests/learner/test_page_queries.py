@@ -23,7 +23,8 @@ pytestmark = pytest.mark.committing
 # Every page first reads the person, with the content stamp in the same query.
 MY_TRAINING = 4  # + completions with certificates, attempts and undertakings, the mission
 MODULE_PAGE = 4  # + attempts at the module, completions, how far the person has read it
-# A section, and the whole module on one page: content only, none of it read per request.
+# A section, and the whole module on one page: content only, none of it read per request
+# (+ the person's mission where the lesson ends, in a module that shows its annex).
 SECTION = 1
 WHOLE_MODULE = 1
 # + the conditional UPDATE of the person's reading (an INSERT only the first time).
