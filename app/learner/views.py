@@ -32,6 +32,7 @@ from app.services import (
     documents,
     plan,
     quiz,
+    reading,
     training,
     translations,
 )
@@ -71,9 +72,39 @@ def module(slug: str) -> str:
         "learner/module.html",
         status=page.status,
         text=translations.module_text(version),
+        read_so_far=page.read_so_far,
         attempts=page.attempts_at_version,
         cooldown=cooldown_message(version, attempts=page.attempts),
         cooldown_minutes=current_app.config["QUIZ_COOLDOWN_MINUTES"],
+    )
+
+
+@bp.route("/<slug>/sections/<int:number>")
+def section(slug: str, number: int) -> str:
+    # Reads only: where the person is is recorded by the buttons that lead here (POST).
+    version = training.required_version(current_user, slug) or abort(404)
+    text = translations.module_text(version)
+    shown = text.section(number) or abort(404)
+    return render_template("learner/section.html", v=version, text=text, section=shown)
+
+
+@bp.route("/<slug>/sections", methods=["POST"])
+def open_section(slug: str) -> Response:
+    """Record the section the person goes to (their last, perhaps their furthest), go there."""
+    version = training.required_version(current_user, slug) or abort(404)
+    number = request.form.get("to", type=int) or 0
+    if not 1 <= number <= len(version.sections):
+        abort(400)
+    reading.record(current_user, version, number)
+    db.session.commit()
+    return redirect(url_for("learner.section", slug=slug, number=number))
+
+
+@bp.route("/<slug>/all")
+def whole_module(slug: str) -> str:
+    version = training.required_version(current_user, slug) or abort(404)
+    return render_template(
+        "learner/whole_module.html", v=version, text=translations.module_text(version)
     )
 
 

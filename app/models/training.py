@@ -169,6 +169,21 @@ class Attestation(Model):
     module_version: Mapped[ModuleVersion] = relationship()
 
 
+class ReadingProgress(Model):
+    """How far a person has read one version of a module, section by section.
+
+    Only where they are: the furthest section they reached and the last they opened.
+    """
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), primary_key=True)
+    module_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("module_version.id"), primary_key=True
+    )
+    furthest: Mapped[int]
+    last: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class QuizAttempt(Model):
     """One sitting of a quiz: the questions drawn, the answers given and the grade."""
 

@@ -38,6 +38,7 @@ class Step(StrEnum):
     """The one next action My training offers on a module."""
 
     START = "start"
+    READ = "read"
     CONTINUE = "continue"
     RETAKE = "retake"
     RENEW = "renew"
@@ -54,6 +55,8 @@ class PlanItem:
     step: Step | None
     # The certificate of the completion that counts, to download while it is valid.
     certificate: Certificate | None
+    # The section of the lesson the person opened last, if they started reading it.
+    last_section: int | None = None
 
     @property
     def done(self) -> bool:
@@ -97,7 +100,12 @@ def plan(user: User, now: datetime | None = None) -> Plan:
         standing = _standing(status, due_on < now.date(), hold_until)
         completion = status.completion
         certificate = by_completion.get(completion.id) if completion is not None else None
-        items.append(PlanItem(status, standing, _step(status, standing, certificate), certificate))
+        read = overview.lessons_read.get(status.version.id)
+        step = _step(status, standing, certificate)
+        if step == Step.START and read is not None and status.attested_at is None:
+            step = Step.READ
+        last = read.last if read is not None else None
+        items.append(PlanItem(status, standing, step, certificate, last))
     # Stable: modules in the same standing keep their order by title.
     items.sort(key=lambda item: ORDER.index(item.standing))
     return Plan(items, overview.certificates, due_on, user.deployment_date)

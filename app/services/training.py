@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import attestation, records
+from app.services import attestation, reading, records
 from app.services.content import published
 from app.services.content.published import ModuleContent
 
@@ -148,12 +148,15 @@ class Overview:
     statuses: list[ModuleStatus]
     # Newest first, revoked ones and those of modules no longer mandatory included.
     certificates: list[Certificate]
+    # Where the person is in each module they started to read, by version id.
+    lessons_read: dict[int, reading.Reading]
 
 
 def overview(user: User, now: datetime | None = None) -> Overview:
-    """Return the person's mandatory modules and certificates, in two queries.
+    """Return the person's mandatory modules and certificates, in three queries.
 
-    Their completions are read once, with the certificates, for both.
+    Their completions are read once, with the certificates, for both; the third reads
+    where they are in each module's lesson.
     """
     versions = published.required_versions(user)
     module_ids = {version.module_id for version in versions}
@@ -168,8 +171,11 @@ def overview(user: User, now: datetime | None = None) -> Overview:
         key=lambda certificate: certificate.issued_at,
         reverse=True,
     )
-    statuses = _statuses(versions, latest, *_progress(user, versions), now=now)
-    return Overview(statuses, certificates)
+    read = reading.progress_for(user, versions)
+    statuses = _statuses(
+        versions, latest, *_progress(user, versions), now=now, started_reading=read
+    )
+    return Overview(statuses, certificates, read)
 
 
 # Per version: the submitted attempts at its module (None when none was started), and
@@ -198,8 +204,12 @@ def _statuses(
     progress: Progress,
     open_attempts: dict[int, int] | None = None,
     now: datetime | None = None,
+    started_reading: Collection[int] = (),
 ) -> list[ModuleStatus]:
-    """Decide the status of each version from the person's completions and progress."""
+    """Decide the status of each version from the person's completions and progress.
+
+    `started_reading` holds the ids of the versions the person has started to read.
+    """
     now = now or utcnow()
     open_attempts = open_attempts or {}
     statuses = []
@@ -211,6 +221,8 @@ def _statuses(
             submitted,
             now,
         )
+        if status == Status.NOT_STARTED and version.id in started_reading:
+            status = Status.IN_PROGRESS
         statuses.append(
             ModuleStatus(
                 version, status, completion, attested_at, revoked_at, open_attempts.get(version.id)
@@ -287,6 +299,8 @@ class ModulePage:
     status: ModuleStatus
     # Newest first, whatever the version.
     attempts: list[AttemptSummary]
+    # How far the person has read the version, if they started.
+    read_so_far: reading.Reading | None = None
 
     @property
     def attempts_at_version(self) -> list[AttemptSummary]:
@@ -295,7 +309,7 @@ class ModulePage:
 
 
 def module_page(user: User, version: ModuleContent) -> ModulePage:
-    """Return the person's status in a module and their attempts at it, in three queries."""
+    """Return the person's status in a module, attempts and reading, in four queries."""
     rows = db.session.execute(
         ATTEMPTS_AT_MODULE, {"user_id": user.id, "module_id": version.module_id}
     )
@@ -304,8 +318,9 @@ def module_page(user: User, version: ModuleContent) -> ModulePage:
     latest = records.latest_completions(user.id, [version.module_id])
     undertaking = attestation.find(user, version)
     progress = {version.id: (submitted, undertaking.attested_at if undertaking else None)}
-    [status] = _statuses([version], latest, progress)
-    return ModulePage(status, attempts)
+    read = reading.progress_for(user, [version])
+    [status] = _statuses([version], latest, progress, started_reading=read)
+    return ModulePage(status, attempts, read.get(version.id))
 
 
 def current_version(slug: str) -> ModuleContent | None:

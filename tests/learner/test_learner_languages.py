@@ -29,14 +29,14 @@ def english_right_answers(db, attempt_id):
 def test_module_page_in_french_and_arabic(client, translated_modules, make_user, login, reading):
     login(make_user())
     reading("fr")
-    page = client.get("/training/basics").get_data(as_text=True)
+    page = client.get("/training/basics/all").get_data(as_text=True)
     assert "Les bases de la conduite" in page and "N'acceptez aucun cadeau." in page
     assert "Accept no gift." not in page
     # The source's anchors: the contents link to the same place in every language.
     assert 'href="#the-rule"' in page and 'id="the-rule"' in page
     assert "<script>" not in page and "javascript:" not in page
     reading("ar")
-    page = client.get("/training/basics").get_data(as_text=True)
+    page = client.get("/training/basics/all").get_data(as_text=True)
     assert "أساسيات السلوك" in page and "لا تقبل أي هدية." in page
     assert 'lang="ar" dir="rtl"' in page and 'id="the-rule"' in page
     assert "Les bases" not in page and "Accept no gift." not in page
@@ -136,7 +136,7 @@ def test_a_language_without_a_catalog_gets_the_source_with_a_note(
 ):
     login(make_user())
     reading("ru")
-    page = client.get("/training/basics").get_data(as_text=True)
+    page = client.get("/training/basics/all").get_data(as_text=True)
     assert "Accept no gift." in page
     note = "This module is not available in %(language)s yet: it is shown in %(source)s."
     assert shown("ru", note, **language_names("ru")) in page
@@ -155,7 +155,7 @@ def test_a_stale_translation_is_not_served_and_the_source_is_shown_with_a_note(
     login(make_user())
     for language in ("fr", "ar"):
         reading(language)
-        page = client.get("/training/basics").get_data(as_text=True)
+        page = client.get("/training/basics/all").get_data(as_text=True)
         # Never a mix: the whole module is the source's, with the note.
         assert "Accept no gift." in page and "Decline" not in page
         assert "Les bases" not in page and "أساسيات" not in page

@@ -22,10 +22,17 @@ from tests.fixtures import answers_for, csrf_token, pass_module, reads_module_co
 pytestmark = pytest.mark.committing
 
 # Every page first reads the person, with the content stamp in the same query.
-# The plan (state, due date, next action of each module) adds none: the open attempt comes
-# with the attempts, the due date from the person, the certificate with the completions.
-MY_TRAINING = 4  # + completions with certificates, attempts and undertakings, the mission
-MODULE_PAGE = 3  # + attempts at the module, completions
+# The plan (state, due date, next action of each module) adds one, where the person is in
+# each lesson: the open attempt comes with the attempts, the due date from the person, the
+# certificate with the completions.
+MY_TRAINING = 5  # + completions with certificates, attempts and undertakings, reading, the mission
+MODULE_PAGE = 4  # + attempts at the module, completions, how far the person has read it
+# A section, and the whole module on one page: content only, none of it read per request
+# (+ the person's mission where the lesson ends, in a module that shows its annex).
+SECTION = 1
+WHOLE_MODULE = 1
+# + the conditional UPDATE of the person's reading (an INSERT only the first time).
+NEXT_SECTION = 2
 UNDERTAKING = 1  # + the undertaking, on the page of a module that asks for one
 QUIZ = 2  # + the attempt
 RESULT = 3  # + the attempt, its certificate (or, failed, the wait before the next)
@@ -154,3 +161,25 @@ def test_the_result_makes_a_fixed_number_of_queries(
     db.session.commit()
     url = f"/training/attempts/{attempt_id}"
     assert_fixed(db, veteran, count_queries, lambda: client.get(url), RESULT)
+
+
+@pytest.mark.parametrize(("path", "expected"), [("sections/1", SECTION), ("all", WHOLE_MODULE)])
+def test_a_section_and_the_whole_module_make_a_fixed_number_of_queries(
+    client, db, veteran, login, count_queries, path, expected
+):
+    login(veteran)
+    url = f"/training/basics/{path}"
+    assert_fixed(db, veteran, count_queries, lambda: client.get(url), expected)
+
+
+def test_going_to_the_next_section_makes_a_fixed_number_of_queries(
+    client, db, veteran, login, count_queries
+):
+    login(veteran)
+    token = csrf_token(client, "/training/")
+
+    def next_section() -> None:
+        response = client.post("/training/basics/sections", data={"csrf_token": token, "to": 1})
+        assert response.status_code == 302
+
+    assert_fixed(db, veteran, count_queries, next_section, NEXT_SECTION)

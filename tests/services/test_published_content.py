@@ -56,13 +56,13 @@ def test_a_sync_in_another_process_is_seen_by_the_running_app_at_its_next_reques
     app, client, db, modules, make_user, login, tmp_path
 ):
     login(make_user())
-    page = client.get("/training/basics").get_data(as_text=True)
+    page = client.get("/training/basics/all").get_data(as_text=True)
     assert "Accept no gift." in page and "ever" not in page
 
     output = flask_modules_sync(app, write_revised_modules(tmp_path / "revised"))
 
     assert "basics: updated (version 2)" in output
-    assert "Accept no gift, ever." in client.get("/training/basics").get_data(as_text=True)
+    assert "Accept no gift, ever." in client.get("/training/basics/all").get_data(as_text=True)
 
 
 @pytest.mark.committing
@@ -97,7 +97,7 @@ def test_the_content_is_read_once_and_again_after_a_change(
     db.session.commit()
 
     with count_queries() as statements:
-        page = client.get("/training/basics").get_data(as_text=True)
+        page = client.get("/training/basics/all").get_data(as_text=True)
     assert "Accept no gift, ever." in page
     assert reads_module_content(statements)
 

@@ -110,7 +110,7 @@ def test_a_catalog_cannot_change_the_answer_key(
     assert version == "en"
     login(make_user())
     reading("fr")
-    page = client.get("/training/basics").get_data(as_text=True)
+    page = client.get("/training/basics/all").get_data(as_text=True)
     note = (
         "The %(language)s translation of this module is not up to date: "
         "it is shown in %(source)s until it is."
@@ -305,7 +305,7 @@ def test_a_new_language_is_a_matter_of_adding_its_catalogs(
     db.session.commit()
     login(make_user())
     reading(language)
-    page = client.get("/training/pledge").get_data(as_text=True)
+    page = client.get("/training/pledge/all").get_data(as_text=True)
     assert title in page and f"{title}: 2." in page and "Pledge lesson." not in page
     # One row per catalog: fr and ar of two test modules, the new language's of all four.
     assert count(ModuleTranslation) == 2 * 2 + 4

@@ -159,6 +159,7 @@ def valid_path_values(site) -> dict[str, object]:
         "attempt_id": site["attempt"].id,
         "code": site["certificate"].code,
         "slug": "basics",
+        "number": 1,
         "token": "unknown",
         "report": "people",
         "fmt": "csv",

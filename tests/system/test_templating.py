@@ -83,10 +83,10 @@ def test_the_sources_a_module_cites_are_rendered_once_per_language_and_version(
 ):
     monkeypatch.setitem(app.config, "LANGUAGES", ["en", "fr"])
     login(make_user())
-    assert "learner/_sources.html" in rendered_templates(app, client, "/training/basics")
-    assert rendered_templates(app, client, "/training/basics") == ["learner/module.html"]
-    french = rendered_templates(app, client, "/training/basics", **{"Accept-Language": "fr"})
+    assert "learner/_sources.html" in rendered_templates(app, client, "/training/basics/all")
+    assert rendered_templates(app, client, "/training/basics/all") == ["learner/whole_module.html"]
+    french = rendered_templates(app, client, "/training/basics/all", **{"Accept-Language": "fr"})
     assert "learner/_sources.html" in french
 
     load_revised_modules(tmp_path / "revised")
-    assert "learner/_sources.html" in rendered_templates(app, client, "/training/basics")
+    assert "learner/_sources.html" in rendered_templates(app, client, "/training/basics/all")

@@ -32,6 +32,7 @@ from app.extensions import db
 from app.models import ContentStamp, MissionAnnex, ModuleVersion, TrainingModule, User
 from app.models.types import utcnow
 from app.services import curriculum
+from app.services.content.sections import Section, split
 
 # The one row of content_stamp, and what reads it: on its own, or along another query.
 STAMP_ID = 1
@@ -71,6 +72,8 @@ class ModuleContent:
     # The question pool and the sources cited, in the shape sync stores them.
     quiz: tuple[Mapping[str, Any], ...]
     sources: tuple[Mapping[str, Any], ...]
+    # The lesson cut at its `##` headings, to read one section at a time.
+    sections: tuple[Section, ...] = ()
 
     @classmethod
     def of(cls, version: ModuleVersion, slug: str) -> ModuleContent:
@@ -94,6 +97,7 @@ class ModuleContent:
             mission_annex=version.mission_annex,
             quiz=frozen(version.quiz),
             sources=frozen(version.sources),
+            sections=split(version.body_html),
         )
 
 
@@ -145,6 +149,7 @@ class Snapshot:
         self._required: dict[tuple[str, str], tuple[ModuleContent, ...]] = {}
         self._fragments: dict[Hashable, Markup] = {}
         self._annexes: dict[str, AnnexContent] | None = None
+        self._sections: dict[tuple[int, str], tuple[Section, ...]] = {}
 
     def version(self, version_id: int) -> ModuleContent | None:
         """Return any version, current or not, by id."""
@@ -175,6 +180,18 @@ class Snapshot:
             annexes = db.session.scalars(sa.select(MissionAnnex))
             self._annexes = {annex.mission_code: AnnexContent.of(annex) for annex in annexes}
         return self._annexes.get(mission_code)
+
+    def sections(self, version_id: int, language: str, body_html: str) -> tuple[Section, ...]:
+        """Return a translation's lesson cut into sections, cut the first time asked.
+
+        A translation changes only with a sync, which moves the stamp on: a snapshot's
+        copy stays that of the translation it was cut from.
+        """
+        key = (version_id, language)
+        found = self._sections.get(key)
+        if found is None:
+            found = self._sections.setdefault(key, split(body_html))
+        return found
 
     def fragment(self, key: Hashable, render: Callable[[], Markup]) -> Markup:
         """Return a piece of page made only of this content, rendered the first time asked."""

@@ -19,7 +19,9 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import MissionAnnex, MissionAnnexTranslation, ModuleTranslation, ModuleVersion
+from app.services.content import published
 from app.services.content.published import AnnexContent, ModuleContent
+from app.services.content.sections import Section, containing, split
 from app.services.translations.catalogs import SOURCE_LANGUAGE
 
 
@@ -62,11 +64,21 @@ class ModuleText:
     toc_html: str
     # Why the source language is shown instead of the learner's, if it is.
     note: str | None = None
+    # The lesson cut at its `##` headings: the same sections and anchors in every language.
+    sections: tuple[Section, ...] = ()
 
     @property
     def direction(self) -> str:
         """Return how the module's language is written: "ltr" or "rtl"."""
         return direction(self.language)
+
+    def section(self, number: int) -> Section | None:
+        """Return the section of this number (from 1), if the lesson has it."""
+        return self.sections[number - 1] if 1 <= number <= len(self.sections) else None
+
+    def section_of(self, anchor: str) -> int:
+        """Return the number of the section holding the heading `anchor`."""
+        return containing(self.sections, anchor)
 
     @property
     def undertaking_digest(self) -> str:
@@ -101,6 +113,7 @@ def module_text(version: ModuleVersion | ModuleContent, language: str | None = N
             attestation=translation.attestation if version.attestation else None,
             body_html=translation.body_html or "",
             toc_html=translation.toc_html or "",
+            sections=_translated_sections(version, language, translation.body_html or ""),
         )
     note = None
     if language != SOURCE_LANGUAGE:
@@ -119,7 +132,18 @@ def module_text(version: ModuleVersion | ModuleContent, language: str | None = N
         body_html=version.body_html,
         toc_html=version.toc_html,
         note=note,
+        sections=version.sections
+        if isinstance(version, ModuleContent)
+        else split(version.body_html),
     )
+
+
+def _translated_sections(
+    version: ModuleVersion | ModuleContent, language: str, body_html: str
+) -> tuple[Section, ...]:
+    if isinstance(version, ModuleContent):
+        return published.snapshot().sections(version.id, language, body_html)
+    return split(body_html)
 
 
 def titles(
