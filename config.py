@@ -105,6 +105,9 @@ class Config:
     # After two failed quiz attempts in a row, the next may start this many minutes later
     # (0: at once), so that the feedback cannot be harvested attempt after attempt.
     QUIZ_COOLDOWN_MINUTES = int(os.environ.get("QUIZ_COOLDOWN_MINUTES", "10"))
+    # Results of a facilitated session may be entered up to this many days after it was
+    # held: its answer sheets stay open that long, whoever travels back with them.
+    CLASSROOM_GRACE_DAYS = int(os.environ.get("CLASSROOM_GRACE_DAYS", "30"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

@@ -82,14 +82,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import admin, auth, commander, coordinator, headquarters, learner, public
+    from app import admin, auth, classroom, commander, coordinator, headquarters, learner, public
     from app.params import IdConverter, TextConverter
 
     # Before any route is added: every `<int:...>` in an address is a bounded id, and no
     # text in an address may hold the NUL character the database refuses.
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
-    for module in (auth, learner, coordinator, commander, headquarters, admin, public):
+    for module in (auth, learner, coordinator, classroom, commander, headquarters, admin, public):
         app.register_blueprint(module.bp)
 
 

@@ -20,4 +20,5 @@ pytest_plugins = [
     "tests.fixtures.training",
     "tests.fixtures.translations",
     "tests.fixtures.languages",
+    "tests.fixtures.classroom",
 ]

@@ -16,6 +16,7 @@ ROLE_LABELS = {
     Role.COMMANDER: _l("Commander"),
     Role.HEADQUARTERS: _l("Headquarters (aggregate figures only)"),
     Role.ADMIN: _l("Administrator"),
+    Role.FACILITATOR: _l("Facilitator (runs classroom sessions)"),
 }
 POSITION_LABELS = {
     Position.MEMBER: _l("Member"),

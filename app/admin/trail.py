@@ -35,6 +35,10 @@ ACTION_LABELS = {
     AuditAction.PRINT_JOB_CREATED: _l("Certificates sent to print"),
     AuditAction.SET_PASSWORD_LINKS_REISSUED: _l("Set-password links issued again"),
     AuditAction.SET_PASSWORD_LINK_ISSUED: _l("New set-password link issued"),
+    AuditAction.CLASSROOM_SCHEDULED: _l("Classroom session scheduled"),
+    AuditAction.CLASSROOM_CANCELLED: _l("Classroom session cancelled"),
+    AuditAction.CLASSROOM_PACK_PRINTED: _l("Session pack printed"),
+    AuditAction.CLASSROOM_RESULTS_ENTERED: _l("Session results recorded"),
     AuditAction.RATE_LIMITED: _l("Requests refused: too many"),
     AuditAction.AUDIT_CHECKPOINT: _l("Audit trail checkpoint signed"),
 }

@@ -17,6 +17,7 @@ HOME_BY_ROLE = {
     Role.COMMANDER: "commander.index",
     Role.HEADQUARTERS: "headquarters.index",
     Role.ADMIN: "admin.index",
+    Role.FACILITATOR: "classroom.index",
 }
 
 

@@ -1,6 +1,12 @@
 """Typed SQLAlchemy models, one file per domain area."""
 
 from app.models.audit import AuditAction, AuditEntry
+from app.models.classroom import (
+    AnswerSheet,
+    ClassroomParticipant,
+    ClassroomSession,
+    ClassroomSessionModule,
+)
 from app.models.documents import Document, DocumentChunk, DocumentKind
 from app.models.organisation import (
     CATEGORY_LABELS,
@@ -18,6 +24,7 @@ from app.models.training import (
     Completion,
     ContentStamp,
     CurriculumRequirement,
+    DeliveryMode,
     MissionAnnex,
     MissionAnnexTranslation,
     ModuleTranslation,
@@ -35,13 +42,18 @@ from app.models.training import (
 
 __all__ = [
     "CATEGORY_LABELS",
+    "AnswerSheet",
     "Attestation",
     "AuditAction",
     "AuditEntry",
     "Certificate",
+    "ClassroomParticipant",
+    "ClassroomSession",
+    "ClassroomSessionModule",
     "Completion",
     "ContentStamp",
     "CurriculumRequirement",
+    "DeliveryMode",
     "Document",
     "DocumentChunk",
     "DocumentKind",

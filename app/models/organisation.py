@@ -24,6 +24,8 @@ class Role(StrEnum):
     # Mission and UN headquarters: aggregate figures of every mission, never a person.
     HEADQUARTERS = "headquarters"
     ADMIN = "admin"
+    # Runs facilitated sessions at a training centre and records their results.
+    FACILITATOR = "facilitator"
 
 
 class PersonnelCategory(StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.documents import Document
 from app.models.organisation import User
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, str_enum, utcnow
 
 
 class TrainingModule(Model):
@@ -165,6 +165,10 @@ class Attestation(Model):
     # The language of the statement, the one the learner read it in.
     language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     attested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Signed on paper in a facilitated session: the session, and the facilitator who
+    # attests that the person signed the printed undertaking.
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("classroom_session.id"))
+    attested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
 
     module_version: Mapped[ModuleVersion] = relationship()
 
@@ -221,6 +225,13 @@ class QuizAttempt(Model):
     module_version: Mapped[ModuleVersion] = relationship()
 
 
+class DeliveryMode(StrEnum):
+    """How a completion was earned: alone online, or on paper in a facilitated session."""
+
+    ONLINE = "online"
+    CLASSROOM = "classroom"
+
+
 class Completion(Model):
     """A module version passed by a person, valid until it expires."""
 
@@ -240,8 +251,16 @@ class Completion(Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The language the passed attempt was taken in.
     language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
+    # "online", or "classroom" with the session it was earned in and who facilitated it.
+    delivery_mode: Mapped[DeliveryMode] = mapped_column(
+        str_enum(DeliveryMode, 16), default=DeliveryMode.ONLINE, server_default="online"
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("classroom_session.id"), index=True
+    )
+    facilitator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
     module_version: Mapped[ModuleVersion] = relationship()
     attempt: Mapped[QuizAttempt] = relationship()
     certificate: Mapped[Certificate | None] = relationship(back_populates="completion")

@@ -44,6 +44,8 @@ ACCOUNTS = [
      Position.MANAGER, None, []),
     ("headquarters", "Ingrid Larsen", Role.HEADQUARTERS, PersonnelCategory.CIVILIAN,
      Position.MANAGER, None, []),
+    ("facilitator", "Kofi Asante", Role.FACILITATOR, PersonnelCategory.CIVILIAN,
+     Position.MEMBER, None, ["DEMO-INF-1", "DEMO-FPU-2"]),
 ]  # fmt: skip
 
 

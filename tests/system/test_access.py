@@ -11,40 +11,42 @@ from tests.fixtures import pass_module
 ROLES = ["anonymous", *[role.value for role in Role]]
 
 # url template -> expected status per role
-# (anonymous, peacekeeper, coordinator, commander, headquarters, admin)
+# (anonymous, peacekeeper, coordinator, commander, headquarters, admin, facilitator)
 MATRIX = {
-    "/training/": (302, 200, 200, 200, 200, 200),
-    "/training/basics": (302, 200, 200, 200, 200, 200),
-    "/training/record.pdf": (302, 200, 200, 200, 200, 200),
-    "/account": (302, 200, 200, 200, 200, 200),
-    "/coordinator/": (302, 403, 200, 403, 403, 200),
-    "/coordinator/people": (302, 403, 200, 403, 403, 200),
-    "/coordinator/people?status=overdue": (302, 403, 200, 403, 403, 200),
-    "/coordinator/export/people.csv": (302, 403, 200, 403, 403, 200),
-    "/coordinator/export/matrix.xlsx": (302, 403, 200, 403, 403, 200),
-    "/coordinator/roster": (302, 403, 200, 403, 403, 200),
-    "/commander/": (302, 403, 403, 200, 403, 200),
-    "/admin/": (302, 403, 403, 403, 403, 200),
-    "/admin/users": (302, 403, 403, 403, 403, 200),
-    "/admin/audit": (302, 403, 403, 403, 403, 200),
+    "/training/": (302, 200, 200, 200, 200, 200, 200),
+    "/training/basics": (302, 200, 200, 200, 200, 200, 200),
+    "/training/record.pdf": (302, 200, 200, 200, 200, 200, 200),
+    "/account": (302, 200, 200, 200, 200, 200, 200),
+    "/coordinator/": (302, 403, 200, 403, 403, 200, 403),
+    "/coordinator/people": (302, 403, 200, 403, 403, 200, 403),
+    "/coordinator/people?status=overdue": (302, 403, 200, 403, 403, 200, 403),
+    "/coordinator/export/people.csv": (302, 403, 200, 403, 403, 200, 403),
+    "/coordinator/export/matrix.xlsx": (302, 403, 200, 403, 403, 200, 403),
+    "/coordinator/roster": (302, 403, 200, 403, 403, 200, 403),
+    "/commander/": (302, 403, 403, 200, 403, 200, 403),
+    "/admin/": (302, 403, 403, 403, 403, 200, 403),
+    "/admin/users": (302, 403, 403, 403, 403, 200, 403),
+    "/admin/audit": (302, 403, 403, 403, 403, 200, 403),
     # The owner's unit: coordinators and commanders see it only when assigned to it,
     # and the people signing in here are not.
-    "/coordinator/units/{unit}": (302, 403, 404, 403, 403, 200),
-    "/coordinator/people/{owner}": (302, 403, 404, 403, 403, 200),
-    "/commander/units/{unit}": (302, 403, 403, 404, 403, 200),
-    "/commander/people/{owner}/record.pdf": (302, 403, 403, 404, 403, 200),
+    "/coordinator/units/{unit}": (302, 403, 404, 403, 403, 200, 403),
+    "/coordinator/people/{owner}": (302, 403, 404, 403, 403, 200, 403),
+    "/commander/units/{unit}": (302, 403, 403, 404, 403, 200, 403),
+    "/commander/people/{owner}/record.pdf": (302, 403, 403, 404, 403, 200, 403),
     # Objects belonging to another peacekeeper: no one else sees them here.
-    "/training/attempts/{attempt}": (302, 404, 404, 404, 404, 404),
-    "/training/certificates/{code}.pdf": (302, 404, 404, 404, 404, 404),
+    "/training/attempts/{attempt}": (302, 404, 404, 404, 404, 404, 404),
+    "/training/certificates/{code}.pdf": (302, 404, 404, 404, 404, 404, 404),
     # Headquarters: aggregate figures of every mission, for headquarters and administrators.
-    "/headquarters/": (302, 403, 403, 403, 200, 200),
-    "/headquarters/?by=unit&category=military_contingent": (302, 403, 403, 403, 200, 200),
-    "/headquarters/export.csv": (302, 403, 403, 403, 200, 200),
-    "/headquarters/export.xlsx?by=category": (302, 403, 403, 403, 200, 200),
+    "/headquarters/": (302, 403, 403, 403, 200, 200, 403),
+    "/headquarters/?by=unit&category=military_contingent": (302, 403, 403, 403, 200, 200, 403),
+    "/headquarters/export.csv": (302, 403, 403, 403, 200, 200, 403),
+    "/headquarters/export.xlsx?by=category": (302, 403, 403, 403, 200, 200, 403),
+    # Facilitated sessions: for coordinators, facilitators and administrators.
+    "/sessions/": (302, 403, 200, 403, 403, 200, 200),
     # Public.
-    "/verify/{code}": (200, 200, 200, 200, 200, 200),
-    "/verify": (200, 200, 200, 200, 200, 200),
-    "/login": (200, 302, 302, 302, 302, 302),
+    "/verify/{code}": (200, 200, 200, 200, 200, 200, 200),
+    "/verify": (200, 200, 200, 200, 200, 200, 200),
+    "/login": (200, 302, 302, 302, 302, 302, 302),
 }
 
 

@@ -98,7 +98,13 @@ def site(db, unit, modules, make_user):
     db.session.commit()
     staff = {
         role: make_user(role, unit=None, assigned_units=[unit])
-        for role in (Role.COORDINATOR, Role.COMMANDER, Role.HEADQUARTERS, Role.ADMIN)
+        for role in (
+            Role.COORDINATOR,
+            Role.COMMANDER,
+            Role.HEADQUARTERS,
+            Role.ADMIN,
+            Role.FACILITATOR,
+        )
     }
     return {"unit": unit, "person": person, "certificate": certificate, "attempt": attempt,
             "staff": staff}  # fmt: skip

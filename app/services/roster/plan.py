@@ -33,6 +33,7 @@ ROLE_NAMES: dict[str, Any] = {
     Role.COMMANDER: _l("commander"),
     Role.HEADQUARTERS: _l("headquarters"),
     Role.ADMIN: _l("administrator"),
+    Role.FACILITATOR: _l("facilitator"),
 }
 
 

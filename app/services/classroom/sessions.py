@@ -1,0 +1,216 @@
+"""Scheduling facilitated sessions and drawing each participant's answer sheets."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import (
+    AnswerSheet,
+    AuditAction,
+    ClassroomParticipant,
+    ClassroomSession,
+    ClassroomSessionModule,
+    Role,
+    Unit,
+    User,
+)
+from app.models.classroom import classroom_facilitator
+from app.models.types import utcnow
+from app.services import audit, organisation, quiz
+from app.services.content.published import ModuleContent
+
+# Who may facilitate a session: facilitators, and coordinators acting as one.
+FACILITATING_ROLES = (Role.FACILITATOR, Role.COORDINATOR)
+
+
+class SessionRefused(Exception):
+    """A session that cannot be scheduled or changed as asked, with the reason to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def sessions_in_scope(user: User) -> sa.Select[ClassroomSession]:
+    """Return a query of the sessions a person may see, soonest first.
+
+    An admin sees every session; a coordinator those of their units and the units below;
+    a facilitator (or a coordinator) also those they facilitate.
+    """
+    query = sa.select(ClassroomSession).order_by(
+        ClassroomSession.held_on.desc(), ClassroomSession.id.desc()
+    )
+    if user.role == Role.ADMIN:
+        return query
+    facilitated = sa.select(classroom_facilitator.c.session_id).where(
+        classroom_facilitator.c.user_id == user.id
+    )
+    visible: sa.ColumnElement[bool] = ClassroomSession.id.in_(facilitated)
+    if user.role == Role.COORDINATOR:
+        unit_ids = [unit.id for unit in organisation.units_in_scope(user)]
+        visible = sa.or_(visible, ClassroomSession.unit_id.in_(unit_ids))
+    return query.where(visible)
+
+
+def find_session(user: User, session_id: int) -> ClassroomSession | None:
+    """Return a session the person may see, or None (another unit's included)."""
+    return db.session.scalar(sessions_in_scope(user).where(ClassroomSession.id == session_id))
+
+
+def find_sheet(user: User, code: str) -> AnswerSheet | None:
+    """Return the answer sheet printed with this code, in a session the person may see."""
+    sheet = db.session.scalar(
+        sa.select(AnswerSheet).where(AnswerSheet.code == code.strip().upper().replace("-", ""))
+    )
+    if sheet is None or find_session(user, sheet.session_id) is None:
+        return None
+    return sheet
+
+
+def facilitator_choices(unit: Unit) -> list[User]:
+    """Return who may facilitate a session of the unit: those assigned to it or above it."""
+    ancestors = []
+    current: Unit | None = unit
+    while current is not None:
+        ancestors.append(current.id)
+        current = current.parent
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.role.in_(FACILITATING_ROLES),
+                User.is_active.is_(True),
+                User.assigned_units.any(Unit.id.in_(ancestors)),
+            )
+            .order_by(User.full_name)
+        )
+    )
+
+
+def entry_closes_on(session: ClassroomSession) -> date:
+    """Return the last day results may be entered: the session's date plus the grace."""
+    return session.held_on + timedelta(days=int(current_app.config["CLASSROOM_GRACE_DAYS"]))
+
+
+def is_open_for_entry(session: ClassroomSession, today: date | None = None) -> bool:
+    """Return whether results may still be entered: not cancelled, recorded or too late."""
+    today = today or utcnow().date()
+    return (
+        session.cancelled_at is None
+        and session.recorded_at is None
+        and today <= entry_closes_on(session)
+    )
+
+
+def schedule(
+    by: User,
+    unit: Unit,
+    held_on: date,
+    place: str,
+    versions: Sequence[ModuleContent],
+    facilitators: Sequence[User],
+    participants: Sequence[User],
+    rng: random.Random | None = None,
+) -> ClassroomSession:
+    """Schedule a session and draw every participant's answer sheet for every module.
+
+    Each sheet is a real quiz attempt drawn as online (quiz.start_attempt), in the
+    participant's language where the module is translated: the person's open attempt at
+    the version, if they have one, so that one person never holds two. Raise
+    SessionRefused, changing nothing, when the session cannot be held as asked.
+    """
+    units = organisation.units_in_scope(by)
+    if by.role != Role.ADMIN and organisation.unit_in_scope(units, unit.id) is None:
+        raise SessionRefused(_("You cannot schedule a session for this unit."))
+    if not place.strip():
+        raise SessionRefused(_("Say where the session is held."))
+    if not versions:
+        raise SessionRefused(_("Choose at least one module."))
+    if not facilitators:
+        raise SessionRefused(_("Choose at least one facilitator."))
+    if not participants:
+        raise SessionRefused(_("Choose at least one participant."))
+    if held_on < utcnow().date() - timedelta(days=int(current_app.config["CLASSROOM_GRACE_DAYS"])):
+        raise SessionRefused(_("A session cannot be scheduled that far in the past."))
+    allowed = {person.id for person in facilitator_choices(unit)}
+    for person in facilitators:
+        if person.id not in allowed:
+            raise SessionRefused(
+                _("%(name)s cannot facilitate sessions of this unit.", name=person.full_name)
+            )
+    unit_ids = set(organisation.subtree_ids(organisation.all_units(), unit.id))
+    for person in participants:
+        if person.unit_id not in unit_ids or not person.is_active:
+            raise SessionRefused(_("%(name)s does not serve in this unit.", name=person.full_name))
+    session = ClassroomSession(
+        unit=unit,
+        held_on=held_on,
+        place=place.strip(),
+        created_by_id=by.id,
+        facilitators=list(facilitators),
+        modules=[
+            ClassroomSessionModule(module_version_id=version.id, position=position)
+            for position, version in enumerate(versions)
+        ],
+        participants=[ClassroomParticipant(user_id=person.id) for person in participants],
+    )
+    db.session.add(session)
+    db.session.flush()
+    for person in participants:
+        for version in versions:
+            draw_sheet(session, person, version, rng)
+    audit.record(
+        AuditAction.CLASSROOM_SCHEDULED,
+        f"session {session.code}",
+        {
+            "unit": unit.code,
+            "held_on": held_on.isoformat(),
+            "modules": [version.slug for version in versions],
+            "participants": len(participants),
+        },
+        by,
+    )
+    return session
+
+
+def draw_sheet(
+    session: ClassroomSession,
+    person: User,
+    version: ModuleContent,
+    rng: random.Random | None = None,
+) -> AnswerSheet:
+    """Give a participant an answer sheet for a module: a quiz attempt held for paper."""
+    attempt = quiz.start_attempt(person, version, rng, language=person.language or "en")
+    db.session.flush()
+    held = db.session.scalar(sa.select(AnswerSheet).where(AnswerSheet.attempt_id == attempt.id))
+    if held is not None and held.session_id != session.id:
+        raise SessionRefused(
+            _(
+                "%(name)s already has an answer sheet for this module in session"
+                " %(code)s: record or cancel that session first.",
+                name=person.full_name,
+                code=held.session.code,
+            )
+        )
+    sheet = AnswerSheet(session=session, user=person, module_version_id=version.id, attempt=attempt)
+    db.session.add(sheet)
+    db.session.flush()
+    return sheet
+
+
+def cancel(session: ClassroomSession, by: User) -> None:
+    """Cancel a session not yet recorded; its unused attempts stay open for online use."""
+    if session.recorded_at is not None:
+        raise SessionRefused(_("This session's results are recorded: it cannot be cancelled."))
+    if session.cancelled_at is not None:
+        return
+    session.cancelled_at = utcnow()
+    session.cancelled_by_id = by.id
+    audit.record(AuditAction.CLASSROOM_CANCELLED, f"session {session.code}", {}, by)

@@ -1,0 +1,108 @@
+"""Scheduling a session draws a real attempt per participant and module, within scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (
+    AnswerSheet,
+    AuditAction,
+    AuditEntry,
+    ClassroomSession,
+    QuizAttempt,
+    Role,
+    Unit,
+    User,
+)
+from app.models.types import utcnow
+from app.services import classroom, quiz, training
+
+
+def test_each_participant_gets_a_sheet_per_module_drawn_as_online(
+    make_session: Callable[..., ClassroomSession], make_user: Callable[..., User]
+) -> None:
+    people = [make_user(full_name=name) for name in ("Ama Owusu", "Yaw Boateng")]
+    session = make_session(people, slugs=("basics", "pledge"))
+    sheets = db.session.scalars(sa.select(AnswerSheet)).all()
+    assert len(sheets) == 4
+    for sheet in sheets:
+        version = training.current_version(sheet.module_version.slug)
+        assert version is not None
+        assert len(sheet.attempt.questions) == version.questions_per_attempt
+        assert sheet.attempt.submitted_at is None
+        assert sheet.attempt.user_id == sheet.user_id
+    # The sheet's attempt is the person's open attempt: online they continue the same one.
+    person = people[0]
+    basics = training.current_version("basics")
+    assert basics is not None
+    attempt = quiz.open_attempt(person, basics)
+    assert attempt is not None
+    assert attempt.id in {sheet.attempt_id for sheet in sheets}
+    assert len({sheet.code for sheet in sheets}) == 4
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.CLASSROOM_SCHEDULED)
+    )
+    assert entry is not None and entry.target == f"session {session.code}"
+
+
+def test_a_person_of_another_unit_cannot_be_a_participant(
+    make_session: Callable[..., ClassroomSession],
+    make_user: Callable[..., User],
+    other_unit: Unit,
+) -> None:
+    outsider = make_user(full_name="Rosa Quispe", unit=other_unit)
+    with pytest.raises(classroom.SessionRefused, match="Rosa Quispe does not serve"):
+        make_session([make_user(), outsider])
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(QuizAttempt.id))) == 0
+
+
+def test_a_coordinator_cannot_schedule_for_a_unit_not_theirs(
+    make_session: Callable[..., ClassroomSession],
+    make_user: Callable[..., User],
+    other_unit: Unit,
+    facilitator: User,
+) -> None:
+    with pytest.raises(classroom.SessionRefused, match="cannot schedule"):
+        make_session([make_user(unit=other_unit)], unit=other_unit)
+
+
+def test_the_facilitator_must_be_assigned_to_the_unit(
+    make_session: Callable[..., ClassroomSession],
+    make_user: Callable[..., User],
+    other_unit: Unit,
+) -> None:
+    elsewhere = make_user(Role.FACILITATOR, full_name="Li Wei", assigned_units=[other_unit])
+    with pytest.raises(classroom.SessionRefused, match="Li Wei cannot facilitate"):
+        make_session([make_user()], facilitators=[elsewhere])
+
+
+def test_sessions_are_seen_by_their_units_coordinators_and_facilitators(
+    make_session: Callable[..., ClassroomSession],
+    make_user: Callable[..., User],
+    other_unit: Unit,
+    coordinator: User,
+    facilitator: User,
+) -> None:
+    session = make_session([make_user()])
+    assert classroom.find_session(coordinator, session.id) is session
+    assert classroom.find_session(facilitator, session.id) is session
+    other_coordinator = make_user(Role.COORDINATOR, assigned_units=[other_unit])
+    other_facilitator = make_user(Role.FACILITATOR, assigned_units=[other_unit])
+    assert classroom.find_session(other_coordinator, session.id) is None
+    assert classroom.find_session(other_facilitator, session.id) is None
+
+
+def test_entry_stays_open_for_the_grace_period_after_the_session(
+    make_session: Callable[..., ClassroomSession], make_user: Callable[..., User]
+) -> None:
+    held_on = utcnow().date() - timedelta(days=3)
+    session = make_session([make_user()], held_on=held_on)
+    assert classroom.entry_closes_on(session) == held_on + timedelta(days=30)
+    assert classroom.is_open_for_entry(session, today=held_on + timedelta(days=30))
+    assert not classroom.is_open_for_entry(session, today=held_on + timedelta(days=31))
