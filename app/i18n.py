@@ -10,6 +10,7 @@ recipient's (`recipient_language`). Everything else reads `flask_babel.get_local
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -163,6 +164,16 @@ def format_list(items: Iterable[object]) -> Markup:
         # Translators: joins one more item to a list of names (modules, people).
         listed = escape(gettext("%(list)s, %(item)s")) % {"list": listed, "item": name}
     return listed
+
+
+def collation_key(text: str) -> tuple[str, str]:
+    """Return a key that sorts texts alphabetically in any language: É beside E, a beside A.
+
+    Accents and case decide only between texts otherwise the same.
+    """
+    letters = unicodedata.normalize("NFKD", text)
+    base = "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+    return base, text
 
 
 def template_globals() -> dict[str, Any]:

@@ -382,6 +382,11 @@ def test_a_command_prints_in_the_operators_language_and_a_job_in_the_platforms(
     assert app.cli.commands["worker"].callback not in WRAPPED
 
 
+def test_texts_sort_alphabetically_whatever_their_accents_and_case():
+    words = ["Zèbre", "être", "État", "Avion", "etat"]
+    assert sorted(words, key=i18n.collation_key) == ["Avion", "etat", "État", "être", "Zèbre"]
+
+
 # How each language punctuates ----------------------------------------------------------
 
 
