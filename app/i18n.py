@@ -10,6 +10,8 @@ recipient's (`recipient_language`). Everything else reads `flask_babel.get_local
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,9 +20,9 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton, get_datetime_format, get_timezone
 from babel.dates import format_time as babel_format_time
 from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 COOKIE = "language"  # a visitor's choice, kept for a year
 COOKIE_DAYS = 365
@@ -152,6 +154,28 @@ def isolate(value: object) -> Markup:
     return Markup("<bdi>{}</bdi>").format(value)
 
 
+def format_list(items: Iterable[object]) -> Markup:
+    """Join names as the language lists them ("A, B" in English, "A、B" in Chinese)."""
+    names = [escape(item) for item in items]
+    if not names:
+        return Markup()
+    listed = names[0]
+    for name in names[1:]:
+        # Translators: joins one more item to a list of names (modules, people).
+        listed = escape(gettext("%(list)s, %(item)s")) % {"list": listed, "item": name}
+    return listed
+
+
+def collation_key(text: str) -> tuple[str, str]:
+    """Return a key that sorts texts alphabetically in any language: É beside E, a beside A.
+
+    Accents and case decide only between texts otherwise the same.
+    """
+    letters = unicodedata.normalize("NFKD", text)
+    base = "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+    return base, text
+
+
 def template_globals() -> dict[str, Any]:
     """Expose the page language, its writing direction and the languages to choose from."""
     locale = page_locale()
@@ -181,3 +205,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_share, "share")
     app.add_template_filter(isolate, "bdi")
+    app.add_template_filter(format_list, "listing")

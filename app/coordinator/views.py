@@ -64,11 +64,12 @@ def filter_context(units: list[Unit], filters: Filters, unit: Unit | None) -> di
     With it, the modules' titles in the reader's language where translated in full.
     """
     modules = reporting.current_modules()
+    titles = translations.titles_by_module(modules)
     return {
         "units": units,
         "categories": list(PersonnelCategory),
-        "modules": modules,
-        "module_titles": translations.titles_by_module(modules),
+        "modules": translations.in_title_order(modules, titles),
+        "module_titles": titles,
         "states": reporting.STATE_ORDER,
         "filters": filters,
         "filter_args": filter_args(filters, unit),

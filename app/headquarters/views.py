@@ -45,6 +45,7 @@ def read_scope() -> tuple[Breakdown, Scope, dict[str, str]]:
 def index() -> str:
     breakdown, scope, args = read_scope()
     modules = reporting.current_modules()
+    titles = translations.titles_by_module(modules)
     return render_template(
         "headquarters/index.html",
         table=table(breakdown, scope, reporting.Cutoffs.at()),
@@ -52,8 +53,8 @@ def index() -> str:
         args=args,
         breakdowns=BREAKDOWN_LABELS,
         categories=list(PersonnelCategory),
-        modules=modules,
-        module_titles=translations.titles_by_module(modules),
+        modules=translations.in_title_order(modules, titles),
+        module_titles=titles,
     )
 
 

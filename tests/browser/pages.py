@@ -245,6 +245,35 @@ def account_with_errors(page: Page, site: Site) -> None:
 # Peacekeepers ---------------------------------------------------------------------------
 
 
+def read_two_sections(page: Page, site: Site, slug: str) -> None:
+    """Read a module's first two sections with its buttons, and come back to its page."""
+    page.goto(f"/training/{slug}")
+    page.get_by_role("button", name=site.t("Start reading")).click()
+    page.get_by_role("button", name=site.t("Next section")).click()
+    page.goto(f"/training/{slug}")
+    expect(page.get_by_role("link", name=site.t("Continue reading"))).to_be_visible()
+
+
+def reading_started(page: Page, site: Site) -> None:
+    read_two_sections(page, site, "reporting")
+
+
+def quiz_saved(page: Page, site: Site) -> None:
+    start_quiz(page, "reporting", site.t)
+    page.locator("fieldset input").first.check()
+    page.get_by_role("button", name=site.t("Save and continue later")).click()
+    expect(page.locator("fieldset input").first).to_be_checked()
+
+
+def plan_in_progress(page: Page, site: Site) -> None:
+    """My training with one module being read and another's quiz started."""
+    read_two_sections(page, site, "zero-tolerance")
+    quiz_saved(page, site)
+    page.goto("/training/")
+    expect(page.get_by_role("link", name=site.t("Continue reading"))).to_be_visible()
+    expect(page.get_by_role("link", name=site.t("Continue the quiz"))).to_be_visible()
+
+
 def quiz_page(page: Page, site: Site) -> None:
     start_quiz(page, "reporting", site.t)
     expect(page.locator("fieldset")).to_have_count(10)
@@ -445,7 +474,17 @@ VISITS = [
         goto("/training/duty-of-care"),
         "Standards of conduct and the peacekeeper's duty of care",
     ),
+    Visit(
+        "module section",
+        "learner",
+        goto("/training/reporting/sections/3"),
+        "Immediate danger comes first",
+    ),
+    Visit("whole module", "learner", goto("/training/reporting/all"), "Reporting obligations"),
+    Visit("module in progress", "learner", reading_started, "Reporting obligations"),
+    Visit("my training in progress", "learner", plan_in_progress, "My training"),
     Visit("quiz", "learner", quiz_page, "Quiz: Reporting obligations"),
+    Visit("quiz saved", "learner", quiz_saved, "Quiz: Reporting obligations"),
     Visit("quiz with errors", "learner", quiz_with_errors, "Quiz: Reporting obligations"),
     Visit(
         "result passed",

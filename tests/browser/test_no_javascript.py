@@ -116,3 +116,46 @@ def test_roster_import_without_javascript(open_page: Callable[..., Page], site: 
     links = page.get_by_role("table", name="New people and their set-password links")
     expect(links).to_contain_text("Keza Uwase")
     expect(links).to_contain_text("Jean-Paul Habimana")
+
+
+def test_account_recovery_without_javascript(
+    new_context: Callable[..., BrowserContext],
+    open_page: Callable[..., Page],
+    make_person: Callable[..., Person],
+) -> None:
+    person = make_person(full_name="Amina Diallo")
+    phone = new_context(java_script_enabled=False).new_page()
+    sign_in(phone, person.username, PASSWORD)
+    other = new_context(java_script_enabled=False).new_page()
+    other.goto("/login")
+    other.get_by_role("link", name="Forgot your password?").click()
+    expect(other.get_by_role("heading", level=1)).to_have_text("Forgot your password?")
+    expect(other.get_by_role("main")).to_contain_text("Ask your training coordinator")
+
+    coordinator = open_page("coordinator", java_script_enabled=False)
+    coordinator.goto(f"/coordinator/people/{person.id}")
+    coordinator.get_by_text("Forgotten password: issue a new set-password link").click()
+    coordinator.get_by_role("button", name="Issue a new set-password link for Amina Diallo").click()
+    expect(coordinator.get_by_role("status")).to_contain_text(
+        "Amina Diallo is signed out on every device."
+    )
+    link = coordinator.locator("code.link").inner_text()
+    assert "/set-password#" in link
+
+    # The old password's session has ended.
+    phone.goto("/training/")
+    expect(phone).to_have_url(re.compile(r"/login\?next="))
+
+    # Without script, the code after the # is pasted into the page's field.
+    other.goto(link)
+    code = other.get_by_label("Code from your link")
+    expect(code).to_have_value("")
+    code.fill(link.split("#", 1)[1])
+    other.get_by_role("button", name="Continue").click()
+    expect(other.get_by_text(person.service_number)).to_be_visible()
+    other.get_by_label("New password", exact=True).fill("a new password for the field")
+    other.get_by_label("New password again").fill("a new password for the field")
+    other.get_by_role("button", name="Set my password").click()
+    expect(other.get_by_role("status")).to_contain_text("Your password is set.")
+    sign_in(other, person.service_number, "a new password for the field")
+    expect(other.get_by_role("heading", level=1)).to_have_text("My training")

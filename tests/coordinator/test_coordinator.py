@@ -441,3 +441,37 @@ def test_a_persons_record_names_modules_and_undertakings_as_french_writes_them(
         r'«\u00a0<span dir="auto">[^<]+</span>\u00a0»</li>',
         page,
     )
+
+
+def module_choices(page: str) -> list[str]:
+    """Return the modules the filter form offers, in its order."""
+    select = re.search(r'<select id="f-module" name="module">(.*?)</select>', page, re.S)
+    assert select
+    return re.findall(r"<option value=\"\d+\"[^>]*>([^<]+)</option>", select[1])
+
+
+@pytest.mark.parametrize(
+    ("role", "address"),
+    [
+        (Role.COORDINATOR, "/coordinator/"),
+        (Role.COORDINATOR, "/coordinator/people"),
+        (Role.HEADQUARTERS, "/headquarters/"),
+    ],
+)
+def test_the_module_filter_lists_the_titles_in_the_readers_alphabetical_order(
+    client, db, org, make_user, login, translated_modules, reading, role, address
+):
+    login(make_user(role, unit=None, assigned_units=[org["unit"]]))
+    assert module_choices(client.get(address).get_data(as_text=True)) == [
+        "A module with an undertaking",
+        "Conduct basics",
+        "Leading by example",
+        "Policing with respect",
+    ]
+    reading("fr")
+    assert module_choices(client.get(address).get_data(as_text=True)) == [
+        "Leading by example",
+        "Les bases de la conduite",
+        "Policing with respect",
+        "Un module avec un engagement",
+    ]

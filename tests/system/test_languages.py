@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 import pytest
@@ -15,9 +15,10 @@ from flask_babel import get_locale
 from app import i18n
 from app.cli import COMMANDS, WRAPPED, in_operators_language
 from app.models import Certificate, Completion, Role
-from app.services import content
+from app.services import content, training
 from config import ROOT
-from tests.fixtures import PASSWORD, csrf_token, move_expiry, pass_module, post
+from tests.fixtures import PASSWORD, csrf_token, move_expiry, pass_module, post, start
+from tests.fixtures.languages import shown
 
 HTML_TAG = re.compile(r'<html lang="([a-z]+)" dir="(rtl|ltr)">')
 DIRECTIONS = {"ar": "rtl", "en": "ltr", "es": "ltr", "fr": "ltr", "ru": "ltr", "zh": "ltr"}
@@ -381,6 +382,11 @@ def test_a_command_prints_in_the_operators_language_and_a_job_in_the_platforms(
     assert app.cli.commands["worker"].callback not in WRAPPED
 
 
+def test_texts_sort_alphabetically_whatever_their_accents_and_case():
+    words = ["Zèbre", "être", "État", "Avion", "etat"]
+    assert sorted(words, key=i18n.collation_key) == ["Avion", "etat", "État", "être", "Zèbre"]
+
+
 # How each language punctuates ----------------------------------------------------------
 
 
@@ -416,3 +422,60 @@ def test_a_certificate_in_my_training_reads_as_one_chinese_sentence(
     # Full-width brackets, comma and colon, no space between them and the words.
     line = r"<li>Conduct basics\uff08第[^<]+版\uff09\uff0c有效期至[^<]+\uff1a<a href="
     assert re.search(line, page)
+
+
+# How each language writes "label: value" after its label, and a bracket.
+COLON = {"en": ": ", "fr": "\u00a0: ", "zh": "\uff1a", "ar": ": "}
+
+
+@pytest.mark.parametrize("language", sorted(COLON))
+def test_a_section_and_a_questions_state_are_punctuated_as_the_language_writes_them(
+    client, db, modules, make_user, login, reading, language
+):
+    person = make_user()
+    login(person)
+    reading(language)
+    post(client, "/training/basics/sections", {"to": 1})
+    page = client.get("/training/basics").get_data(as_text=True)
+    section = shown(language, "Section %(number)s of %(total)s", number=1, total=1)
+    assert f'{section}{COLON[language]}<span class="lesson"' in page
+
+    page = client.get(f"/training/attempts/{start(client)}").get_data(as_text=True)
+    question = shown(language, "Question %(number)s", number=1)
+    assert f'{question}</a>{COLON[language]}<span class="answer-state"' in page
+
+
+def test_a_modules_version_is_bracketed_as_chinese_writes_it(
+    client, db, modules, make_user, login, reading
+):
+    certificate = pass_module(make_user(full_name="Amina Haddad"))
+    reading("zh")
+    titled = "Conduct basics\uff08第1.0版\uff09"
+    assert titled in client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert titled in client.get(f"/verify/set?codes={certificate.code}").get_data(as_text=True)
+    login(make_user(Role.ADMIN, unit=None))
+    page = client.get(f"/admin/certificates?code={certificate.code}").get_data(as_text=True)
+    assert titled in page
+    url = f"/admin/certificates/{certificate.code}/revoke"
+    reason = "Recorded in error by the training cell."
+    assert titled in post(client, url, {"reason": reason}).get_data(as_text=True)
+
+
+def test_the_commanders_lists_of_modules_are_written_as_chinese_writes_them(
+    client, db, unit, modules, make_user, login, reading
+):
+    make_user(full_name="Blocked Boris")
+    expiring = make_user(full_name="Expiring Elena")
+    soon = datetime.now(UTC) + timedelta(days=5)
+    for slug in ("basics", "pledge"):
+        pass_module(expiring, slug)
+        move_expiry(expiring, training.current_version(slug).module_id, soon)
+    login(make_user(Role.COMMANDER, unit=None, assigned_units=[unit]))
+    reading("zh")
+    page = client.get(f"/commander/units/{unit.id}").get_data(as_text=True)
+    title = '<span lang="en" dir="ltr">{}</span>'
+    pledge, basics = title.format("A module with an undertaking"), title.format("Conduct basics")
+    assert f"缺少或已过期\uff1a{pledge}\u3001{basics}" in page
+    assert re.search(
+        f"到期\uff1a({re.escape(basics)}|{re.escape(pledge)})\uff08[^<]+\uff09\u3001<span", page
+    )

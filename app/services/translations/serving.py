@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.i18n import collation_key
 from app.models import MissionAnnex, MissionAnnexTranslation, ModuleTranslation, ModuleVersion
 from app.services.content import published
 from app.services.content.published import AnnexContent, ModuleContent
@@ -191,6 +192,16 @@ def titles_by_module(
     versions = list(versions)
     shown = titles(versions, language)
     return {version.module_id: shown[version.id] for version in versions}
+
+
+def in_title_order(
+    versions: Iterable[ModuleVersion], titles: Mapping[int, ModuleText]
+) -> list[ModuleVersion]:
+    """Return modules' versions in the alphabetical order of the titles the reader sees.
+
+    `titles`: those of titles_by_module(), in the reader's language.
+    """
+    return sorted(versions, key=lambda version: collation_key(titles[version.module_id].title))
 
 
 def quiz_in(version: ModuleVersion | ModuleContent, language: str) -> list[dict[str, Any]]:
