@@ -22,7 +22,9 @@ from tests.browser.helpers import (
 
 pytestmark = pytest.mark.browser
 
-KEPT = "Kept on this device: you are offline. Your answers will be sent when the connection returns."
+KEPT = (
+    "Kept on this device: you are offline. Your answers will be sent when the connection returns."
+)
 KEPT_SUBMIT = (
     "Kept on this device: you are offline. "
     "Your answers will be submitted when the connection returns."
@@ -83,9 +85,11 @@ def test_without_a_connection_the_kept_quiz_is_answered_and_submitted_once_it_re
     submissions: list[Request] = []
     page.on(
         "request",
-        lambda r: submissions.append(r)
-        if r.method == "POST" and r.url.endswith(f"/attempts/{attempt}")
-        else None,
+        lambda r: (
+            submissions.append(r)
+            if r.method == "POST" and r.url.endswith(f"/attempts/{attempt}")
+            else None
+        ),
     )
     page.goto(f"/training/attempts/{attempt}")
     status = page.get_by_role("status")
