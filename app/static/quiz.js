@@ -32,6 +32,8 @@ document.addEventListener("DOMContentLoaded", function () {
   var answeredAt = null;
   var kept = Promise.resolve(false);
   var fields = null;
+  // The token was fetched again once since the server last answered.
+  var refreshed = false;
 
   function say(message, state) {
     if (slow !== null && state !== "saving") {
@@ -163,11 +165,35 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function signedOut() {
-    // Sent to the sign-in page, or a form of a session that has ended: sending again
-    // would not help until the learner signs in. Answers given offline stay kept, and
-    // go when the quiz is opened again once signed in; others were said not saved.
+    // Sent to the sign-in page, or a form of a session that has ended. A page kept for
+    // hours may hold the token of a session renewed since (remember me): the quiz page,
+    // fetched again, gives the current one, tried once.
     sending = false;
     unsaved = true;
+    if (refreshed) {
+      stillSignedOut();
+      return;
+    }
+    refreshed = true;
+    fetch(text.submitUrl, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok || response.redirected) {
+        throw new Error("signed out");
+      }
+      return response.text();
+    }).then(function (page) {
+      var token = /name="csrf_token" value="([^"]+)"/.exec(page);
+      if (!token) {
+        throw new Error("no token");
+      }
+      form.elements.csrf_token.value = token[1];
+      send();
+    }).catch(stillSignedOut);
+  }
+
+  function stillSignedOut() {
+    // Sending again would not help until the learner signs in. Answers given offline
+    // stay kept, and go when the quiz is opened again once signed in; others were said
+    // not saved.
     if (keptOffline && device) {
       kept.then(function (onDevice) {
         say(onDevice ? text.signedOutKept : text.signedOut, "failed");
@@ -222,6 +248,7 @@ document.addEventListener("DOMContentLoaded", function () {
       return response.json().then(function (answer) {
         sending = false;
         reachable = true;
+        refreshed = false;
         if (response.ok && answer.saved) {
           if (unsaved) {
             save();
@@ -275,6 +302,7 @@ document.addEventListener("DOMContentLoaded", function () {
       return response.json().then(function (answer) {
         sending = false;
         reachable = true;
+        refreshed = false;
         if (answer.result_url) {
           // Recorded now, or by an earlier sending: either way, once.
           pendingSubmit = false;

@@ -33,7 +33,7 @@ function keptPage(request, url) {
       }
       return fetch(request).then(function (response) {
         // A redirect (to sign in) leaves the copy as it is: signing out removes it.
-        if (response.type === "basic" && response.ok) {
+        if (response.type === "basic" && response.ok && !response.redirected) {
           if (response.headers.get(KEEP_HEADER) === "yes") {
             cache.put(url.href, response.clone());
           } else {

@@ -194,3 +194,28 @@ def test_signing_out_removes_what_was_kept_on_the_device(
     cut_network(page, True)
     with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
         page.goto("/training/reporting/all")
+
+
+def test_a_kept_page_whose_token_is_stale_sends_with_the_current_one(
+    open_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    """A page kept for hours may hold the token of a session renewed since: fetched again."""
+    page = open_page("learner")
+    start_quiz(page, "reporting")
+    attempt = attempt_id(page)
+    question, options = next(iter(answers(live_server, attempt).items()))
+    cut_network(page, True)
+    for option in options:
+        page.locator(f"#q{question}-{option}").check()
+    expect(page.get_by_role("status")).to_have_text(KEPT)
+    page.evaluate(
+        "() => { document.querySelector('form.quiz [name=csrf_token]').value = 'stale'; }"
+    )
+    cut_network(page, False)
+    expect(page.get_by_role("status")).to_have_text(
+        "Saved: the answers kept on this device were sent."
+    )
+    with live_server.data():
+        row = db.session.get(QuizAttempt, attempt)
+        assert row is not None
+        assert unordered(row.saved_answers) == unordered({question: options})
