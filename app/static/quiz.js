@@ -204,6 +204,33 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   }
 
+  // Send the answers to a script's address; `answered` reads the server's JSON answer.
+  // Anything but JSON is a session that ended (sent to sign in, a stale token) or an error.
+  function post(url, answered) {
+    fetch(url, {
+      method: "POST",
+      body: body(),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        if (response.redirected || response.status === 400) {
+          signedOut();
+        } else {
+          failed();
+        }
+        return;
+      }
+      return response.json().then(function (answer) {
+        sending = false;
+        reachable = true;
+        refreshed = false;
+        answered(response, answer);
+      });
+    }, unreachable).catch(failed);
+  }
+
   function save() {
     if (submitting) {
       return;
@@ -230,44 +257,25 @@ document.addEventListener("DOMContentLoaded", function () {
         }
       }, SLOW_MS);
     }
-    fetch(text.saveUrl, {
-      method: "POST",
-      body: body(),
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("application/json") === -1) {
-        if (response.redirected || response.status === 400) {
-          signedOut();
+    post(text.saveUrl, function (response, answer) {
+      if (response.ok && answer.saved) {
+        if (unsaved) {
+          save();
         } else {
-          failed();
-        }
-        return;
-      }
-      return response.json().then(function (answer) {
-        sending = false;
-        reachable = true;
-        refreshed = false;
-        if (response.ok && answer.saved) {
-          if (unsaved) {
-            save();
-          } else {
-            say(keptOffline ? text.sent : text.saved, "saved");
-            keptOffline = false;
-            forget();
-          }
-        } else if (response.status === 400 || response.status === 409) {
-          // Refused for good (options not shown, attempt already submitted): say why.
-          unsaved = false;
+          say(keptOffline ? text.sent : text.saved, "saved");
           keptOffline = false;
           forget();
-          say(answer.message || text.failed, "refused");
-        } else {
-          failed();
         }
-      });
-    }, unreachable).catch(failed);
+      } else if (response.status === 400 || response.status === 409) {
+        // Refused for good (options not shown, attempt already submitted): say why.
+        unsaved = false;
+        keptOffline = false;
+        forget();
+        say(answer.message || text.failed, "refused");
+      } else {
+        failed();
+      }
+    });
   }
 
   function showResult(message, url) {
@@ -284,45 +292,26 @@ document.addEventListener("DOMContentLoaded", function () {
       return;
     }
     sending = true;
-    fetch(text.submitUrl, {
-      method: "POST",
-      body: body(),
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (type.indexOf("application/json") === -1) {
-        if (response.redirected || response.status === 400) {
-          signedOut();
-        } else {
-          failed();
-        }
-        return;
+    post(text.submitUrl, function (response, answer) {
+      if (answer.result_url) {
+        // Recorded now, or by an earlier sending: either way, once.
+        pendingSubmit = false;
+        unsaved = false;
+        submitting = true;
+        forget();
+        showResult(answer.message, answer.result_url);
+      } else if (response.status >= 400 && response.status < 500) {
+        // Not accepted (a question left out, a wait after two failures): say why, and
+        // let the learner answer again.
+        pendingSubmit = false;
+        fields = null;
+        lock(false);
+        keep();
+        say([answer.message].concat(answer.errors || []).join(" "), "refused");
+      } else {
+        failed();
       }
-      return response.json().then(function (answer) {
-        sending = false;
-        reachable = true;
-        refreshed = false;
-        if (answer.result_url) {
-          // Recorded now, or by an earlier sending: either way, once.
-          pendingSubmit = false;
-          unsaved = false;
-          submitting = true;
-          forget();
-          showResult(answer.message, answer.result_url);
-        } else if (response.status >= 400 && response.status < 500) {
-          // Not accepted (a question left out, a wait after two failures): say why, and
-          // let the learner answer again.
-          pendingSubmit = false;
-          fields = null;
-          lock(false);
-          keep();
-          say([answer.message].concat(answer.errors || []).join(" "), "refused");
-        } else {
-          failed();
-        }
-      });
-    }, unreachable).catch(failed);
+    });
   }
 
   function unanswered() {

@@ -32,7 +32,8 @@ KEPT_SUBMIT = (
 SUBMITTED = "Your answers were submitted. See the result"
 STORED = """async () => ({
     caches: (await Promise.all((await caches.keys()).map(
-        async (name) => (await (await caches.open(name)).keys()).length))).reduce((a, b) => a + b, 0),
+        async (name) => (await (await caches.open(name)).keys()).length)))
+        .reduce((a, b) => a + b, 0),
     databases: (await indexedDB.databases()).map((d) => d.name),
     workers: (await navigator.serviceWorker.getRegistrations()).length,
 })"""

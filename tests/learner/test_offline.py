@@ -7,9 +7,8 @@ time they were given there (within bounds) and the time they arrived.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import re
+from datetime import UTC, datetime, timedelta
 
 import itsdangerous.timed
 import pytest
