@@ -209,8 +209,22 @@
     device.get("modules", slug).then(show).catch(function () {});
   }
 
+  // Previous, Next and Continue reading record where the person is by a POST, which
+  // cannot leave without a connection: offline they open the section kept instead.
+  function readOffline() {
+    document.querySelectorAll("form[data-offline-href]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (navigator.onLine === false) {
+          event.preventDefault();
+          window.location.assign(form.dataset.offlineHref);
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var person = script ? script.dataset.person : undefined;
+    readOffline();
     var signOut = document.querySelector("form.signout");
     if (signOut) {
       clearOnSignOut(signOut);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from tests.browser.helpers import (
     attempt_id,
     start_quiz,
 )
+from tests.browser.pages import Site
 
 pytestmark = pytest.mark.browser
 
@@ -62,12 +64,16 @@ def disconnected(route: Route) -> None:
     route.abort("internetdisconnected")
 
 
-def keep_module(page: Page, slug: str) -> None:
-    """Press "Keep this module on this device" and wait until the worker serves the page."""
+def keep_module(page: Page, slug: str, t: Callable[[str], str] = str) -> None:
+    """Press "Keep this module on this device" and wait until the worker serves the page.
+
+    `t` gives the words of the page's language (Site.t); English by default.
+    """
     page.goto(f"/training/{slug}")
-    device = page.get_by_role("region", name="On this device")
-    device.get_by_role("button", name="Keep this module on this device").click()
-    expect(device).to_contain_text("Kept on this device since")
+    device = page.get_by_role("region", name=t("On this device"))
+    device.get_by_role("button", name=t("Keep this module on this device")).click()
+    expect(device.locator(".offline-state")).not_to_be_empty()
+    expect(device.get_by_role("button", name=t("Remove from this device"))).to_be_visible()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
@@ -79,6 +85,7 @@ def test_without_a_connection_the_kept_quiz_is_answered_and_submitted_once_it_re
     attempt = attempt_id(page)
     keep_module(page, "reporting")
     device = page.get_by_role("region", name="On this device")
+    expect(device).to_contain_text("Kept on this device since")
     expect(device).to_contain_text("the whole module on one page and your quiz")
     expect(device.get_by_role("button", name="Remove from this device")).to_be_visible()
     assert_accessible(page)
@@ -112,7 +119,10 @@ def test_without_a_connection_the_kept_quiz_is_answered_and_submitted_once_it_re
     for question, options in chosen[:5]:
         expect(page.locator(f"#q{question}-{options[0]}")).to_be_checked()
     expect(status).to_have_text(KEPT)
-    page.goto("/training/reporting/sections/2")
+    page.goto("/training/reporting/sections/1")
+    # Next section records the reading by a POST when online; offline it opens the page kept.
+    page.get_by_role("button", name="Next section").click()
+    expect(page).to_have_url(re.compile(r"/training/reporting/sections/2$"))
     expect(page.get_by_text("Section 2 of")).to_be_visible()
     page.goto("/training/reporting/all")
     expect(page.get_by_role("heading", level=1)).to_have_text("Reporting obligations")
@@ -220,3 +230,47 @@ def test_a_kept_page_whose_token_is_stale_sends_with_the_current_one(
         row = db.session.get(QuizAttempt, attempt)
         assert row is not None
         assert unordered(row.saved_answers) == unordered({question: options})
+
+
+def test_submitting_offline_with_a_question_left_says_which_and_keeps_no_submission(
+    open_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    page = open_page("learner")
+    start_quiz(page, "reporting")
+    attempt = attempt_id(page)
+    cut_network(page, True)
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Answer every question before submitting: question 1 is not answered yet."
+    )
+    expect(page.locator("form.quiz fieldset input").first).to_be_focused()
+    cut_network(page, False)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Quiz: Reporting obligations")
+    with live_server.data():
+        row = db.session.get(QuizAttempt, attempt)
+        assert row is not None and row.submitted_at is None
+
+
+def test_the_kept_module_and_the_quiz_offline_read_well_in_arabic(
+    open_in_arabic: Callable[[str | None], Page], site: Site, live_server: LiveServer
+) -> None:
+    page = open_in_arabic("learner")
+    t = replace(site, language="ar").t
+    start_quiz(page, "reporting", t)
+    attempt = attempt_id(page)
+    keep_module(page, "reporting", t)
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert_accessible(page)
+    page.goto(f"/training/attempts/{attempt}")
+    question, options = next(iter(answers(live_server, attempt).items()))
+    cut_network(page, True)
+    page.locator(f"#q{question}-{options[0]}").check()
+    expect(page.get_by_role("status")).to_have_text(
+        t(
+            "Kept on this device: you are offline. "
+            "Your answers will be sent when the connection returns."
+        )
+    )
+    assert_accessible(page)
+    cut_network(page, False)
