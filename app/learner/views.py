@@ -302,14 +302,8 @@ def kept_submission(attempt: QuizAttempt) -> Response | tuple[Response, int]:
     returns, with the time it was pressed; sent twice, the second answers as already
     submitted and changes nothing.
     """
-    result_url = url_for("learner.attempt", attempt_id=attempt.id)
     if attempt.submitted_at is not None:
-        return jsonify(
-            submitted=False,
-            already_submitted=True,
-            message=_("This attempt had already been submitted; here is its result."),
-            result_url=result_url,
-        )
+        return already_submitted(attempt)
     version = published.version(attempt.module_version_id)
     cooldown = cooldown_message(version, drawn_at=attempt.started_at)
     if cooldown is not None:
@@ -326,13 +320,22 @@ def kept_submission(attempt: QuizAttempt) -> Response | tuple[Response, int]:
     recorded = quiz.submit_attempt(attempt, answers, answered_at=answered_at)
     db.session.commit()
     if not recorded:
-        return jsonify(
-            submitted=False,
-            already_submitted=True,
-            message=_("This attempt had already been submitted; here is its result."),
-            result_url=result_url,
-        )
-    return jsonify(submitted=True, message=_("Your answers were submitted."), result_url=result_url)
+        return already_submitted(attempt)
+    return jsonify(
+        submitted=True,
+        message=_("Your answers were submitted."),
+        result_url=url_for("learner.attempt", attempt_id=attempt.id),
+    )
+
+
+def already_submitted(attempt: QuizAttempt) -> Response:
+    """Answer a submission arriving after the attempt's: where its result is, no change."""
+    return jsonify(
+        submitted=False,
+        already_submitted=True,
+        message=_("This attempt had already been submitted; here is its result."),
+        result_url=url_for("learner.attempt", attempt_id=attempt.id),
+    )
 
 
 def answered_on_device() -> datetime | None:
