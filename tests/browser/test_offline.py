@@ -154,6 +154,13 @@ def test_without_a_connection_the_kept_quiz_is_answered_and_submitted_once_it_re
     page.get_by_role("link", name="See the result").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Result: Reporting obligations")
     expect(page.get_by_text("You passed")).to_be_visible()
+    # The quiz's copy went when it became a result: no result is ever kept.
+    page.wait_for_function(
+        """(url) => caches.open('blue-beret-kept')
+            .then((cache) => cache.match(url, {ignoreVary: true}))
+            .then((copy) => copy === undefined)""",
+        arg=f"{live_server.url}/training/attempts/{attempt}",
+    )
     # Nothing is sent again: not on coming back to the page, not on the next connection.
     page.reload()
     cut_network(page, True)
