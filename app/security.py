@@ -31,8 +31,14 @@ def set_security_headers(response: Response) -> Response:
         )
     # A stored document says itself that only the person's own browser may keep it.
     private = response.cache_control.private is True
-    # The stylesheet, scripts and icons are everyone's, and kept as they say (app/assets.py).
-    shared = request.endpoint in ("static", "favicon")
+    # The stylesheet, scripts and icons are everyone's, and kept as they say (app/assets.py);
+    # so are the manifest and the service worker (app/public/offline.py).
+    shared = request.endpoint in (
+        "static",
+        "favicon",
+        "public.manifest",
+        "public.service_worker",
+    )
     if current_user.is_authenticated and not shared and not private:
         response.headers["Cache-Control"] = "no-store"
     return response

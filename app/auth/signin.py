@@ -231,6 +231,10 @@ def second_factor() -> Response | str | tuple[str, int]:
     return render_template("auth/code.html", form=form)
 
 
+# Cookies stay: the session cookie cleared here carries the "You have signed out" message.
+CLEAR_SITE_DATA = '"cache", "storage"'
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     if not current_user.is_authenticated:
@@ -240,7 +244,11 @@ def logout() -> Response:
     db.session.commit()
     sign_out_here()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # What the person kept on this device for use offline (pages, answers not sent, the
+    # service worker) goes with them; app/static/offline.js removes it too.
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 def sign_out_here() -> None:

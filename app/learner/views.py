@@ -10,6 +10,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -64,11 +65,31 @@ def index() -> str:
     )
 
 
+# Sent with the pages a learner may keep on their device: the offline script keeps, and
+# the service worker refreshes, only pages that say so. A result never does.
+KEEP_HEADER = "Keep-Offline"
+# The files a kept page needs, by their names in app/static.
+KEPT_ASSETS = ("style.css", "offline.js", "quiz.js", "favicon.svg")
+
+
+def keepable(page: str) -> Response:
+    """Return a page the learner may keep on their device, marked as such."""
+    response = make_response(page)
+    response.headers[KEEP_HEADER] = "yes"
+    return response
+
+
+def wants_json() -> bool:
+    """Tell whether the request is a script's, which reads JSON, rather than a form's."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
 @bp.route("/<slug>")
-def module(slug: str) -> str:
+def module(slug: str) -> Response:
     version = training.required_version(current_user, slug) or abort(404)
     page = training.module_page(current_user, version)
-    return render_template(
+    shown = render_template(
         "learner/module.html",
         status=page.status,
         text=translations.module_text(version),
@@ -77,15 +98,56 @@ def module(slug: str) -> str:
         cooldown=cooldown_message(version, attempts=page.attempts),
         cooldown_minutes=current_app.config["QUIZ_COOLDOWN_MINUTES"],
     )
+    return keepable(shown)
+
+
+@bp.route("/<slug>/kept", methods=["POST"])
+def keep(slug: str) -> Response:
+    """Say what to keep on the device for a module: its pages, its quiz, their files.
+
+    The quiz is kept too: the person's open attempt, started here if they may start one.
+    Only the person's own pages are listed; the script fetches and keeps them.
+    """
+    status = training.module_status(current_user, slug) or abort(404)
+    version = status.version
+    attempt = quiz.open_attempt(current_user, version)
+    note = None
+    if attempt is None and status.needs_attestation:
+        note = _("Confirm the undertaking to keep the quiz on this device too.")
+    elif attempt is None and status.can_start:
+        note = cooldown_message(version)
+        if note is None:
+            language = translations.wanted_language()
+            attempt = quiz.start_attempt(current_user, version, language=language)
+    db.session.commit()
+    text = translations.module_text(version)
+    pages = [
+        url_for("learner.module", slug=slug),
+        *(url_for("learner.section", slug=slug, number=s.number) for s in text.sections),
+        url_for("learner.whole_module", slug=slug),
+    ]
+    if attempt is not None:
+        pages.append(url_for("learner.attempt", attempt_id=attempt.id))
+    assets = [url_for("static", filename=name) for name in KEPT_ASSETS]
+    assets += [url_for("favicon"), url_for("public.manifest", lang=i18n.page_locale().language)]
+    return jsonify(
+        slug=slug,
+        title=text.title,
+        pages=pages,
+        assets=assets,
+        sections=len(text.sections),
+        quiz=attempt is not None,
+        note=note,
+    )
 
 
 @bp.route("/<slug>/sections/<int:number>")
-def section(slug: str, number: int) -> str:
+def section(slug: str, number: int) -> Response:
     # Reads only: where the person is is recorded by the buttons that lead here (POST).
     version = training.required_version(current_user, slug) or abort(404)
     text = translations.module_text(version)
     shown = text.section(number) or abort(404)
-    return render_template("learner/section.html", v=version, text=text, section=shown)
+    return keepable(render_template("learner/section.html", v=version, text=text, section=shown))
 
 
 @bp.route("/<slug>/sections", methods=["POST"])
@@ -101,11 +163,10 @@ def open_section(slug: str) -> Response:
 
 
 @bp.route("/<slug>/all")
-def whole_module(slug: str) -> str:
+def whole_module(slug: str) -> Response:
     version = training.required_version(current_user, slug) or abort(404)
-    return render_template(
-        "learner/whole_module.html", v=version, text=translations.module_text(version)
-    )
+    text = translations.module_text(version)
+    return keepable(render_template("learner/whole_module.html", v=version, text=text))
 
 
 def cooldown_message(
@@ -187,8 +248,10 @@ def own_attempt(attempt_id: int) -> QuizAttempt:
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
-def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
+def attempt(attempt_id: int) -> Response | tuple[Response, int] | str | tuple[str, int]:
     attempt = own_attempt(attempt_id)
+    if request.method == "POST" and wants_json():
+        return kept_submission(attempt)
     if attempt.submitted_at is not None and request.method == "POST":
         flash(_("This attempt had already been submitted; here is its result."), "info")
         return redirect(url_for("learner.attempt", attempt_id=attempt.id))
@@ -229,30 +292,85 @@ def attempt(attempt_id: int) -> Response | str | tuple[str, int]:
         questions=quiz.attempt_questions(attempt, answers),
         errors=errors,
     )
-    return (page, 422) if errors else page
+    return (page, 422) if errors else keepable(page)
+
+
+def kept_submission(attempt: QuizAttempt) -> Response | tuple[Response, int]:
+    """Grade a submission the quiz's script sends, perhaps late from a device; answer JSON.
+
+    Pressed while offline, it is kept on the device and sent when the connection
+    returns, with the time it was pressed; sent twice, the second answers as already
+    submitted and changes nothing.
+    """
+    if attempt.submitted_at is not None:
+        return already_submitted(attempt)
+    version = published.version(attempt.module_version_id)
+    cooldown = cooldown_message(version, drawn_at=attempt.started_at)
+    if cooldown is not None:
+        return jsonify(submitted=False, message=cooldown), 409
+    try:
+        answered_at = answered_on_device()
+    except quiz.SaveRefused as refused:
+        return jsonify(submitted=False, message=refused.message), 400
+    answers = quiz.parse_answers(request.form, attempt)
+    errors = quiz.answer_errors(attempt, answers)
+    if errors:
+        return jsonify(submitted=False, message=_("Some questions need an answer:"),
+                       errors=list(errors.values())), 422  # fmt: skip
+    recorded = quiz.submit_attempt(attempt, answers, answered_at=answered_at)
+    db.session.commit()
+    if not recorded:
+        return already_submitted(attempt)
+    return jsonify(
+        submitted=True,
+        message=_("Your answers were submitted."),
+        result_url=url_for("learner.attempt", attempt_id=attempt.id),
+    )
+
+
+def already_submitted(attempt: QuizAttempt) -> Response:
+    """Answer a submission arriving after the attempt's: where its result is, no change."""
+    return jsonify(
+        submitted=False,
+        already_submitted=True,
+        message=_("This attempt had already been submitted; here is its result."),
+        result_url=url_for("learner.attempt", attempt_id=attempt.id),
+    )
+
+
+def answered_on_device() -> datetime | None:
+    """Read when the device says the answers sent were given; SaveRefused if not a time."""
+    try:
+        return quiz.device_time(request.form.get("answered_at"))
+    except ValueError:
+        message = _("The time the answers were given is not a date and time (ISO 8601).")
+        raise quiz.SaveRefused(message) from None
 
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 def save_answers(attempt_id: int) -> Response | tuple[Response, int]:
     """Keep the answers chosen so far on an open attempt, without submitting them.
 
-    The quiz's script sends each change here and reads JSON; the "Save and continue
-    later" button posts the whole form and comes back to the quiz.
+    The quiz's script sends each change here and reads JSON, with the time the answers
+    were given on the device (`answered_at`: they may have been kept there while it was
+    offline); the "Save and continue later" button posts the whole form and comes back
+    to the quiz.
     """
     attempt = own_attempt(attempt_id)
-    wants_json = request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
-        "application/json"
-    )
+    json = wants_json()
     try:
-        quiz.save_answers(attempt, quiz.parse_answers(request.form, attempt))
+        answered_at = answered_on_device()
+        quiz.save_answers(
+            attempt, quiz.parse_answers(request.form, attempt), answered_at=answered_at
+        )
     except quiz.SaveRefused as refused:
         db.session.rollback()
-        if wants_json:
+        if json:
             return jsonify(saved=False, message=refused.message), 409 if refused.submitted else 400
         flash(refused.message, "info" if refused.submitted else "error")
         return redirect(url_for("learner.attempt", attempt_id=attempt_id))
     db.session.commit()
-    if wants_json:
+    if json:
         saved_at = attempt.saved_at.isoformat() if attempt.saved_at else None
         return jsonify(saved=True, message=_("Saved"), saved_at=saved_at)
     flash(_("Saved. Your answers are kept until you submit them: to come back to them, "

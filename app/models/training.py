@@ -220,6 +220,11 @@ class QuizAttempt(Model):
     language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Answers kept on a device without a connection arrive late: when the answers last
+    # recorded (saved or submitted) were given, by the device's clock but never before
+    # the attempt started nor after they arrived, and when they arrived.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
     module_version: Mapped[ModuleVersion] = relationship()

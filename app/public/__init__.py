@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from app.public import language, views  # noqa: E402, F401
+from app.public import language, offline, views  # noqa: E402, F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -282,29 +282,45 @@ def score(attempt: QuizAttempt, answers: dict[str, list[str]]) -> int:
     return round(100 * right / len(questions))
 
 
+def received(attempt: QuizAttempt, said: datetime | None, now: datetime) -> dict[str, datetime]:
+    """Return when answers arriving `now` were given, as the device `said`, and arrived.
+
+    A device's clock may be wrong: the time is never before the attempt started nor after
+    the answers arrived. Without a time from the device, they were given as they arrived.
+    """
+    answered = now if said is None else min(max(said, attempt.started_at), now)
+    return {"answered_at": answered, "arrived_at": now}
+
+
 def submit_attempt(
-    attempt: QuizAttempt, answers: dict[str, list[str]], now: datetime | None = None
+    attempt: QuizAttempt,
+    answers: dict[str, list[str]],
+    now: datetime | None = None,
+    answered_at: datetime | None = None,
 ) -> bool:
     """Grade and record an attempt; return False if it had already been submitted.
 
     The conditional UPDATE is the guard: of several concurrent submissions of one
-    attempt, the database lets exactly one change the row.
+    attempt, the database lets exactly one change the row; a submission kept on a device
+    and sent again when the connection returns changes nothing the second time.
+    `answered_at` is when the device says the learner pressed Submit.
     """
     now = now or utcnow()
     version = published.version(attempt.module_version_id)
     result = score(attempt, answers)
     passed = result >= version.pass_mark
+    values = {"answers": answers, "score": result, "passed": passed, "submitted_at": now,
+              **received(attempt, answered_at, now)}  # fmt: skip
     recorded = db.session.execute(
         sa.update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
-        .values(answers=answers, score=result, passed=passed, submitted_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if getattr(recorded, "rowcount", 0) != 1:
         return False
     # What the UPDATE stored, without reading the row back.
-    for name, value in {"answers": answers, "score": result, "passed": passed,
-                        "submitted_at": now}.items():  # fmt: skip
+    for name, value in values.items():
         set_committed_value(attempt, name, value)
     if passed:
         completion = Completion(
@@ -343,13 +359,17 @@ class SaveRefused(Exception):
 
 
 def save_answers(
-    attempt: QuizAttempt, answers: dict[str, list[str]], now: datetime | None = None
+    attempt: QuizAttempt,
+    answers: dict[str, list[str]],
+    now: datetime | None = None,
+    answered_at: datetime | None = None,
 ) -> None:
     """Keep the answers chosen so far on an open attempt, without grading them.
 
     Raise SaveRefused for options that are not the question's (or several for a question
     that takes one), and once the attempt is submitted: a save that arrives after the
     submission, however late, changes nothing. The conditional UPDATE is the guard.
+    `answered_at` is when the device says the answers were given.
     """
     for number, question in enumerate(attempt_questions(attempt), start=1):
         chosen = answers.get(question.id, [])
@@ -360,10 +380,11 @@ def save_answers(
             )
     saved = {question_id: chosen for question_id, chosen in answers.items() if chosen}
     now = now or utcnow()
+    values = {"saved_answers": saved, "saved_at": now, **received(attempt, answered_at, now)}
     recorded = db.session.execute(
         sa.update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
-        .values(saved_answers=saved, saved_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if getattr(recorded, "rowcount", 0) != 1:
@@ -371,8 +392,8 @@ def save_answers(
             _("This attempt has already been submitted: these answers were not saved."),
             submitted=True,
         )
-    set_committed_value(attempt, "saved_answers", saved)
-    set_committed_value(attempt, "saved_at", now)
+    for name, value in values.items():
+        set_committed_value(attempt, name, value)
 
 
 def parse_answers(form: Any, attempt: QuizAttempt) -> dict[str, list[str]]:
@@ -381,3 +402,14 @@ def parse_answers(form: Any, attempt: QuizAttempt) -> dict[str, list[str]]:
         drawn["id"]: [value for value in form.getlist(f"q{drawn['id']}") if value]
         for drawn in attempt.questions
     }
+
+
+def device_time(value: str | None) -> datetime | None:
+    """Read the time a device says answers were given (ISO 8601); None when it says none.
+
+    Raise ValueError for a value that is not a time. A time without an offset is UTC.
+    """
+    if not value:
+        return None
+    said = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return said if said.tzinfo is not None else said.replace(tzinfo=UTC)

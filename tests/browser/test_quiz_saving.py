@@ -24,7 +24,11 @@ SAVED = "Saved"
 SIGNED_OUT = (
     "Not saved: you are signed out. Sign in again to go on; the answers saved before are kept."
 )
-OFFLINE = "Not saved: you are offline. Your answers will be saved when the connection is back."
+# Kept on the device (IndexedDB) while the line is down, and said to be sent once back.
+OFFLINE = (
+    "Kept on this device: you are offline. Your answers will be sent when the connection returns."
+)
+SENT = "Saved: the answers kept on this device were sent."
 
 
 def test_each_answer_is_saved_and_kept_offline_until_the_line_is_back(
@@ -52,7 +56,7 @@ def test_each_answer_is_saved_and_kept_offline_until_the_line_is_back(
     page.locator(f"#q{third[0]}-{third[1][0]}").check()
     expect(status).to_have_text(OFFLINE)
     page.context.set_offline(False)
-    expect(status).to_have_text(SAVED)
+    expect(status).to_have_text(SENT)
     page.reload()
     for question, options in (first, second, third):
         expect(page.locator(f"#q{question}-{options[0]}")).to_be_checked()
@@ -116,6 +120,6 @@ def test_a_save_that_gets_no_answer_is_sent_again(
     page.locator(f"#q{question}-{options[0]}").check()
     expect(page.get_by_role("status")).to_have_text(OFFLINE)
     page.unroute("**/answers")
-    expect(page.get_by_role("status")).to_have_text(SAVED)
+    expect(page.get_by_role("status")).to_have_text(SENT)
     page.reload()
     expect(page.locator(f"#q{question}-{options[0]}")).to_be_checked()
