@@ -3,7 +3,9 @@
 Run with `make bench` (it installs wrk, a Debian package, when it is missing). Two
 gunicorn servers run side by side with the same settings (GUNICORN below: 2 sync
 workers): one serves bench/hello.py, the other Blue Beret on a freshly seeded database,
-PostgreSQL when it is reachable, else SQLite. wrk (bench/pages.lua, -t1 -c8 unless told
+PostgreSQL when it is reachable, else SQLite, and, as production runs it, a `flask worker`
+rendering in the background (on a Redis database of its own, emptied first) the
+certificates and records each quiz pass makes due. wrk (bench/pages.lua, -t1 -c8 unless told
 otherwise) then measures each request in turn, round after round, so that every figure of
 a round is taken under the same conditions; each ratio is the median over the rounds of
 the request's rate over hello's in the same round. Absolute rates depend on the machine
@@ -35,6 +37,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,16 +53,24 @@ sys.path.insert(0, str(ROOT))
 from flask import Flask, session  # noqa: E402
 from flask_wtf.csrf import generate_csrf  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, worker  # noqa: E402
 from app.auth.signin import complete_sign_in  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Certificate, Completion, ModuleVersion, QuizAttempt, User  # noqa: E402
 from app.services import attestation, curriculum, quiz  # noqa: E402
 from config import Config  # noqa: E402
-from load.run import BIN, free_port, recreate_database, start_server, stop_server  # noqa: E402
+from load.run import (  # noqa: E402
+    BIN,
+    free_port,
+    recreate_database,
+    start_render_workers,
+    start_server,
+    stop_server,
+)
 from load.seed import answer_key, seed_people  # noqa: E402
 
 POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/blue_beret_bench_pages"
+REDIS = "redis://127.0.0.1:6379/15"
 BASE_URL = "https://training.example.org"
 WORKERS = "2"
 SCRIPT = ROOT / "bench" / "pages.lua"
@@ -159,24 +170,25 @@ def say(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
 
-def choose_database(sqlite: Path, force_sqlite: bool) -> str:
+def choose_database(postgresql: str, sqlite: Path, force_sqlite: bool) -> str:
     """Return a fresh database: PostgreSQL when reachable, else an SQLite file."""
     if not force_sqlite:
         try:
-            recreate_database(POSTGRESQL)
-            return POSTGRESQL
+            recreate_database(postgresql)
+            return postgresql
         except psycopg.OperationalError as error:
             say(f"PostgreSQL not reachable, measuring on SQLite: {error}")
     sqlite.unlink(missing_ok=True)
     return f"sqlite:///{sqlite}"
 
 
-def bench_config(url: str, secret: str) -> type[Config]:
+def bench_config(url: str, secret: str, redis_url: str) -> type[Config]:
     """Return the configuration the seeding shares with the server (its key, its data)."""
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = url
         SECRET_KEY = secret
+        REDIS_URL = redis_url
         DEMO_MODE = False
         PUBLIC_BASE_URL = BASE_URL
         MODULES_DIR = ROOT / "modules"
@@ -185,7 +197,7 @@ def bench_config(url: str, secret: str) -> type[Config]:
     return BenchConfig
 
 
-def server_environment(url: str, secret: str) -> dict[str, str]:
+def server_environment(url: str, secret: str, redis_url: str) -> dict[str, str]:
     """Return the environment of both servers and of the flask commands."""
     env = {
         **os.environ,
@@ -194,6 +206,7 @@ def server_environment(url: str, secret: str) -> dict[str, str]:
         "DEMO_MODE": "0",
         "SECRET_KEY": secret,
         "PUBLIC_BASE_URL": BASE_URL,
+        "REDIS_URL": redis_url,
         # Eight connections download the same few people's PDFs thousands of times.
         "PDF_LIMIT_PER_USER": "1000000 per minute",
         "LOGIN_LIMIT_PER_ADDRESS": "1000000 per minute",
@@ -335,12 +348,29 @@ def submitted(bench: Bench, ids: list[int]) -> int:
     return int(count or 0)
 
 
+def drain(redis_url: str, limit: float = 300) -> None:
+    """Wait until the render worker has rendered every document queued so far.
+
+    So that the renders the quiz passes made due are not counted against the next request.
+    """
+    documents = worker.queue(redis_url, worker.DOCUMENTS_QUEUE)
+    deadline = time.monotonic() + limit
+    while documents.count or documents.started_job_registry.count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"The render worker left documents queued after {limit:g} s.")
+        time.sleep(0.2)
+
+
 def measure_submit(
     bench: Bench, target: Target, pool: tuple[list[str], list[int]], seconds: float
 ) -> Run:
-    """Submit a pool of fresh attempts; an answer counted for no submitted attempt is wrong."""
+    """Submit a pool of fresh attempts; an answer counted for no submitted attempt is wrong.
+
+    The renders the passes make due are left to the worker, and waited for afterwards.
+    """
     lines, ids = pool
     run = bench.wrk(target, bench.line_file(f"pool-{ids[0]}", lines), seconds, "once")
+    drain(bench.args.redis)
     stored = submitted(bench, ids)
     missing = run.answered - run.wrong - stored
     if missing > 0:
@@ -455,6 +485,14 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=8, help="people reading and downloading")
     parser.add_argument("--sqlite", action="store_true", help="measure on SQLite")
     parser.add_argument(
+        "--database", default=POSTGRESQL,
+        help="the PostgreSQL database to measure on (dropped and created again)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--redis", default=REDIS,
+        help="the Redis database of the render worker's queue (emptied first)",
+    )  # fmt: skip
+    parser.add_argument(
         "--output", type=Path, default=ROOT / "instance" / "bench-pages",
         help="where the request files, server logs and results are kept",
     )  # fmt: skip
@@ -463,16 +501,16 @@ def main() -> int:
         raise SystemExit("wrk is missing: install it with `scripts/system-packages wrk`.")
     args.output.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_hex(32)
-    database = choose_database(args.output / "bench.db", args.sqlite)
-    env = server_environment(database, secret)
+    database = choose_database(args.database, args.output / "bench.db", args.sqlite)
+    env = server_environment(database, secret, args.redis)
     flask = [str(BIN / "flask"), "--app", "app"]
     for command in ([*flask, "db", "upgrade"], [*flask, "modules", "sync"]):
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
     files = args.output / "requests"
     shutil.rmtree(files, ignore_errors=True)
     files.mkdir()
-    bench = Bench(create_app(bench_config(database, secret)), args, {}, files)
-    servers = []
+    bench = Bench(create_app(bench_config(database, secret, args.redis)), args, {}, files)
+    servers = start_render_workers(env, 1, args.output)
     try:
         for name, application, probe in (
             ("hello", "bench.hello:app", "/"),
