@@ -22,14 +22,16 @@ from tests.fixtures import answers_for, csrf_token, pass_module, reads_module_co
 # Counted as production counts them: without the rolled-back test's own savepoints.
 pytestmark = pytest.mark.committing
 
-# Every page first reads the person, with the content stamp in the same query.
+# Every page first reads the person, with the content stamp and their mission in the same
+# query.
 # The plan (state, due date, next action of each module) adds one, where the person is in
 # each lesson: the open attempt comes with the attempts, the due date from the person, the
 # certificate with the completions.
-MY_TRAINING = 5  # + completions with certificates, attempts and undertakings, reading, the mission
+MY_TRAINING = 4  # + completions with certificates, attempts and undertakings, reading
 MODULE_PAGE = 4  # + attempts at the module, completions, how far the person has read it
 # A section, and the whole module on one page: content only, none of it read per request
-# (+ the person's mission where the lesson ends, in a module that shows its annex).
+# (the person's mission, where the lesson ends in a module that shows its annex, came with
+# the person).
 SECTION = 1
 WHOLE_MODULE = 1
 # + the conditional UPDATE of the person's reading (an INSERT only the first time).
