@@ -21,6 +21,11 @@ sign-in code, CSRF tokens its own, nothing of security turned off but the rate l
 - a certificate download and the training record download, each downloaded once
   beforehand, so that they are stored or cached wherever the application keeps them.
 
+With `--compare DIR`, a third server runs the application as checked out in DIR (an
+earlier commit: `git worktree add DIR <commit>`, or `git archive`), on the same database
+and the same sessions, and each request is measured on it just before the application
+as it is, in every round: a before and after under the same conditions.
+
 Every answer is checked (status, the quiz's redirect to its result, a PDF for the
 downloads). A run with a wrong answer or a socket error is not a valid figure: the table
 marks it, and the script exits with status 1.
@@ -82,13 +87,27 @@ POOL_MARGIN = 1.3
 
 @dataclass
 class Target:
-    """One request measured: its label, the answer it must get, and the goal as a ratio."""
+    """One request measured: its label, the answer it must get, and the goal as a ratio.
+
+    `server` is the one it is sent to: "hello", "app", or "before" (--compare).
+    """
 
     key: str
     label: str
     expect: str
     goal: float | None = None
     runs: list[Run] = field(default_factory=list)
+    server: str = "app"
+
+    @property
+    def kind(self) -> str:
+        """Return the request it sends, whichever server it is sent to."""
+        return self.key.removeprefix("before-")
+
+    def before(self) -> Target:
+        """Return the same request, sent to the application as it was (--compare)."""
+        return Target(f"before-{self.key}", f"{self.label}, before", self.expect, self.goal,
+                      server="before")  # fmt: skip
 
 
 @dataclass
@@ -114,7 +133,7 @@ class Run:
 
 
 TARGETS = [
-    Target("hello", "hello (bare Flask)", "page"),
+    Target("hello", "hello (bare Flask)", "page", server="hello"),
     Target("training", "My training (GET /training/)", "page", 0.3),
     Target("module", "module page (GET /training/<module>)", "page", 0.3),
     Target("submit", "quiz submit (POST, fresh attempt)", "submitted", 0.15),
@@ -142,7 +161,7 @@ class Bench:
 
     def wrk(self, target: Target, lines: Path, seconds: float, mode: str = "cycle") -> Run:
         """Run wrk on one server with one request file; return what it reported."""
-        url = self.urls["hello" if target.key == "hello" else "app"]
+        url = self.urls[target.server]
         threads = str(self.args.threads)
         command = [
             "wrk", f"-t{threads}", f"-c{self.args.connections}", f"-d{seconds:g}s",
@@ -392,7 +411,7 @@ def report(targets: list[Target], bench: Bench, database: str) -> bool:
         f"-c{args.connections}, {args.rounds} rounds of {args.duration:g} s, {database}; "
         f"load average {os.getloadavg()[1]:.1f} on {os.cpu_count()} cores"
     )
-    header = f"{'request':<40}{'req/s':>8}{'ratio':>8}{'goal':>8}{'p50 ms':>9}{'p99 ms':>9}  runs"
+    header = f"{'request':<48}{'req/s':>8}{'ratio':>8}{'goal':>8}{'p50 ms':>9}{'p99 ms':>9}  runs"
     print(header)
     print("-" * len(header))
     valid = True
@@ -420,7 +439,7 @@ def report(targets: list[Target], bench: Bench, database: str) -> bool:
         short = [f"{run.seconds:.0f}s" for run in target.runs if run.exhausted]
         note = f" (pool ran out: {', '.join(short)})" if short else ""
         print(
-            f"{target.label:<40}{statistics.median(r.rate for r in target.runs):>8.0f}"
+            f"{target.label:<48}{statistics.median(r.rate for r in target.runs):>8.0f}"
             f"{ratio:>8.3f}{goal:>8}"
             f"{statistics.median(r.p50_ms for r in target.runs):>9.1f}"
             f"{statistics.median(r.p99_ms for r in target.runs):>9.1f}"
@@ -434,28 +453,39 @@ def measure(bench: Bench) -> bool:
     args = bench.args
     say(f"seeding {args.readers} readers")
     readers = seed_readers(bench)
+    # Their certificates and records rendered by the worker before any is downloaded.
+    drain(args.redis)
     files = reader_files(bench, readers)
-    targets = [Target(t.key, t.label, t.expect, t.goal) for t in TARGETS]
+    targets = []
+    for t in TARGETS:
+        # Side by side: the application as it was just before as it is, for each request.
+        if args.compare and t.server == "app":
+            targets.append(t.before())
+        targets.append(Target(t.key, t.label, t.expect, t.goal, server=t.server))
     # The warm-up downloads every PDF once (so stored or cached) and gives the quiz's rate.
     warm = {}
     for target in targets:
-        if target.key == "submit":
+        if target.kind == "submit":
             pool = seed_pool(bench, args.warmup_attempts)
             warm[target.key] = measure_submit(bench, target, pool, args.warmup)
         else:
-            warm[target.key] = bench.wrk(target, files[target.key], args.warmup)
+            warm[target.key] = bench.wrk(target, files[target.kind], args.warmup)
         run = warm[target.key]
         say(f"warm-up {target.label}: {run.rate:.0f} req/s" + ("" if run.valid else " INVALID"))
-    size = max(50, math.ceil(warm["submit"].rate * args.duration * POOL_MARGIN))
-    say(f"each round's quiz submit: a pool of {size} fresh attempts")
+    sizes = {
+        target.key: max(50, math.ceil(warm[target.key].rate * args.duration * POOL_MARGIN))
+        for target in targets
+        if target.kind == "submit"
+    }
+    say(f"each round's quiz submit: pools of {', '.join(map(str, sizes.values()))} fresh attempts")
     for number in range(1, args.rounds + 1):
         files = reader_files(bench, readers)
-        pool = seed_pool(bench, size)
+        pools = {key: seed_pool(bench, size) for key, size in sizes.items()}
         for target in targets:
-            if target.key == "submit":
-                run = measure_submit(bench, target, pool, args.duration)
+            if target.kind == "submit":
+                run = measure_submit(bench, target, pools[target.key], args.duration)
             else:
-                run = bench.wrk(target, files[target.key], args.duration)
+                run = bench.wrk(target, files[target.kind], args.duration)
             target.runs.append(run)
         rates = ", ".join(f"{t.key} {t.runs[-1].rate:.0f}" for t in targets)
         say(f"round {number}/{args.rounds} (req/s): {rates}")
@@ -492,6 +522,11 @@ def main() -> int:
         help="the PostgreSQL database to measure on (dropped and created again)",
     )  # fmt: skip
     parser.add_argument(
+        "--compare", type=Path, metavar="DIR",
+        help="also measure the application checked out in DIR (an earlier commit, say), "
+        "side by side on the same database, each request after its former self",
+    )  # fmt: skip
+    parser.add_argument(
         "--redis", default=REDIS,
         help="the Redis database of the render worker's queue (emptied first)",
     )  # fmt: skip
@@ -514,14 +549,14 @@ def main() -> int:
     files.mkdir()
     bench = Bench(create_app(bench_config(database, secret, args.redis)), args, {}, files)
     servers = start_render_workers(env, 1, args.output)
+    started = [("hello", "bench.hello:app", "/", ROOT), ("app", "app:create_app()", "/login", ROOT)]
+    if args.compare:
+        started.append(("before", "app:create_app()", "/login", args.compare.resolve()))
     try:
-        for name, application, probe in (
-            ("hello", "bench.hello:app", "/"),
-            ("app", "app:create_app()", "/login"),
-        ):
+        for name, application, probe, cwd in started:
             port = free_port()
             log = args.output / f"gunicorn-{name}.log"
-            servers.append(start_server(env, port, log, WORKERS, application, probe))
+            servers.append(start_server(env, port, log, WORKERS, application, probe, cwd))
             bench.urls[name] = f"http://127.0.0.1:{port}"
         return 0 if measure(bench) else 1
     finally:

@@ -58,7 +58,9 @@ def certificate_document(certificate: Certificate, base_url: str | None = None) 
         return found
     # Two requests at once: the second waits here (PostgreSQL) and finds it stored.
     db.session.execute(
-        sa.select(Certificate.id).where(Certificate.id == certificate.id).with_for_update()
+        sa.select(Certificate.id)
+        .where(Certificate.id == certificate.id)
+        .with_for_update(key_share=True)
     )
     found = servable(fingerprint)
     if found is not None:
@@ -113,7 +115,10 @@ def record_document(
     found = servable(fingerprint)
     if found is not None:
         return found
-    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    # FOR NO KEY UPDATE: two renders of one record wait for each other, while a row that
+    # names the person (an audit entry of their sign-in, which also updates them) does
+    # not queue behind this lock. FOR UPDATE made the two wait on each other: a deadlock.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     found = servable(fingerprint)
     if found is not None:
         return found
