@@ -53,9 +53,8 @@ def stored(
     if not is_resource_modified(request.environ, etag=document.digest):
         response = Response(status=304)
     elif document.size <= documents.CHUNK_SIZE:
-        body = getattr(document, "body", None) or documents.read(
-            documents.document_store(), document.digest
-        )
+        read_along = document.body if isinstance(document, documents.StoredFile) else None
+        body = read_along or documents.read(documents.document_store(), document.digest)
         response = send_file(
             io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename
         )
