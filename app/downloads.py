@@ -40,17 +40,21 @@ def attachment(body: bytes, mimetype: str, filename: str) -> Response:
                      download_name=filename)  # fmt: skip
 
 
-def stored(document: Document, filename: str, mimetype: str = "application/pdf") -> Response:
+def stored(
+    document: Document | documents.StoredFile, filename: str, mimetype: str = "application/pdf"
+) -> Response:
     """Send a file of the document store to save, named by its digest (a strong ETag).
 
     A browser that holds this very file (If-None-Match) gets 304, and the file is not
     read. Only the person's own browser may keep it, and it asks each time: a revoked
-    certificate is refused at once.
+    certificate is refused at once. Bytes already read along with the document are sent
+    as they are.
     """
     if not is_resource_modified(request.environ, etag=document.digest):
         response = Response(status=304)
     elif document.size <= documents.CHUNK_SIZE:
-        body = documents.read(documents.document_store(), document.digest)
+        read_along = document.body if isinstance(document, documents.StoredFile) else None
+        body = read_along or documents.read(documents.document_store(), document.digest)
         response = send_file(
             io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename
         )
@@ -68,10 +72,11 @@ def stored(document: Document, filename: str, mimetype: str = "application/pdf")
 
 def training_record(person: User) -> Response:
     """Send a person's training record, as stored unless it changed; record the download."""
-    document = documents.record_document(person)
+    document = documents.record_file(person)
     audit.record(AuditAction.RECORD_DOWNLOADED, person.service_number, {"path": request.path})
+    filename = f"training-record-{person.service_number}.pdf"  # before the commit expires it
     db.session.commit()
-    return stored(document, f"training-record-{person.service_number}.pdf")
+    return stored(document, filename)
 
 
 def table(

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale, negotiate_locale
@@ -20,7 +21,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton, get_datetime_format, get_timezone
 from babel.dates import format_time as babel_format_time
 from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+from flask_babel import format_decimal, format_percent, get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -106,7 +107,16 @@ def format_day(value: date | datetime | None, format: str = "long") -> str:
     if value is None:
         return NONE
     # A moment is shown as its day in UTC, the time zone of the whole platform.
-    return str(format_date(value, format))
+    if isinstance(value, datetime):
+        zone = get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone).date()
+    return _written_day(value, format, str(page_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _written_day(day: date, format: str, locale: str) -> str:
+    """Write a day in a language: the same few days fill every page, written once each."""
+    return str(babel_format_date(day, format, locale=locale))
 
 
 def format_moment(value: datetime | None, time_format: str = "short") -> str:

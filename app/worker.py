@@ -81,7 +81,17 @@ def enqueue(job: PrintJob, base_url: str) -> None:
 
 def queue(redis_url: str, name: str = QUEUE_NAME) -> rq.Queue:
     """Return a Redis queue: print jobs' by default, or the documents' (DOCUMENTS_QUEUE)."""
-    return rq.Queue(name, connection=Redis.from_url(redis_url))
+    return rq.Queue(name, connection=redis_connection(redis_url))
+
+
+@functools.lru_cache(maxsize=4)
+def redis_connection(redis_url: str) -> Redis:
+    """Return this process's client of a Redis server, whose connections it keeps open.
+
+    A quiz pass queues its documents: a connection made afresh each time would cost the
+    request more than queueing them does. redis-py starts a new pool in a forked process.
+    """
+    return Redis.from_url(redis_url)
 
 
 def in_process_pool(workers: int) -> ThreadPoolExecutor:

@@ -3,7 +3,9 @@
 Run with `make bench` (it installs wrk, a Debian package, when it is missing). Two
 gunicorn servers run side by side with the same settings (GUNICORN below: 2 sync
 workers): one serves bench/hello.py, the other Blue Beret on a freshly seeded database,
-PostgreSQL when it is reachable, else SQLite. wrk (bench/pages.lua, -t1 -c8 unless told
+PostgreSQL when it is reachable, else SQLite, and, as production runs it, a `flask worker`
+rendering in the background (on a Redis database of its own, emptied first) the
+certificates and records each quiz pass makes due. wrk (bench/pages.lua, -t1 -c8 unless told
 otherwise) then measures each request in turn, round after round, so that every figure of
 a round is taken under the same conditions; each ratio is the median over the rounds of
 the request's rate over hello's in the same round. Absolute rates depend on the machine
@@ -18,6 +20,11 @@ sign-in code, CSRF tokens its own, nothing of security turned off but the rate l
   hold every attempt counted as submitted;
 - a certificate download and the training record download, each downloaded once
   beforehand, so that they are stored or cached wherever the application keeps them.
+
+With `--compare DIR`, a third server runs the application as checked out in DIR (an
+earlier commit: `git worktree add DIR <commit>`, or `git archive`), on the same database
+and the same sessions, and each request is measured on it just before the application
+as it is, in every round: a before and after under the same conditions.
 
 Every answer is checked (status, the quiz's redirect to its result, a PDF for the
 downloads). A run with a wrong answer or a socket error is not a valid figure: the table
@@ -35,6 +42,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,16 +58,24 @@ sys.path.insert(0, str(ROOT))
 from flask import Flask, session  # noqa: E402
 from flask_wtf.csrf import generate_csrf  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, worker  # noqa: E402
 from app.auth.signin import complete_sign_in  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Certificate, Completion, ModuleVersion, QuizAttempt, User  # noqa: E402
 from app.services import attestation, curriculum, quiz  # noqa: E402
 from config import Config  # noqa: E402
-from load.run import BIN, free_port, recreate_database, start_server, stop_server  # noqa: E402
+from load.run import (  # noqa: E402
+    BIN,
+    free_port,
+    recreate_database,
+    start_render_workers,
+    start_server,
+    stop_server,
+)
 from load.seed import answer_key, seed_people  # noqa: E402
 
 POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/blue_beret_bench_pages"
+REDIS = "redis://127.0.0.1:6379/15"
 BASE_URL = "https://training.example.org"
 WORKERS = "2"
 SCRIPT = ROOT / "bench" / "pages.lua"
@@ -71,13 +87,27 @@ POOL_MARGIN = 1.3
 
 @dataclass
 class Target:
-    """One request measured: its label, the answer it must get, and the goal as a ratio."""
+    """One request measured: its label, the answer it must get, and the goal as a ratio.
+
+    `server` is the one it is sent to: "hello", "app", or "before" (--compare).
+    """
 
     key: str
     label: str
     expect: str
     goal: float | None = None
     runs: list[Run] = field(default_factory=list)
+    server: str = "app"
+
+    @property
+    def kind(self) -> str:
+        """Return the request it sends, whichever server it is sent to."""
+        return self.key.removeprefix("before-")
+
+    def before(self) -> Target:
+        """Return the same request, sent to the application as it was (--compare)."""
+        return Target(f"before-{self.key}", f"{self.label}, before", self.expect, self.goal,
+                      server="before")  # fmt: skip
 
 
 @dataclass
@@ -103,7 +133,7 @@ class Run:
 
 
 TARGETS = [
-    Target("hello", "hello (bare Flask)", "page"),
+    Target("hello", "hello (bare Flask)", "page", server="hello"),
     Target("training", "My training (GET /training/)", "page", 0.3),
     Target("module", "module page (GET /training/<module>)", "page", 0.3),
     Target("submit", "quiz submit (POST, fresh attempt)", "submitted", 0.15),
@@ -131,7 +161,7 @@ class Bench:
 
     def wrk(self, target: Target, lines: Path, seconds: float, mode: str = "cycle") -> Run:
         """Run wrk on one server with one request file; return what it reported."""
-        url = self.urls["hello" if target.key == "hello" else "app"]
+        url = self.urls[target.server]
         threads = str(self.args.threads)
         command = [
             "wrk", f"-t{threads}", f"-c{self.args.connections}", f"-d{seconds:g}s",
@@ -159,24 +189,25 @@ def say(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
 
-def choose_database(sqlite: Path, force_sqlite: bool) -> str:
+def choose_database(postgresql: str, sqlite: Path, force_sqlite: bool) -> str:
     """Return a fresh database: PostgreSQL when reachable, else an SQLite file."""
     if not force_sqlite:
         try:
-            recreate_database(POSTGRESQL)
-            return POSTGRESQL
+            recreate_database(postgresql)
+            return postgresql
         except psycopg.OperationalError as error:
             say(f"PostgreSQL not reachable, measuring on SQLite: {error}")
     sqlite.unlink(missing_ok=True)
     return f"sqlite:///{sqlite}"
 
 
-def bench_config(url: str, secret: str) -> type[Config]:
+def bench_config(url: str, secret: str, redis_url: str) -> type[Config]:
     """Return the configuration the seeding shares with the server (its key, its data)."""
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = url
         SECRET_KEY = secret
+        REDIS_URL = redis_url
         DEMO_MODE = False
         PUBLIC_BASE_URL = BASE_URL
         MODULES_DIR = ROOT / "modules"
@@ -185,7 +216,7 @@ def bench_config(url: str, secret: str) -> type[Config]:
     return BenchConfig
 
 
-def server_environment(url: str, secret: str) -> dict[str, str]:
+def server_environment(url: str, secret: str, redis_url: str) -> dict[str, str]:
     """Return the environment of both servers and of the flask commands."""
     env = {
         **os.environ,
@@ -194,6 +225,7 @@ def server_environment(url: str, secret: str) -> dict[str, str]:
         "DEMO_MODE": "0",
         "SECRET_KEY": secret,
         "PUBLIC_BASE_URL": BASE_URL,
+        "REDIS_URL": redis_url,
         # Eight connections download the same few people's PDFs thousands of times.
         "PDF_LIMIT_PER_USER": "1000000 per minute",
         "LOGIN_LIMIT_PER_ADDRESS": "1000000 per minute",
@@ -335,12 +367,32 @@ def submitted(bench: Bench, ids: list[int]) -> int:
     return int(count or 0)
 
 
+def drain(redis_url: str, limit: float = 1800) -> None:
+    """Wait until the render worker has rendered every document queued so far.
+
+    So that the renders the quiz passes made due are not counted against the next request.
+    """
+    documents = worker.queue(redis_url, worker.DOCUMENTS_QUEUE)
+    started = time.monotonic()
+    queued = documents.count
+    while documents.count or documents.started_job_registry.count:
+        if time.monotonic() - started > limit:
+            raise SystemExit(f"The render worker left documents queued after {limit:g} s.")
+        time.sleep(0.2)
+    if queued:
+        say(f"the render worker took {time.monotonic() - started:.0f} s more for {queued} passes")
+
+
 def measure_submit(
     bench: Bench, target: Target, pool: tuple[list[str], list[int]], seconds: float
 ) -> Run:
-    """Submit a pool of fresh attempts; an answer counted for no submitted attempt is wrong."""
+    """Submit a pool of fresh attempts; an answer counted for no submitted attempt is wrong.
+
+    The renders the passes make due are left to the worker, and waited for afterwards.
+    """
     lines, ids = pool
     run = bench.wrk(target, bench.line_file(f"pool-{ids[0]}", lines), seconds, "once")
+    drain(bench.args.redis)
     stored = submitted(bench, ids)
     missing = run.answered - run.wrong - stored
     if missing > 0:
@@ -359,7 +411,7 @@ def report(targets: list[Target], bench: Bench, database: str) -> bool:
         f"-c{args.connections}, {args.rounds} rounds of {args.duration:g} s, {database}; "
         f"load average {os.getloadavg()[1]:.1f} on {os.cpu_count()} cores"
     )
-    header = f"{'request':<40}{'req/s':>8}{'ratio':>8}{'goal':>8}{'p50 ms':>9}{'p99 ms':>9}  runs"
+    header = f"{'request':<48}{'req/s':>8}{'ratio':>8}{'goal':>8}{'p50 ms':>9}{'p99 ms':>9}  runs"
     print(header)
     print("-" * len(header))
     valid = True
@@ -387,7 +439,7 @@ def report(targets: list[Target], bench: Bench, database: str) -> bool:
         short = [f"{run.seconds:.0f}s" for run in target.runs if run.exhausted]
         note = f" (pool ran out: {', '.join(short)})" if short else ""
         print(
-            f"{target.label:<40}{statistics.median(r.rate for r in target.runs):>8.0f}"
+            f"{target.label:<48}{statistics.median(r.rate for r in target.runs):>8.0f}"
             f"{ratio:>8.3f}{goal:>8}"
             f"{statistics.median(r.p50_ms for r in target.runs):>9.1f}"
             f"{statistics.median(r.p99_ms for r in target.runs):>9.1f}"
@@ -401,28 +453,39 @@ def measure(bench: Bench) -> bool:
     args = bench.args
     say(f"seeding {args.readers} readers")
     readers = seed_readers(bench)
+    # Their certificates and records rendered by the worker before any is downloaded.
+    drain(args.redis)
     files = reader_files(bench, readers)
-    targets = [Target(t.key, t.label, t.expect, t.goal) for t in TARGETS]
+    targets = []
+    for t in TARGETS:
+        # Side by side: the application as it was just before as it is, for each request.
+        if args.compare and t.server == "app":
+            targets.append(t.before())
+        targets.append(Target(t.key, t.label, t.expect, t.goal, server=t.server))
     # The warm-up downloads every PDF once (so stored or cached) and gives the quiz's rate.
     warm = {}
     for target in targets:
-        if target.key == "submit":
+        if target.kind == "submit":
             pool = seed_pool(bench, args.warmup_attempts)
             warm[target.key] = measure_submit(bench, target, pool, args.warmup)
         else:
-            warm[target.key] = bench.wrk(target, files[target.key], args.warmup)
+            warm[target.key] = bench.wrk(target, files[target.kind], args.warmup)
         run = warm[target.key]
         say(f"warm-up {target.label}: {run.rate:.0f} req/s" + ("" if run.valid else " INVALID"))
-    size = max(50, math.ceil(warm["submit"].rate * args.duration * POOL_MARGIN))
-    say(f"each round's quiz submit: a pool of {size} fresh attempts")
+    sizes = {
+        target.key: max(50, math.ceil(warm[target.key].rate * args.duration * POOL_MARGIN))
+        for target in targets
+        if target.kind == "submit"
+    }
+    say(f"each round's quiz submit: pools of {', '.join(map(str, sizes.values()))} fresh attempts")
     for number in range(1, args.rounds + 1):
         files = reader_files(bench, readers)
-        pool = seed_pool(bench, size)
+        pools = {key: seed_pool(bench, size) for key, size in sizes.items()}
         for target in targets:
-            if target.key == "submit":
-                run = measure_submit(bench, target, pool, args.duration)
+            if target.kind == "submit":
+                run = measure_submit(bench, target, pools[target.key], args.duration)
             else:
-                run = bench.wrk(target, files[target.key], args.duration)
+                run = bench.wrk(target, files[target.kind], args.duration)
             target.runs.append(run)
         rates = ", ".join(f"{t.key} {t.runs[-1].rate:.0f}" for t in targets)
         say(f"round {number}/{args.rounds} (req/s): {rates}")
@@ -455,6 +518,19 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=8, help="people reading and downloading")
     parser.add_argument("--sqlite", action="store_true", help="measure on SQLite")
     parser.add_argument(
+        "--database", default=POSTGRESQL,
+        help="the PostgreSQL database to measure on (dropped and created again)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--compare", type=Path, metavar="DIR",
+        help="also measure the application checked out in DIR (an earlier commit, say), "
+        "side by side on the same database, each request after its former self",
+    )  # fmt: skip
+    parser.add_argument(
+        "--redis", default=REDIS,
+        help="the Redis database of the render worker's queue (emptied first)",
+    )  # fmt: skip
+    parser.add_argument(
         "--output", type=Path, default=ROOT / "instance" / "bench-pages",
         help="where the request files, server logs and results are kept",
     )  # fmt: skip
@@ -463,24 +539,24 @@ def main() -> int:
         raise SystemExit("wrk is missing: install it with `scripts/system-packages wrk`.")
     args.output.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_hex(32)
-    database = choose_database(args.output / "bench.db", args.sqlite)
-    env = server_environment(database, secret)
+    database = choose_database(args.database, args.output / "bench.db", args.sqlite)
+    env = server_environment(database, secret, args.redis)
     flask = [str(BIN / "flask"), "--app", "app"]
     for command in ([*flask, "db", "upgrade"], [*flask, "modules", "sync"]):
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
     files = args.output / "requests"
     shutil.rmtree(files, ignore_errors=True)
     files.mkdir()
-    bench = Bench(create_app(bench_config(database, secret)), args, {}, files)
-    servers = []
+    bench = Bench(create_app(bench_config(database, secret, args.redis)), args, {}, files)
+    servers = start_render_workers(env, 1, args.output)
+    started = [("hello", "bench.hello:app", "/", ROOT), ("app", "app:create_app()", "/login", ROOT)]
+    if args.compare:
+        started.append(("before", "app:create_app()", "/login", args.compare.resolve()))
     try:
-        for name, application, probe in (
-            ("hello", "bench.hello:app", "/"),
-            ("app", "app:create_app()", "/login"),
-        ):
+        for name, application, probe, cwd in started:
             port = free_port()
             log = args.output / f"gunicorn-{name}.log"
-            servers.append(start_server(env, port, log, WORKERS, application, probe))
+            servers.append(start_server(env, port, log, WORKERS, application, probe, cwd))
             bench.urls[name] = f"http://127.0.0.1:{port}"
         return 0 if measure(bench) else 1
     finally:

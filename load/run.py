@@ -105,8 +105,9 @@ def start_server(
     workers: str,
     application: str = "app:create_app()",
     probe: str = "/login",
+    cwd: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
-    """Start gunicorn (sync workers) on a port; return once `probe` answers."""
+    """Start gunicorn (sync workers) on a port, in `cwd`; return once `probe` answers."""
     command = [
         str(BIN / "gunicorn"),
         *("--workers", workers, "--worker-class", "sync", "--timeout", "120"),
@@ -115,7 +116,7 @@ def start_server(
     say(" ".join(command))
     with log.open("wb") as output:
         server = subprocess.Popen(  # noqa: S603  (our own virtualenv's gunicorn)
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
     deadline = time.monotonic() + 60

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app
 
 from app.extensions import db
 from app.models import User
+from app.services import annexes
 from app.services.content import published
 
 bp = Blueprint("auth", __name__)
@@ -40,8 +41,11 @@ def parse_session_id(value: str) -> SessionId | None:
 
 
 # Built once, for every signed-in request. The content stamp comes along: each page checks
-# the content it holds (services/content/published.py) without a query of its own.
-ACCOUNT = sa.select(User, published.STAMP).where(User.id == sa.bindparam("id"))
+# the content it holds (services/content/published.py) without a query of its own; so
+# does the person's mission, whose annex My training and the modules show.
+ACCOUNT = sa.select(User, published.STAMP, annexes.MISSION_OF_PERSON).where(
+    User.id == sa.bindparam("id")
+)
 
 
 def load_account(account: str) -> User | None:
@@ -54,6 +58,7 @@ def load_account(account: str) -> User | None:
         return None
     user: User = row[0]
     published.read_along(row[1])
+    annexes.read_along(user, row[2])
     if not user.is_active or not secrets.compare_digest(user.session_token, token):
         return None
     return user

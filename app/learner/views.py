@@ -390,9 +390,10 @@ def certificate_pdf(code: str) -> Response:
         )  # fmt: skip
         return redirect(url_for("learner.index"))
     # Stored when it was issued; rendered now (and stored) if that has not happened yet.
-    document = documents.certificate_document(certificate)
+    document = documents.certificate_file(certificate)
+    filename = f"certificate-{certificate.code}.pdf"  # before the commit expires it
     db.session.commit()
-    return downloads.stored(document, f"certificate-{certificate.code}.pdf")
+    return downloads.stored(document, filename)
 
 
 @bp.route("/record.pdf")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from app.extensions import db
 from app.models import Mission, MissionAnnex, Unit, User
@@ -188,9 +189,29 @@ MISSION_OF_UNIT = (
 )
 
 
+# The signed-in person's mission, read along with the person (app.auth.ACCOUNT).
+MISSION_OF_PERSON = (
+    sa.select(Mission.code)
+    .join(Unit, Unit.mission_id == Mission.id)
+    .where(Unit.id == User.unit_id)
+    .correlate(User)
+    .scalar_subquery()
+)
+
+
+def read_along(user: User, mission_code: str | None) -> None:
+    """Keep the mission code read with the signed-in person, for `annex_for_person`."""
+    if has_request_context():
+        g.person_mission = (user.id, user.unit_id, mission_code)
+
+
 def annex_for_person(user: User) -> published.AnnexContent | None:
     """Return the annex of the mission a person's unit serves in, if it has one."""
     if user.unit_id is None:
         return None
-    code = db.session.scalar(MISSION_OF_UNIT, {"unit_id": user.unit_id})
+    held = g.get("person_mission") if has_request_context() else None
+    if held is not None and held[:2] == (user.id, user.unit_id):
+        code = held[2]
+    else:
+        code = db.session.scalar(MISSION_OF_UNIT, {"unit_id": user.unit_id})
     return published.annex(code) if code else None

@@ -13,22 +13,25 @@ from collections.abc import Callable
 from functools import partial
 
 import pytest
+import sqlalchemy as sa
 
-from app.models import PersonnelCategory, Position, QuizAttempt, User
+from app.models import Certificate, Completion, PersonnelCategory, Position, QuizAttempt, User
 from app.services import attestation, quiz, training
 from tests.fixtures import answers_for, csrf_token, pass_module, reads_module_content
 
 # Counted as production counts them: without the rolled-back test's own savepoints.
 pytestmark = pytest.mark.committing
 
-# Every page first reads the person, with the content stamp in the same query.
+# Every page first reads the person, with the content stamp and their mission in the same
+# query.
 # The plan (state, due date, next action of each module) adds one, where the person is in
 # each lesson: the open attempt comes with the attempts, the due date from the person, the
 # certificate with the completions.
-MY_TRAINING = 5  # + completions with certificates, attempts and undertakings, reading, the mission
+MY_TRAINING = 4  # + completions with certificates, attempts and undertakings, reading
 MODULE_PAGE = 4  # + attempts at the module, completions, how far the person has read it
 # A section, and the whole module on one page: content only, none of it read per request
-# (+ the person's mission where the lesson ends, in a module that shows its annex).
+# (the person's mission, where the lesson ends in a module that shows its annex, came with
+# the person).
 SECTION = 1
 WHOLE_MODULE = 1
 # + the conditional UPDATE of the person's reading (an INSERT only the first time).
@@ -38,8 +41,14 @@ QUIZ = 2  # + the attempt
 RESULT = 3  # + the attempt, its certificate (or, failed, the wait before the next)
 # + the attempt, the wait, the conditional UPDATE, the completion, the training record,
 # the unit named on the certificate, the certificate, and two audit entries (each
-# reading the chain's head and appending in a savepoint).
-SUBMIT_PASS = 16
+# reading the chain's head, then one INSERT).
+SUBMIT_PASS = 12
+# Stored: + the certificate (whose it is), then the stored file with its bytes.
+CERTIFICATE_DOWNLOAD = 3
+# Unchanged since it was stored: + the certificates it lists, the unit it names, the
+# stored file with its bytes, and the download's audit entry (the chain's head, then one
+# INSERT).
+RECORD_DOWNLOAD = 6
 
 
 def fail(person: User, slug: str) -> QuizAttempt:
@@ -183,3 +192,31 @@ def test_going_to_the_next_section_makes_a_fixed_number_of_queries(
         assert response.status_code == 302
 
     assert_fixed(db, veteran, count_queries, next_section, NEXT_SECTION)
+
+
+def pdf_download(client, url: str) -> Callable[[], None]:
+    def download() -> None:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.data.startswith(b"%PDF")
+
+    return download
+
+
+def test_a_stored_certificate_download_makes_a_fixed_number_of_queries(
+    client, db, veteran, login, count_queries
+):
+    login(veteran)
+    code = db.session.scalar(
+        sa.select(Certificate.code).join(Completion).where(Completion.user_id == veteran.id)
+    )
+    url = f"/training/certificates/{code}.pdf"
+    assert_fixed(db, veteran, count_queries, pdf_download(client, url), CERTIFICATE_DOWNLOAD)
+
+
+def test_an_unchanged_record_download_makes_a_fixed_number_of_queries(
+    client, db, veteran, login, count_queries
+):
+    login(veteran)
+    download = pdf_download(client, "/training/record.pdf")
+    assert_fixed(db, veteran, count_queries, download, RECORD_DOWNLOAD)

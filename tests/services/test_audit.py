@@ -331,3 +331,20 @@ def test_a_learner_downloading_their_record_is_audited(client, db, modules, make
     assert client.get("/training/record.pdf").status_code == 200
     (entry,) = actions_of(db, "record_downloaded")
     assert entry.target == person.service_number and entry.actor == person.username
+
+
+def test_an_append_that_lost_the_race_for_the_head_is_retried_on_top(
+    app, db, make_user, monkeypatch
+):
+    """Another request appended meanwhile: the entry goes on top of it, the chain unforked."""
+    trail = write_trail(db, make_user, entries=2)
+    reads = iter([trail[0].hash])  # what the head was before the other request's entry
+    real_head = audit.head_hash
+    monkeypatch.setattr(audit, "head_hash", lambda: next(reads, None) or real_head())
+    audit.record(AuditAction.EXPORT, "/report/late", {"rows": 0})
+    db.session.commit()
+    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [entry.target for entry in entries] == ["/report/0", "/report/1", "/report/late"]
+    assert entries[2].previous_hash == entries[1].hash
+    result = verify(app)
+    assert result.exit_code == 0, result.output

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
 import time
 import zipfile
 from datetime import timedelta
@@ -15,9 +17,11 @@ from moto import mock_aws
 from pypdf import PdfReader
 
 from app import worker
-from app.models import Document, DocumentChunk, DocumentKind, Role
+from app.extensions import db as _db
+from app.models import Document, DocumentChunk, DocumentKind, Role, User
 from app.models.types import utcnow
 from app.services import certificates, documents, printing, roster, signing, training
+from app.services.documents import issued
 from tests.fixtures import (
     answers_for,
     count,
@@ -516,3 +520,52 @@ def test_with_redis_documents_wait_in_their_own_queue_for_flask_worker(
     assert len(stored(db, DocumentKind.CERTIFICATE)) == 1
     assert len(stored(db, DocumentKind.RECORD, user_id=learner.id)) == 1
     redis.Redis.from_url(redis_server).flushdb()
+
+
+@pytest.mark.committing
+@pytest.mark.skipif(
+    not str(os.environ.get("TEST_DATABASE_URL", "")).startswith("postgres"),
+    reason="row locks: PostgreSQL (TEST_DATABASE_URL)",
+)
+def test_a_row_naming_the_person_is_written_while_their_record_renders(
+    app, db, modules, make_user, monkeypatch
+):
+    """A sign-in (its audit entry names the person) never waits for their record's render.
+
+    Locked FOR UPDATE, the render held off the foreign-key check of that entry, while the
+    render's own audit entry waited for the sign-in's: a deadlock.
+    """
+    learner = make_user()
+    pass_module(learner)
+    db.session.commit()
+    rendering, finish = threading.Event(), threading.Event()
+    render_record = issued.render_record
+
+    def slow_render(*args, **kwargs):
+        rendering.set()
+        finish.wait(20)
+        return render_record(*args, **kwargs)
+
+    monkeypatch.setattr(issued, "render_record", slow_render)
+
+    def download() -> None:
+        with app.app_context():
+            person = _db.session.get(User, learner.id)
+            documents.record_document(person, "https://training.example.org")
+            _db.session.commit()
+
+    thread = threading.Thread(target=download)
+    thread.start()
+    try:
+        assert rendering.wait(20)
+        with db.engine.connect() as other:
+            other.execute(sa.text("SET lock_timeout = '2s'"))
+            # What PostgreSQL checks for a row that refers to the person.
+            other.execute(
+                sa.text('SELECT 1 FROM "user" WHERE id = :id FOR KEY SHARE'), {"id": learner.id}
+            )
+            other.rollback()
+    finally:
+        finish.set()
+        thread.join()
+    assert count(Document) >= 1

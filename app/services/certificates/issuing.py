@@ -20,6 +20,7 @@ from app.models.types import utcnow
 from app.services import attestation, audit, curriculum, pending, records, signing
 from app.services.certificates.credentials import timestamp
 from app.services.content import published
+from app.services.content.published import ModuleContent
 from app.services.links import public_url
 
 # How long a revocation reason may be.
@@ -204,14 +205,14 @@ def user_certificates(user_id: int) -> list[Certificate]:
 
 
 def current_certificates(
-    user: User, versions: Sequence[ModuleVersion] | None = None
+    user: User, versions: Sequence[ModuleVersion | ModuleContent] | None = None
 ) -> list[Certificate]:
     """Return, per mandatory module, the person's latest certificate (valid or not).
 
     `versions`, if given, are the person's mandatory modules, already looked up.
     """
     if versions is None:
-        versions = curriculum.required_versions(user)
+        versions = published.required_versions(user)
     rows = db.session.execute(
         sa.select(Certificate, Completion.module_id)
         .join(Completion)

@@ -27,13 +27,15 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from app.extensions import db
 from app.models import Certificate, ModuleTranslation, ModuleVersion, PersonnelCategory, User
 from app.models.types import utcnow
-from app.services import curriculum, signing
+from app.services import signing
 from app.services.certificates import wording
 from app.services.certificates.claims import certificate_claim, record_claim
 from app.services.certificates.credentials import module_credential, record_credential
 from app.services.certificates.issuing import VerifyStatus, current_certificates, status
 from app.services.certificates.links import signed_verify_url, verify_set_url, verify_url
 from app.services.certificates.wording import alongside, document_language, in_english, written_in
+from app.services.content import published
+from app.services.content.published import ModuleContent
 from app.services.links import site_url
 
 # A design folder holds one HTML template and one stylesheet per kind of document.
@@ -170,19 +172,24 @@ class RecordContent:
     held: list[Certificate]
     missing: list[str]
     # The person's mandatory modules, whose titles name the modules in other languages.
-    versions: Sequence[ModuleVersion] = ()
+    versions: Sequence[ModuleVersion | ModuleContent] = ()
 
 
-def record_content(user: User, versions: Sequence[ModuleVersion] | None = None) -> RecordContent:
-    """Look up what a person's training record lists (`versions`: their mandatory modules)."""
+def record_content(
+    user: User, versions: Sequence[ModuleVersion | ModuleContent] | None = None
+) -> RecordContent:
+    """Look up what a person's training record lists (`versions`: their mandatory modules).
+
+    Their mandatory modules are read from the published content unless given.
+    """
     if versions is None:
-        versions = curriculum.required_versions(user)
+        versions = published.required_versions(user)
     held = current_certificates(user, versions)
     return record_content_of(user, versions, held)
 
 
 def record_content_of(
-    user: User, versions: Sequence[ModuleVersion], held: list[Certificate]
+    user: User, versions: Sequence[ModuleVersion | ModuleContent], held: list[Certificate]
 ) -> RecordContent:
     """Return what a record lists, from the person's mandatory modules and latest certificates."""
     missing = sorted({v.title for v in versions} - {c.module_title for c in held})

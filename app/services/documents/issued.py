@@ -24,7 +24,13 @@ from app.models import Certificate, Completion, Document, DocumentKind, ModuleVe
 from app.models.types import utcnow
 from app.services import certificates, curriculum, signing
 from app.services.documents import fingerprints
-from app.services.documents.keeping import keep, published_keys, servable
+from app.services.documents.keeping import (
+    StoredFile,
+    keep,
+    published_keys,
+    servable,
+    servable_file,
+)
 
 # People whose fingerprints are worked out together for a print batch.
 SLICE = 500
@@ -52,7 +58,9 @@ def certificate_document(certificate: Certificate, base_url: str | None = None) 
         return found
     # Two requests at once: the second waits here (PostgreSQL) and finds it stored.
     db.session.execute(
-        sa.select(Certificate.id).where(Certificate.id == certificate.id).with_for_update()
+        sa.select(Certificate.id)
+        .where(Certificate.id == certificate.id)
+        .with_for_update(key_share=True)
     )
     found = servable(fingerprint)
     if found is not None:
@@ -70,18 +78,47 @@ def certificate_document(certificate: Certificate, base_url: str | None = None) 
     )
 
 
-def record_document(
-    user: User, base_url: str | None = None, now: datetime | None = None
-) -> Document:
-    """Return a person's training record as stored, rendering it if what it shows changed."""
-    base_url = base_url or certificates.site_url()
+def certificate_file(certificate: Certificate) -> StoredFile:
+    """Return a certificate's stored file for a download, rendering it if not stored yet.
+
+    Stored (the usual case): one query, which brings the bytes along.
+    """
+    found = servable_file(fingerprints.certificate(certificate, certificates.site_url()))
+    return found or StoredFile.of(certificate_document(certificate))
+
+
+def record_file(user: User, now: datetime | None = None) -> StoredFile:
+    """Return a person's training record for a download, rendering it if it changed.
+
+    Unchanged (the usual case): the queries of its fingerprint, and one for the file.
+    """
     now = now or utcnow()
     content = certificates.record_content(user)
+    found = servable_file(fingerprints.record(content, now, certificates.site_url()))
+    return found or StoredFile.of(record_document(user, now=now, content=content))
+
+
+def record_document(
+    user: User,
+    base_url: str | None = None,
+    now: datetime | None = None,
+    content: certificates.RecordContent | None = None,
+) -> Document:
+    """Return a person's training record as stored, rendering it if what it shows changed.
+
+    `content`, if given, is what it lists, already looked up.
+    """
+    base_url = base_url or certificates.site_url()
+    now = now or utcnow()
+    content = content or certificates.record_content(user)
     fingerprint = fingerprints.record(content, now, base_url)
     found = servable(fingerprint)
     if found is not None:
         return found
-    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    # FOR NO KEY UPDATE: two renders of one record wait for each other, while a row that
+    # names the person (an audit entry of their sign-in, which also updates them) does
+    # not queue behind this lock. FOR UPDATE made the two wait on each other: a deadlock.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     found = servable(fingerprint)
     if found is not None:
         return found
