@@ -238,7 +238,7 @@ def people_table(
         rows.extend(
             [row.full_name, row.service_number, row.category, row.unit_name, row.module_title,
              row.state.value, row.due_on, row.expires_at.date() if row.expires_at else None,
-             *how_earned(row.earned)]
+             *earned_columns(row.earned)]
             for row in page.rows
         )  # fmt: skip
         if page.next_after is None:
@@ -246,7 +246,7 @@ def people_table(
         after = page.next_after
 
 
-def how_earned(earned: reporting.Earned | None) -> list[object]:
+def earned_columns(earned: reporting.Earned | None) -> list[object]:
     """Return an export's delivery mode, session code, place and day (empty if not valid)."""
     if earned is None:
         return [None, None, None, None]

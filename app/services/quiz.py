@@ -403,19 +403,19 @@ def submit_attempt(
             AuditAction.COMPLETION_RECORDED,
             subject,
             {"attempt": attempt.id, "score": result, "expires": completion.expires_at.isoformat()}
-            | how_earned(completion),
+            | delivery_detail(completion),
             actor,
         )
         audit.record(
             AuditAction.CERTIFICATE_ISSUED,
             certificate.code,
-            {"for": subject} | how_earned(completion),
+            {"for": subject} | delivery_detail(completion),
             actor,
         )
     return True
 
 
-def how_earned(completion: Completion) -> dict[str, str]:
+def delivery_detail(completion: Completion) -> dict[str, str]:
     """Return what the audit trail says of how a completion was earned (nothing online)."""
     if completion.delivery_mode != DeliveryMode.CLASSROOM:
         return {}

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -25,37 +22,12 @@ from app.models import (
 from app.models.types import utcnow
 from app.services import certificates
 from app.services.documents import fingerprints
-from tests.fixtures import pass_module
+from tests.fixtures import certificate_pdf, pass_module, pdf_words, record_pdf
 from tests.fixtures.classroom import pass_on_paper
 from tests.fixtures.languages import shown
 
 PLACE = "Peacekeeping Training Centre, Accra"
 SENTENCE = "Completed in a facilitated session at %(place)s on %(date)s"
-
-
-def pdf_words(pdf: bytes, tmp_path: Path) -> str:
-    """Return a PDF's text with its lines joined, as one line of words."""
-    path = tmp_path / "document.pdf"
-    path.write_bytes(pdf)
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return " ".join(text.split())
-
-
-def certificate_pdf(app: Flask, certificate: Certificate) -> tuple[bytes, int]:
-    with app.test_request_context():
-        data = certificates.document_data(certificate)
-        return certificates.render_counted(app.config["CERTIFICATES_DIR"], data)
-
-
-def record_pdf(app: Flask, user: User) -> tuple[bytes, int]:
-    with app.test_request_context():
-        data = certificates.consolidated_data(user)
-        return certificates.render_counted(
-            app.config["CERTIFICATES_DIR"], data, certificates.CONSOLIDATED
-        )
 
 
 def sentence(language: str, session: ClassroomSession) -> str:
@@ -68,22 +40,32 @@ def sentence(language: str, session: ClassroomSession) -> str:
     ).replace("&#39;", "'")
 
 
-@pytest.fixture
-def held(make_session: Callable[..., ClassroomSession]) -> Callable[..., ClassroomSession]:
-    """Schedule a session held two days ago for the people given."""
+def verify_page(app: Flask, client, certificate: Certificate) -> str:
+    """Open a certificate's verify page as its QR code does, with the signature."""
+    with app.test_request_context():
+        signed = certificates.signed_verify_url(certificate)
+    return client.get(signed[signed.index("/verify/") :]).get_data(as_text=True)
 
-    def make(people: list[User]) -> ClassroomSession:
-        return make_session(people, held_on=utcnow().date() - timedelta(days=2))
+
+@pytest.fixture
+def on_paper(
+    make_session: Callable[..., ClassroomSession], make_user: Callable[..., User], facilitator
+) -> Callable[..., Certificate]:
+    """Have someone pass basics on paper in a session held two days ago; the certificate."""
+
+    def make(**values: object) -> Certificate:
+        person = make_user(**values)
+        session = make_session([person], held_on=utcnow().date() - timedelta(days=2))
+        return pass_on_paper(session, person, facilitator)
 
     return make
 
 
 def test_a_sheet_graded_from_a_session_records_how_it_was_earned(
-    held, make_user, facilitator
+    on_paper, make_user, facilitator
 ) -> None:
-    person = make_user(full_name="Ama Owusu")
-    session = held([person])
-    certificate = pass_on_paper(session, person, facilitator)
+    certificate = on_paper(full_name="Ama Owusu")
+    session = certificate.completion.session
 
     completion = certificate.completion
     assert completion.delivery_mode == DeliveryMode.CLASSROOM
@@ -113,11 +95,10 @@ def test_an_online_pass_states_nothing_of_a_session(make_user, modules) -> None:
 
 
 def test_the_certificate_and_record_print_where_and_when_in_english(
-    app, held, make_user, facilitator, tmp_path
+    app, on_paper, make_user, facilitator, tmp_path
 ) -> None:
-    person = make_user(full_name="Ama Owusu")
-    session = held([person])
-    certificate = pass_on_paper(session, person, facilitator)
+    certificate = on_paper(full_name="Ama Owusu")
+    person, session = certificate.completion.user, certificate.completion.session
 
     pdf, pages = certificate_pdf(app, certificate)
     text = pdf_words(pdf, tmp_path)
@@ -131,11 +112,10 @@ def test_the_certificate_and_record_print_where_and_when_in_english(
 
 
 def test_a_french_holders_certificate_and_record_say_it_in_french_then_english(
-    app, held, make_user, facilitator, tmp_path
+    app, on_paper, make_user, facilitator, tmp_path
 ) -> None:
-    person = make_user(full_name="Ama Owusu", language="fr")
-    session = held([person])
-    certificate = pass_on_paper(session, person, facilitator)
+    certificate = on_paper(full_name="Ama Owusu", language="fr")
+    person, session = certificate.completion.user, certificate.completion.session
 
     french, english = sentence("fr", session), sentence("en", session)
     assert french != english
@@ -155,11 +135,10 @@ def test_an_online_certificate_prints_no_session(app, make_user, modules, tmp_pa
 
 
 def test_the_credential_gives_the_session_as_evidence_outside_the_signature(
-    app, held, make_user, facilitator, modules
+    app, on_paper, make_user, facilitator, modules
 ) -> None:
-    person = make_user()
-    session = held([person])
-    paper = pass_on_paper(session, person, facilitator)
+    paper = on_paper()
+    session = paper.completion.session
     online = pass_module(make_user(), "pledge")
     with app.test_request_context():
         credential = certificates.module_credential(paper)
@@ -173,11 +152,10 @@ def test_the_credential_gives_the_session_as_evidence_outside_the_signature(
 
 
 def test_the_record_fingerprint_covers_how_each_certificate_was_earned(
-    app, held, make_user, facilitator
+    app, on_paper, make_user, facilitator
 ) -> None:
-    person = make_user()
-    session = held([person])
-    certificate = pass_on_paper(session, person, facilitator)
+    certificate = on_paper()
+    person = certificate.completion.user
     now = utcnow()
     content = certificates.record_content(person)
     before = fingerprints.record(content, now, "https://example.org")
@@ -187,14 +165,11 @@ def test_the_record_fingerprint_covers_how_each_certificate_was_earned(
 
 
 def test_the_verify_page_says_where_and_when_it_was_earned(
-    app, client, held, make_user, facilitator
+    app, client, on_paper, make_user, facilitator
 ) -> None:
-    person = make_user()
-    session = held([person])
-    certificate = pass_on_paper(session, person, facilitator)
-    with app.test_request_context():
-        signed = certificates.signed_verify_url(certificate)
-    page = client.get(signed[signed.index("/verify/") :]).get_data(as_text=True)
+    certificate = on_paper()
+    session = certificate.completion.session
+    page = verify_page(app, client, certificate)
     assert sentence("en", session).replace(PLACE, f"<bdi>{PLACE}</bdi>") in page
     assert "The signature in the QR code is genuine and matches this record." in page
 
@@ -210,18 +185,15 @@ def test_a_certificate_issued_before_still_verifies_and_reads_online(
         .values(delivery_mode=DeliveryMode.ONLINE, session_place=None, session_held_on=None)
     )
     db.session.commit()
-    with app.test_request_context():
-        signed = certificates.signed_verify_url(certificate)
-    page = client.get(signed[signed.index("/verify/") :]).get_data(as_text=True)
+    page = verify_page(app, client, certificate)
     assert "The signature in the QR code is genuine and matches this record." in page
     assert "How it was earned</dt><dd>Online</dd>" in page
     assert "facilitated session" not in page
 
 
-def test_the_records_verify_page_lists_the_session(app, client, held, make_user, facilitator):
-    person = make_user()
-    session = held([person])
-    paper = pass_on_paper(session, person, facilitator)
+def test_the_records_verify_page_lists_the_session(app, client, on_paper, make_user, facilitator):
+    paper = on_paper()
+    person = paper.completion.user
     online = pass_module(person, "pledge")
     page = client.get(f"/verify/set?codes={paper.code},{online.code}").get_data(as_text=True)
     assert page.count("Completed in a facilitated session at") == 1

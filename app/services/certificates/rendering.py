@@ -134,7 +134,7 @@ def document_data(certificate: Certificate, base_url: str | None = None) -> dict
             "code": certificate.code,
             "attestation": certificate.attestation,
             "attested_on": certificate.attested_at,
-            **how_earned(certificate),
+            **session_lines(certificate),
             "facilitator_name": certificate.facilitator_name,
             "revoked_on": certificate.revoked_at,
             "verify_url": link,
@@ -144,7 +144,7 @@ def document_data(certificate: Certificate, base_url: str | None = None) -> dict
         }
 
 
-def how_earned(certificate: Certificate) -> dict[str, Any]:
+def session_lines(certificate: Certificate) -> dict[str, Any]:
     """Return what a design prints of how a certificate was earned: online, or where and when."""
     return {
         "delivery_mode": certificate.delivery_mode.value,
@@ -252,7 +252,7 @@ def consolidated_data(
                     "code": c.code,
                     "attestation": c.attestation,
                     "attested_on": c.attested_at,
-                    **how_earned(c),
+                    **session_lines(c),
                 }
                 for c in held
             ],
