@@ -6,6 +6,10 @@ before) the place of a row, which page links carry: each page reads its rows by
 following the index on people in that order (`ix_user_report_order`), however deep
 it is, instead of counting past every row before it. Counts come from the report
 counts, so "page N of M" costs nothing more.
+
+Each valid row says how its completion was earned (online, or in which session), read
+for the rows of the page only. Narrowed to one delivery mode, a list holds valid rows
+only, and is counted by one query of its own: the report counts are not kept by mode.
 """
 
 from __future__ import annotations
