@@ -64,6 +64,7 @@ DETAIL_LABELS = {
     "people": _l("People"),
     "output": _l("File"),
     "rows": _l("Rows"),
+    "delivery": _l("How it was earned"),
 }
 
 # A day or a moment as the trail stores them (YYYY-MM-DD, then maybe THH:MM…).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import abort, render_template
 from flask_babel import gettext
 from flask_login import current_user
@@ -11,6 +13,7 @@ from app import downloads, params
 from app.coordinator import bp
 from app.extensions import db
 from app.models import (
+    DeliveryMode,
     ModuleVersion,
     PersonnelCategory,
     Role,
@@ -31,11 +34,14 @@ def scope() -> tuple[list[Unit], list[int] | None]:
     return units, None if current_user.role == Role.ADMIN else [unit.id for unit in units]
 
 
-def read_filters(units: list[Unit], unit_ids: list[int] | None) -> tuple[Filters, Unit | None]:
+def read_filters(
+    units: list[Unit], unit_ids: list[int] | None, by_delivery: bool = False
+) -> tuple[Filters, Unit | None]:
     """Read the report filters from the query string, keeping them within scope.
 
     An empty value (as the filter form sends) means no filter; any other value that is
-    not one of the choices answers 404, as an unknown unit does.
+    not one of the choices answers 404, as an unknown unit does. How completions were
+    earned narrows lists of people only (`by_delivery`): the counts are not kept by it.
     """
     unit = None
     unit_id = params.query_id("unit")
@@ -44,7 +50,11 @@ def read_filters(units: list[Unit], unit_ids: list[int] | None) -> tuple[Filters
     category = params.query_choice("category", {c.value for c in PersonnelCategory})
     module_id = params.query_id("module")
     status = params.query_choice("status", {state.value for state in State})
-    return Filters(unit_ids, category, module_id, State(status) if status else None), unit
+    delivery = params.query_choice("delivery", {mode.value for mode in DeliveryMode})
+    filters = Filters(unit_ids, category, module_id, State(status) if status else None)
+    if by_delivery and delivery:
+        filters = replace(filters, delivery_mode=DeliveryMode(delivery))
+    return filters, unit
 
 
 def filter_args(filters: Filters, unit: Unit | None) -> dict[str, str]:
@@ -54,6 +64,7 @@ def filter_args(filters: Filters, unit: Unit | None) -> dict[str, str]:
         "category": filters.category,
         "module": filters.module_id,
         "status": filters.state.value if filters.state else None,
+        "delivery": filters.delivery_mode.value if filters.delivery_mode else None,
     }
     return {name: str(value) for name, value in values.items() if value is not None}
 
@@ -71,6 +82,7 @@ def filter_context(units: list[Unit], filters: Filters, unit: Unit | None) -> di
         "modules": translations.in_title_order(modules, titles),
         "module_titles": titles,
         "states": reporting.STATE_ORDER,
+        "delivery_modes": list(DeliveryMode),
         "filters": filters,
         "filter_args": filter_args(filters, unit),
     }
@@ -143,7 +155,7 @@ def unit(unit_id: int) -> str:
 @bp.route("/people")
 def people() -> str:
     units, unit_ids = scope()
-    filters, unit = read_filters(units, unit_ids)
+    filters, unit = read_filters(units, unit_ids, by_delivery=True)
     _cells, page = listed(filters, *read_page())
     return render_template(
         "coordinator/people.html", page=page, unit=unit, **filter_context(units, filters, unit)
@@ -181,7 +193,7 @@ def export(report: str, fmt: str) -> Response:
     if report not in {"matrix", "people"} or fmt not in {"csv", "xlsx"}:
         abort(404)
     units, unit_ids = scope()
-    filters, _ = read_filters(units, unit_ids)
+    filters, _ = read_filters(units, unit_ids, by_delivery=report == "people")
     cutoffs = reporting.Cutoffs.at()
     if report == "matrix":
         headers, rows = matrix_table(units, filters, cutoffs)
@@ -218,7 +230,7 @@ def people_table(
     """List every matching person and module, page by page, for an export."""
     headers = [
         "full_name", "service_number", "category", "unit", "module", "status", "due_on",
-        "expires_on",
+        "expires_on", "delivery_mode", "session", "session_place", "session_date",
     ]  # fmt: skip
     rows: list[list[object]] = []
     after = None
@@ -226,9 +238,17 @@ def people_table(
         page = reporting.people(filters, cutoffs, per_page=EXPORT_PAGE, after=after)
         rows.extend(
             [row.full_name, row.service_number, row.category, row.unit_name, row.module_title,
-             row.state.value, row.due_on, row.expires_at.date() if row.expires_at else None]
+             row.state.value, row.due_on, row.expires_at.date() if row.expires_at else None,
+             *earned_columns(row.earned)]
             for row in page.rows
         )  # fmt: skip
         if page.next_after is None:
             return headers, rows
         after = page.next_after
+
+
+def earned_columns(earned: reporting.Earned | None) -> list[object]:
+    """Return an export's delivery mode, session code, place and day (empty if not valid)."""
+    if earned is None:
+        return [None, None, None, None]
+    return [earned.mode.value, earned.session_code, earned.place, earned.held_on]

@@ -89,9 +89,13 @@ def wants_json() -> bool:
 def module(slug: str) -> Response:
     version = training.required_version(current_user, slug) or abort(404)
     page = training.module_page(current_user, version)
+    # Read only when an attempt at the version is open: most views have none.
+    still_open = [a.id for a in page.attempts_at_version if a.submitted_at is None]
+    held = next(iter(quiz.on_paper(still_open).values()), None)
     shown = render_template(
         "learner/module.html",
         status=page.status,
+        on_paper=quiz.paper_refusal(held) if held else None,
         text=translations.module_text(version),
         read_so_far=page.read_so_far,
         attempts=page.attempts_at_version,
@@ -234,6 +238,10 @@ def start_attempt(slug: str) -> Response:
     if cooldown is not None:
         flash(cooldown, "error")
         return redirect(url_for("learner.module", slug=slug, _anchor="quiz-heading"))
+    held = paper_sheet(quiz.open_attempt(current_user, status.version))
+    if held is not None:
+        flash(quiz.paper_refusal(held), "error")
+        return redirect(url_for("learner.module", slug=slug, _anchor="quiz-heading"))
     # One open attempt at a time, continued with its saved answers: a stock of drawn
     # attempts would get round the wait, and each new one would leave the answers behind.
     language = translations.wanted_language()
@@ -245,6 +253,13 @@ def start_attempt(slug: str) -> Response:
 def own_attempt(attempt_id: int) -> QuizAttempt:
     """Return the attempt if it is the current user's; 404 otherwise."""
     return quiz.find_attempt(current_user, attempt_id) or abort(404)
+
+
+def paper_sheet(attempt: QuizAttempt | None) -> quiz.OnPaper | None:
+    """Return the session holding an open attempt on paper, if one does."""
+    if attempt is None or attempt.submitted_at is not None:
+        return None
+    return quiz.on_paper([attempt.id]).get(attempt.id)
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
@@ -266,6 +281,11 @@ def attempt(attempt_id: int) -> Response | tuple[Response, int] | str | tuple[st
             certificate=training.earned_certificate(attempt) if attempt.passed else None,
             cooldown=None if attempt.passed else cooldown_message(version),
         )
+    # Printed on a session's answer sheet: it is taken there, not online meanwhile.
+    held = paper_sheet(attempt)
+    if held is not None:
+        flash(quiz.paper_refusal(held), "error")
+        return redirect(url_for("learner.module", slug=version.slug, _anchor="quiz-heading"))
     errors: dict[str, str] = {}
     # The answers saved as the learner went fill the quiz in again; only the form
     # submitted is graded, so what the learner sees checked is what counts.
@@ -359,6 +379,9 @@ def save_answers(attempt_id: int) -> Response | tuple[Response, int]:
     attempt = own_attempt(attempt_id)
     json = wants_json()
     try:
+        held = paper_sheet(attempt)
+        if held is not None:
+            raise quiz.SaveRefused(quiz.paper_refusal(held))
         answered_at = answered_on_device()
         quiz.save_answers(
             attempt, quiz.parse_answers(request.form, attempt), answered_at=answered_at

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
 from app.models.documents import Document
 from app.models.organisation import User
 from app.models.types import UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from app.models.classroom import ClassroomSession
 
 
 class TrainingModule(Model):
@@ -236,6 +240,17 @@ class DeliveryMode(StrEnum):
     ONLINE = "online"
     CLASSROOM = "classroom"
 
+    @property
+    def label(self) -> str:
+        """Return how people name the delivery mode."""
+        return str(DELIVERY_LABELS[self])
+
+
+DELIVERY_LABELS = {
+    DeliveryMode.ONLINE: _l("Online"),
+    DeliveryMode.CLASSROOM: _l("In a facilitated session"),
+}
+
 
 class Completion(Model):
     """A module version passed by a person, valid until it expires."""
@@ -269,6 +284,8 @@ class Completion(Model):
     module_version: Mapped[ModuleVersion] = relationship()
     attempt: Mapped[QuizAttempt] = relationship()
     certificate: Mapped[Certificate | None] = relationship(back_populates="completion")
+    session: Mapped[ClassroomSession | None] = relationship()
+    facilitator: Mapped[User | None] = relationship(foreign_keys=[facilitator_id])
 
 
 class TrainingRecord(Model):
@@ -306,6 +323,14 @@ class Certificate(Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attestation: Mapped[str | None] = mapped_column(sa.Text)
     attested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How it was earned: online, or in a facilitated session, at a place, on a day, with
+    # a facilitator, as they stood at issue (a session's place may be corrected later).
+    delivery_mode: Mapped[DeliveryMode] = mapped_column(
+        str_enum(DeliveryMode, 16), default=DeliveryMode.ONLINE, server_default="online"
+    )
+    session_place: Mapped[str | None] = mapped_column(sa.String(200))
+    session_held_on: Mapped[date | None]
+    facilitator_name: Mapped[str | None] = mapped_column(sa.String(200))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Revocation keeps the certificate and says why; nothing is ever deleted.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from app.models import Certificate, User
 from app.models.types import utcnow
-from app.services import readiness, reporting, training
+from app.services import quiz, readiness, reporting, training
 from app.services.training import ModuleStatus, Status
 
 
@@ -43,6 +43,8 @@ class Step(StrEnum):
     RETAKE = "retake"
     RENEW = "renew"
     CERTIFICATE = "certificate"
+    # The quiz is on a session's printed sheet: nothing to do online until it is recorded.
+    ON_PAPER = "on_paper"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class PlanItem:
     certificate: Certificate | None
     # The section of the lesson the person opened last, if they started reading it.
     last_section: int | None = None
+    # The session whose printed sheet holds the open attempt, if one does.
+    on_paper: quiz.OnPaper | None = None
 
     @property
     def done(self) -> bool:
@@ -95,6 +99,8 @@ def plan(user: User, now: datetime | None = None) -> Plan:
     due_on = reporting.due_date(user)
     hold_until = readiness.must_hold_until(user.deployment_date, now)
     by_completion = {c.completion_id: c for c in overview.certificates if c.revoked_at is None}
+    # Read only for someone with an attempt open: most people have none.
+    held = quiz.on_paper([s.open_attempt_id for s in overview.statuses if s.open_attempt_id])
     items = []
     for status in overview.statuses:
         standing = _standing(status, due_on < now.date(), hold_until)
@@ -105,7 +111,10 @@ def plan(user: User, now: datetime | None = None) -> Plan:
         if step == Step.START and read is not None and status.attested_at is None:
             step = Step.READ
         last = read.last if read is not None else None
-        items.append(PlanItem(status, standing, step, certificate, last))
+        paper = held.get(status.open_attempt_id) if status.open_attempt_id else None
+        if paper is not None and step == Step.CONTINUE:
+            step = Step.ON_PAPER
+        items.append(PlanItem(status, standing, step, certificate, last, paper))
     # Stable: modules in the same standing keep their order by title.
     items.sort(key=lambda item: ORDER.index(item.standing))
     return Plan(items, overview.certificates, due_on, user.deployment_date)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,8 +13,18 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import i18n
 from app.extensions import db
-from app.models import AuditAction, Completion, ModuleVersion, QuizAttempt, User
+from app.models import (
+    AnswerSheet,
+    AuditAction,
+    ClassroomSession,
+    Completion,
+    DeliveryMode,
+    ModuleVersion,
+    QuizAttempt,
+    User,
+)
 from app.models.types import utcnow
 from app.services import audit, certificates, records, training, translations
 from app.services.content import published
@@ -107,6 +117,61 @@ def open_attempt(user: User, version: ModuleContent) -> QuizAttempt | None:
         )
         .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
         .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class OnPaper:
+    """An open attempt printed on an answer sheet, held for a session yet to be recorded."""
+
+    attempt_id: int
+    session_code: str
+    held_on: date
+    # The first day it may be taken online if the session's results are never entered.
+    online_from: date
+
+
+def on_paper(attempt_ids: Collection[int], today: date | None = None) -> dict[int, OnPaper]:
+    """Return, by attempt id, the open attempts held on paper for a session, in one query.
+
+    A sheet holds its attempt until the session's results are entered, the session is
+    cancelled, or its entry window (the session's day plus CLASSROOM_GRACE_DAYS) closes:
+    the printed sheet stays valid that long, so the same attempt cannot be taken online
+    meanwhile. Absent participants' attempts stay open for online use once recorded.
+    """
+    if not attempt_ids:
+        return {}
+    grace = timedelta(days=int(current_app.config["CLASSROOM_GRACE_DAYS"]))
+    today = today or utcnow().date()
+    rows = db.session.execute(
+        sa.select(AnswerSheet.attempt_id, ClassroomSession.code, ClassroomSession.held_on)
+        .join(ClassroomSession, ClassroomSession.id == AnswerSheet.session_id)
+        .join(QuizAttempt, QuizAttempt.id == AnswerSheet.attempt_id)
+        .where(
+            AnswerSheet.attempt_id.in_(list(attempt_ids)),
+            QuizAttempt.submitted_at.is_(None),
+            ClassroomSession.cancelled_at.is_(None),
+            ClassroomSession.recorded_at.is_(None),
+            ClassroomSession.held_on >= today - grace,
+        )
+    )
+    return {
+        attempt_id: OnPaper(attempt_id, code, held_on, held_on + grace + timedelta(days=1))
+        for attempt_id, code, held_on in rows
+    }
+
+
+def paper_refusal(held: OnPaper) -> str:
+    """Say why an attempt held on paper cannot be taken online, and until when."""
+    return str(
+        _(
+            "Your quiz for this module is on paper, in session %(code)s on %(date)s. You "
+            "cannot take it online until that session's results are recorded or it is "
+            "cancelled, or from %(online)s if they are not recorded by then.",
+            code=held.session_code,
+            date=i18n.format_day(held.held_on),
+            online=i18n.format_day(held.online_from),
+        )
     )
 
 
@@ -297,13 +362,19 @@ def submit_attempt(
     answers: dict[str, list[str]],
     now: datetime | None = None,
     answered_at: datetime | None = None,
+    *,
+    delivery_mode: DeliveryMode = DeliveryMode.ONLINE,
+    session: ClassroomSession | None = None,
+    facilitator: User | None = None,
 ) -> bool:
     """Grade and record an attempt; return False if it had already been submitted.
 
     The conditional UPDATE is the guard: of several concurrent submissions of one
     attempt, the database lets exactly one change the row; a submission kept on a device
     and sent again when the connection returns changes nothing the second time.
-    `answered_at` is when the device says the learner pressed Submit.
+    `answered_at` is when the device says the learner pressed Submit. A sheet entered
+    from a facilitated session passes its session and facilitator: the completion, its
+    certificate and the audit trail say it was earned there.
     """
     now = now or utcnow()
     version = published.version(attempt.module_version_id)
@@ -331,22 +402,39 @@ def submit_attempt(
             completed_at=now,
             expires_at=training.add_months(now, version.validity_months),
             language=attempt.language,
+            delivery_mode=delivery_mode,
+            session=session,
+            facilitator=facilitator,
         )
         db.session.add(completion)
         db.session.flush()
         records.extend([(completion.user_id, version.module_id, completion.expires_at)])
         certificate = certificates.issue(completion)
         subject = f"{attempt.user.username}: {version.slug} {version.label}"
+        # Who recorded it: the learner online, the facilitator who entered the sheet.
+        actor = facilitator or attempt.user
         audit.record(
             AuditAction.COMPLETION_RECORDED,
             subject,
-            {"attempt": attempt.id, "score": result, "expires": completion.expires_at.isoformat()},
-            attempt.user,
+            {"attempt": attempt.id, "score": result, "expires": completion.expires_at.isoformat()}
+            | delivery_detail(completion),
+            actor,
         )
         audit.record(
-            AuditAction.CERTIFICATE_ISSUED, certificate.code, {"for": subject}, attempt.user
+            AuditAction.CERTIFICATE_ISSUED,
+            certificate.code,
+            {"for": subject} | delivery_detail(completion),
+            actor,
         )
     return True
+
+
+def delivery_detail(completion: Completion) -> dict[str, str]:
+    """Return what the audit trail says of how a completion was earned (nothing online)."""
+    if completion.delivery_mode != DeliveryMode.CLASSROOM:
+        return {}
+    session = completion.session
+    return {"delivery": f"classroom, session {session.code}" if session else "classroom"}
 
 
 class SaveRefused(Exception):

@@ -355,7 +355,12 @@ def history(user: User) -> History:
     completions = db.session.scalars(
         sa.select(Completion)
         .where(Completion.user_id == user.id)
-        .options(selectinload(Completion.module_version), selectinload(Completion.certificate))
+        .options(
+            selectinload(Completion.module_version),
+            selectinload(Completion.certificate),
+            selectinload(Completion.session),
+            selectinload(Completion.facilitator),
+        )
         .order_by(Completion.completed_at.desc())
     ).all()
     attestations = db.session.scalars(

@@ -497,6 +497,12 @@ VISITS = [
     Visit("coordinator unit", "coordinator", coordinator_unit, "Infantry Battalion 1"),
     Visit("people", "coordinator", goto("/coordinator/people"), "People and their modules"),
     Visit("overdue people", "coordinator", goto("/coordinator/people?status=overdue"), "Overdue"),
+    Visit(
+        "people online",
+        "coordinator",
+        goto("/coordinator/people?delivery=online"),
+        "People and their modules",
+    ),
     Visit("person", "coordinator", coordinator_person, "Kiran Gurung"),
     Visit("new set-password link", "coordinator", new_set_password_link, "New set-password link"),
     Visit("roster upload", "coordinator", goto("/coordinator/roster"), "Import a roster"),

@@ -37,12 +37,12 @@ WHOLE_MODULE = 1
 # + the conditional UPDATE of the person's reading (an INSERT only the first time).
 NEXT_SECTION = 2
 UNDERTAKING = 1  # + the undertaking, on the page of a module that asks for one
-QUIZ = 2  # + the attempt
+QUIZ = 3  # + the attempt, whether a session's printed sheet holds it
 RESULT = 3  # + the attempt, its certificate (or, failed, the wait before the next)
-# + the attempt, the wait, the conditional UPDATE, the completion, the training record,
-# the unit named on the certificate, the certificate, and two audit entries (each
-# reading the chain's head, then one INSERT).
-SUBMIT_PASS = 12
+# + the attempt, whether a session's printed sheet holds it, the wait, the conditional
+# UPDATE, the completion, the training record, the unit named on the certificate, the
+# certificate, and two audit entries (each reading the chain's head, then one INSERT).
+SUBMIT_PASS = 13
 # Stored: + the certificate (whose it is), then the stored file with its bytes.
 CERTIFICATE_DOWNLOAD = 3
 # Unchanged since it was stored: + the certificates it lists, the unit it names, the

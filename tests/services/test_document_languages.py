@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -11,38 +9,12 @@ from babel.dates import format_date
 
 from app.services import certificates
 from app.services.documents import issued, store
-from tests.fixtures import pass_module
+from tests.fixtures import certificate_pdf, pass_module, pdf_words, record_pdf
 from tests.fixtures.languages import shown
 
 TITLE = "Certificate of completion"
 RECORD_TITLE = "Conduct training record"
 COMPLETED = "Completed on"
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "document.pdf"
-    path.write_bytes(pdf)
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    # Directional marks pdftotext may wrap right-to-left text in are not letters; a label
-    # may be wrapped over two lines.
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return " ".join(text.split())
-
-
-def certificate_pdf(app, certificate) -> tuple[bytes, int]:
-    with app.test_request_context():
-        data = certificates.document_data(certificate)
-        return certificates.render_counted(app.config["CERTIFICATES_DIR"], data)
-
-
-def record_pdf(app, user) -> tuple[bytes, int]:
-    with app.test_request_context():
-        data = certificates.consolidated_data(user)
-        return certificates.render_counted(
-            app.config["CERTIFICATES_DIR"], data, certificates.CONSOLIDATED
-        )
 
 
 # pdftotext reads Arabic's lam-alef ligature as alef then lam.
@@ -61,7 +33,7 @@ def test_french_certificate_shows_french_first_then_english_with_dates_in_each(
 ):
     certificate = pass_module(make_user(), language="fr")
     pdf, pages = certificate_pdf(app, certificate)
-    text = pdf_text(pdf, tmp_path)
+    text = pdf_words(pdf, tmp_path)
 
     assert pages == 1
     french = shown("fr", TITLE)
@@ -81,7 +53,7 @@ def test_arabic_and_chinese_certificates_extract_with_pdftotext(
     user = make_user(full_name="Amina Diallo", language=language)
     certificate = pass_module(user, language=language)
     pdf, pages = certificate_pdf(app, certificate)
-    text = pdf_text(pdf, tmp_path)
+    text = pdf_words(pdf, tmp_path)
 
     assert pages == 1
     for label in (TITLE, COMPLETED, "Certificate code"):
@@ -109,7 +81,7 @@ def test_arabic_certificate_is_laid_out_right_to_left(app, translated_modules, m
 
 def test_english_certificate_shows_each_label_once(app, modules, make_user, tmp_path):
     certificate = pass_module(make_user())
-    text = pdf_text(certificate_pdf(app, certificate)[0], tmp_path)
+    text = pdf_words(certificate_pdf(app, certificate)[0], tmp_path)
     assert text.count(TITLE) == 1 and text.lower().count(COMPLETED.lower()) == 1
     assert " / " not in text.replace(certificate.code, "")
 
@@ -133,7 +105,7 @@ def test_a_record_is_written_in_its_holders_language_whoever_prints_it(
     pass_module(user, language="fr")
     reading("en")  # a coordinator whose pages are in English prints it
     pdf, pages = record_pdf(app, user)
-    text = pdf_text(pdf, tmp_path)
+    text = pdf_words(pdf, tmp_path)
     assert pages == 1
     assert shown("fr", RECORD_TITLE) in text and RECORD_TITLE in text
     assert "Les bases de la conduite" in text
@@ -151,5 +123,5 @@ def test_a_stored_record_is_made_again_when_its_holder_changes_language(
         russian = issued.record_document(user)
         db.session.commit()
     assert english.digest != russian.digest
-    text = pdf_text(store.read(store.document_store(), russian.digest), tmp_path)
+    text = pdf_words(store.read(store.document_store(), russian.digest), tmp_path)
     assert shown("ru", RECORD_TITLE) in text and RECORD_TITLE in text

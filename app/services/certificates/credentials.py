@@ -10,7 +10,8 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from app.models import Certificate, User
+from app import i18n
+from app.models import Certificate, DeliveryMode, User
 from app.services import signing
 from app.services.certificates.claims import certificate_claim
 from app.services.certificates.links import (
@@ -109,7 +110,29 @@ def module_credential(
             "code": certificate.code,
         },
         "blueBeretSignature": signature_block(payload, signed_link, base_url),
-    }
+    } | session_evidence(certificate)
+
+
+def session_evidence(certificate: Certificate) -> dict[str, Any]:
+    """Return the evidence of a certificate earned in a facilitated session (none online).
+
+    Outside the signed claim: the QR code's signature covers who holds which module
+    until when, which is what a checkpoint checks, and keeps the format verifiers read.
+    """
+    if certificate.delivery_mode != DeliveryMode.CLASSROOM:
+        return {}
+    evidence: dict[str, Any] = {"type": ["Evidence"], "name": gettext("Facilitated session")}
+    if certificate.session_place and certificate.session_held_on:
+        evidence["narrative"] = gettext(
+            "Completed in a facilitated session at %(place)s on %(date)s",
+            place=certificate.session_place,
+            date=i18n.format_day(certificate.session_held_on),
+        )
+    if certificate.facilitator_name:
+        evidence["description"] = gettext(
+            "Facilitator: %(name)s", name=certificate.facilitator_name
+        )
+    return {"evidence": [evidence]}
 
 
 def record_credential(

@@ -15,7 +15,15 @@ from flask_babel import gettext
 
 from app import i18n
 from app.extensions import db
-from app.models import AuditAction, Certificate, Completion, Document, ModuleVersion, User
+from app.models import (
+    AuditAction,
+    Certificate,
+    Completion,
+    DeliveryMode,
+    Document,
+    ModuleVersion,
+    User,
+)
 from app.models.types import utcnow
 from app.services import attestation, audit, curriculum, pending, records, signing
 from app.services.certificates.credentials import timestamp
@@ -65,11 +73,29 @@ def issue(completion: Completion) -> Certificate:
         expires_at=completion.expires_at,
         attestation=undertaking.statement if undertaking else None,
         attested_at=undertaking.attested_at if undertaking else None,
+        **how_earned(completion),
     )
     db.session.add(certificate)
     db.session.flush()
     pending.render_later(certificate_ids=[certificate.id], user_ids=[user.id])
     return certificate
+
+
+def how_earned(completion: Completion) -> dict[str, Any]:
+    """Return what a certificate states of how its completion was earned.
+
+    Online, nothing more; in a facilitated session, its place and day, and the
+    facilitator who recorded it.
+    """
+    if completion.delivery_mode != DeliveryMode.CLASSROOM:
+        return {"delivery_mode": DeliveryMode.ONLINE}
+    session, facilitator = completion.session, completion.facilitator
+    return {
+        "delivery_mode": DeliveryMode.CLASSROOM,
+        "session_place": session.place if session else None,
+        "session_held_on": session.held_on if session else None,
+        "facilitator_name": facilitator.full_name if facilitator else None,
+    }
 
 
 def normalise_code(code: str) -> str:

@@ -136,12 +136,23 @@ def document_data(certificate: Certificate, base_url: str | None = None) -> dict
             "code": certificate.code,
             "attestation": certificate.attestation,
             "attested_on": certificate.attested_at,
+            **session_lines(certificate),
+            "facilitator_name": certificate.facilitator_name,
             "revoked_on": certificate.revoked_at,
             "verify_url": link,
             "signed_verify_url": signed_link,
             "qr": qr_data_uri(signed_link),
             "credential": credential,
         }
+
+
+def session_lines(certificate: Certificate) -> dict[str, Any]:
+    """Return what a design prints of how a certificate was earned: online, or where and when."""
+    return {
+        "delivery_mode": certificate.delivery_mode.value,
+        "session_place": certificate.session_place,
+        "session_held_on": certificate.session_held_on,
+    }
 
 
 def category_label(category: str) -> Markup:
@@ -248,6 +259,7 @@ def consolidated_data(
                     "code": c.code,
                     "attestation": c.attestation,
                     "attested_on": c.attested_at,
+                    **session_lines(c),
                 }
                 for c in held
             ],

@@ -79,6 +79,7 @@ def listed(certificate: Certificate, now: datetime) -> list[Any]:
         c.code, c.holder_name, c.service_number, c.module_title, c.module_version,
         moment(c.completed_at), moment(c.expires_at), moment(c.issued_at), moment(c.revoked_at),
         c.attestation, moment(c.attested_at), certificates.status(c, now).value,
+        c.delivery_mode.value, c.session_place, moment(c.session_held_on), c.facilitator_name,
     ]  # fmt: skip
 
 

@@ -15,6 +15,7 @@ aggregate tables for headquarters; trend the completions per month.
 from app.services.reporting.cells import Cell, Matrix, current_modules
 from app.services.reporting.matrix import cells, matrix
 from app.services.reporting.people import (
+    Earned,
     Page,
     PersonRow,
     Place,
@@ -40,6 +41,7 @@ __all__ = [
     "STATE_ORDER",
     "Cell",
     "Cutoffs",
+    "Earned",
     "Filters",
     "Matrix",
     "Page",

@@ -6,6 +6,10 @@ before) the place of a row, which page links carry: each page reads its rows by
 following the index on people in that order (`ix_user_report_order`), however deep
 it is, instead of counting past every row before it. Counts come from the report
 counts, so "page N of M" costs nothing more.
+
+Each valid row says how its completion was earned (online, or in which session), read
+for the rows of the page only. Narrowed to one delivery mode, a list holds valid rows
+only, and is counted by one query of its own: the report counts are not kept by mode.
 """
 
 from __future__ import annotations
@@ -18,7 +22,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CurriculumRequirement, TrainingRecord, Unit, User
+from app.models import (
+    ClassroomSession,
+    Completion,
+    CurriculumRequirement,
+    DeliveryMode,
+    TrainingRecord,
+    Unit,
+    User,
+)
 from app.services import curriculum
 from app.services.reporting.cells import Cell, current_modules
 from app.services.reporting.matrix import cells
@@ -32,6 +44,7 @@ from app.services.reporting.states import (
     due_date,
     in_state,
     record_of_requirement,
+    required_records,
 )
 
 
@@ -48,6 +61,16 @@ class Place:
 
 
 @dataclass(frozen=True)
+class Earned:
+    """How a valid completion was earned: online, or in a facilitated session."""
+
+    mode: DeliveryMode
+    session_code: str | None = None
+    place: str | None = None
+    held_on: date | None = None
+
+
+@dataclass(frozen=True)
 class PersonRow:
     """One person and one mandatory module, as listed for a coordinator."""
 
@@ -61,6 +84,8 @@ class PersonRow:
     state: State
     due_on: date
     expires_at: datetime | None
+    # None where the module is not valid: no completion counts.
+    earned: Earned | None = None
 
     @property
     def place(self) -> Place:
@@ -114,11 +139,15 @@ def report(
     starts the list. Raise UnknownPlace when the place named is not one of this list.
     """
     counted = cells(filters, cutoffs)
-    total = sum(
-        cell.counts.get(filters.state.value, 0) if filters.state else cell.total
-        for cell in counted.values()
-    )
     segments = _segments(filters)
+    if filters.delivery_mode is None:
+        total = sum(
+            cell.counts.get(filters.state.value, 0) if filters.state else cell.total
+            for cell in counted.values()
+        )
+    else:
+        # The counts are not kept by delivery mode: these rows are counted as they are.
+        total = _count_earned(filters, cutoffs, segments)
     if before is not None:
         found = _walk(filters, cutoffs, segments, before, per_page + 1, backwards=True)
         if len(found) > per_page:
@@ -156,9 +185,54 @@ def _page(
 Segment = tuple[State, bool]
 
 
+# The states of a valid module: only there does a completion count, earned one way or another.
+VALID_STATES = (State.COMPLETE, State.EXPIRING)
+
+
 def _segments(filters: Filters) -> list[Segment]:
     states = [filters.state] if filters.state is not None else STATE_ORDER
+    if filters.delivery_mode is not None:
+        states = [state for state in states if state in VALID_STATES]
     return [(state, dated) for state in states for dated in (True, False)]
+
+
+def earned_by(mode: DeliveryMode) -> sa.ColumnElement[bool]:
+    """Return whether a training record's completion (its latest expiry) was earned this way."""
+    return sa.exists().where(
+        Completion.user_id == TrainingRecord.user_id,
+        Completion.module_id == TrainingRecord.module_id,
+        Completion.expires_at == TrainingRecord.valid_until,
+        Completion.delivery_mode == mode,
+    )
+
+
+def counting_completion() -> sa.ScalarSelect[int]:
+    """Select the completion a training record rests on: the one with its expiry."""
+    return (
+        sa.select(Completion.id)
+        .where(
+            Completion.user_id == TrainingRecord.user_id,
+            Completion.module_id == TrainingRecord.module_id,
+            Completion.expires_at == TrainingRecord.valid_until,
+        )
+        .order_by(Completion.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _count_earned(filters: Filters, cutoffs: Cutoffs, segments: list[Segment]) -> int:
+    """Count the rows of a list narrowed to a delivery mode, in one query."""
+    states = sorted({state for state, _ in segments}, key=STATE_ORDER.index)
+    if not states or filters.delivery_mode is None:
+        return 0
+    valid_until = TrainingRecord.valid_until
+    query = required_records(sa.select(sa.func.count())).where(
+        sa.or_(*(in_state(state, valid_until, cutoffs) for state in states)),
+        earned_by(filters.delivery_mode),
+    )
+    query = _in_filters(query, replace(filters, state=None))
+    return int(db.session.scalar(query) or 0)
 
 
 def _walk(
@@ -213,12 +287,16 @@ def _segment(
             sa.literal_column(f"'{state.value}'", sa.String),
             # Only a valid record says until when; an expired one is no longer valid.
             sa.case((valid_until > cutoffs.now, valid_until)),
+            # Read for the rows of the page alone, from the index on completions.
+            counting_completion() if state in VALID_STATES else sa.null(),
         )
         .select_from(User)
         .join(CurriculumRequirement, curriculum.applies_to_people())
         .outerjoin(TrainingRecord, record_of_requirement())
         .where(in_state(state, valid_until, cutoffs))
     )
+    if filters.delivery_mode is not None:
+        query = query.where(earned_by(filters.delivery_mode))
     if dated:
         order.insert(0, User.deployment_date)
         query = query.where(User.deployment_date.is_not(None))
@@ -258,8 +336,9 @@ def _page_rows(picked: list[tuple[Any, ...]]) -> list[PersonRow]:
         )
     }
     titles = {version.module_id: version.title for version in current_modules()}
+    earned = _earned([completion_id for *_, completion_id in picked if completion_id])
     rows = []
-    for user_id, module_id, state, expires_at in picked:
+    for user_id, module_id, state, expires_at, completion_id in picked:
         user, unit_name = people[user_id]
         rows.append(
             PersonRow(
@@ -273,6 +352,28 @@ def _page_rows(picked: list[tuple[Any, ...]]) -> list[PersonRow]:
                 state=State(state),
                 due_on=due_date(user),
                 expires_at=aware(expires_at),
+                earned=earned.get(completion_id) if expires_at is not None else None,
             )
         )
     return rows
+
+
+def _earned(completion_ids: list[int]) -> dict[int, Earned]:
+    """Say how each of these completions was earned, with its session, in one query."""
+    if not completion_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            Completion.id,
+            Completion.delivery_mode,
+            ClassroomSession.code,
+            ClassroomSession.place,
+            ClassroomSession.held_on,
+        )
+        .outerjoin(ClassroomSession, ClassroomSession.id == Completion.session_id)
+        .where(Completion.id.in_(completion_ids))
+    )
+    return {
+        completion_id: Earned(DeliveryMode(mode), code, place, held_on)
+        for completion_id, mode, code, place, held_on in rows
+    }

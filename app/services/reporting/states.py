@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.models import CurriculumRequirement, TrainingRecord, User
+from app.models import CurriculumRequirement, DeliveryMode, TrainingRecord, User
 from app.models.types import utcnow
 from app.services import curriculum
 
@@ -102,6 +102,8 @@ class Filters:
     module_id: int | None = None
     state: State | None = None
     user_id: int | None = None
+    # How the valid completion was earned: lists of people only (the counts are not split).
+    delivery_mode: DeliveryMode | None = None
 
 
 def person_module_states(filters: Filters, cutoffs: Cutoffs) -> sa.Subquery:
