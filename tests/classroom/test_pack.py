@@ -87,7 +87,7 @@ def printed_questions(text: str) -> list[tuple[str, list[str]]]:
     for line in text.splitlines():
         if match := re.match(r"\s*\d+\.\s+(.+?)\s+\((?:tick one|tick all that apply)\)", line):
             questions.append((match.group(1), []))
-        elif questions and (match := re.match(r"\s+([A-Z])\s{2,}(\S.*?)\s*$", line)):
+        elif questions and (match := re.match(r"\s+([A-Z])\s+(\S.*?)\s*$", line)):
             letter = "ABCDEFGH"[len(questions[-1][1])]
             assert match.group(1) == letter, line
             questions[-1][1].append(match.group(2))
