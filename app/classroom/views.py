@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -55,6 +56,13 @@ def session_link(endpoint: str, **values: Any) -> str | None:
 def session_helpers() -> dict[str, object]:
     """Give session templates the states of a session and their names."""
     return {"SessionState": SessionState, "state_of": classroom.state_of}
+
+
+def saved(session: ClassroomSession, message: str) -> Response:
+    """Commit the change, say what it did, and show the session's page."""
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for("classroom.detail", session_id=session.id))
 
 
 def session_or_404(session_id: int) -> ClassroomSession:
@@ -285,16 +293,15 @@ def schedule() -> ResponseReturnValue:
             db.session.rollback()
             errors.append(refused.message)
         else:
-            db.session.commit()
-            flash(
-                _(
-                    "Session %(code)s scheduled for %(count)s people.",
+            return saved(
+                session,
+                ngettext(
+                    "Session %(code)s scheduled for %(num)s person.",
+                    "Session %(code)s scheduled for %(num)s people.",
+                    len(session.participants),
                     code=session.code,
-                    count=len(session.participants),
                 ),
-                "info",
             )
-            return redirect(url_for("classroom.detail", session_id=session.id))
     page = render_template(
         "classroom/schedule.html",
         form=form,
@@ -397,15 +404,14 @@ def add_participants(session_id: int) -> ResponseReturnValue:
             db.session.rollback()
             errors.append(refused.message)
         else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(count)s people added, each with an answer sheet per module.",
-                    count=len(added),
+            return saved(
+                session,
+                ngettext(
+                    "%(num)s person added, with an answer sheet per module.",
+                    "%(num)s people added, each with an answer sheet per module.",
+                    len(added),
                 ),
-                "info",
             )
-            return redirect(url_for("classroom.detail", session_id=session.id))
     page = render_template(
         "classroom/participants.html",
         session=session,
@@ -437,8 +443,10 @@ def remove_participant(session_id: int) -> Response:
     except SessionRefused as refused:
         flash(refused.message, "error")
     else:
-        db.session.commit()
-        flash(_("%(name)s no longer takes part; their answer sheets are withdrawn.", name=name))
+        return saved(
+            session,
+            _("%(name)s no longer takes part; their answer sheets are withdrawn.", name=name),
+        )
     return redirect(url_for("classroom.detail", session_id=session.id))
 
 
@@ -453,7 +461,5 @@ def cancel(session_id: int) -> ResponseReturnValue:
     form = ChangeForm()
     if form.validate_on_submit():
         classroom.cancel(session, current_user)
-        db.session.commit()
-        flash(_("Session %(code)s is cancelled.", code=session.code), "info")
-        return redirect(url_for("classroom.detail", session_id=session.id))
+        return saved(session, _("Session %(code)s is cancelled.", code=session.code))
     return render_template("classroom/cancel.html", session=session, form=form)
