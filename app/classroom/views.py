@@ -205,7 +205,8 @@ def read_picker(
             due = classroom.not_yet_complete(
                 RosterFilter(picker.filters.unit_ids, category), [v.module_id for v in versions]
             )
-            ticked.update(dict.fromkeys(p.id for p in picker.people if p.id in due))
+            # Whatever the name searched: the search only narrows what is listed.
+            ticked.update(dict.fromkeys(sorted(due - set(taking_part))))
         elif group is not None:
             ticked.update(dict.fromkeys(p.id for p in picker.people if p.unit_id == group))
         elif ungroup is not None:
