@@ -369,3 +369,22 @@ def test_the_page_shows_attendance_and_results_once_recorded(
     page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
     assert "Attended" in page and "Absent" in page and "Passed" in page
     assert "Results recorded" in page
+
+
+def test_everyone_not_yet_complete_leaves_out_those_booked_in_another_session(
+    client: FlaskClient,
+    login: Callable[[User], FlaskClient],
+    make_session: Callable[..., ClassroomSession],
+    unit: Unit,
+    coordinator: User,
+    facilitator: User,
+    make_user: Callable[..., User],
+) -> None:
+    booked, free = make_user(full_name="Booked Already"), make_user(full_name="Still Free")
+    make_session([booked, coordinator, facilitator])
+    login(coordinator)
+    form = schedule_form(unit, facilitator, [], action="not_complete")
+    page = post(client, "/sessions/new", form).get_data(as_text=True)
+    assert "1 person ticked." in page
+    assert f'value="{free.id}" id="p{free.id}" checked' in page
+    assert f'value="{booked.id}" id="p{booked.id}" checked' not in page

@@ -21,6 +21,7 @@ from app.models import (
     ClassroomSession,
     ClassroomSessionModule,
     CurriculumRequirement,
+    ModuleVersion,
     Role,
     Unit,
     User,
@@ -311,17 +312,34 @@ def people_in_roster(unit: Unit, ids: Collection[int]) -> list[User]:
 
 def not_yet_complete(filters: RosterFilter, module_ids: Collection[int]) -> set[int]:
     """Return who, among the people filtered, must take one of the modules and holds no valid
-    completion of it (in progress or overdue, as the coordinator's reports count them)."""
+    completion of it (in progress or overdue, as the coordinator's reports count them),
+    unless already booked for it in a session not yet recorded."""
     if not module_ids:
         return set()
     states = reporting.person_module_states(
         reporting.Filters(filters.unit_ids, filters.category), reporting.Cutoffs.at()
     )
     due = (reporting.State.IN_PROGRESS.value, reporting.State.OVERDUE.value)
+    # Those already holding a sheet of the module in a session still to record are
+    # booked: they could not hold a second one.
+    booked = (
+        sa.select(AnswerSheet.user_id)
+        .join(ClassroomSession, ClassroomSession.id == AnswerSheet.session_id)
+        .join(ModuleVersion, ModuleVersion.id == AnswerSheet.module_version_id)
+        .where(
+            ModuleVersion.module_id.in_(module_ids),
+            ClassroomSession.cancelled_at.is_(None),
+            ClassroomSession.recorded_at.is_(None),
+        )
+    )
     return set(
         db.session.scalars(
             sa.select(states.c.user_id)
-            .where(states.c.module_id.in_(module_ids), states.c.state.in_(due))
+            .where(
+                states.c.module_id.in_(module_ids),
+                states.c.state.in_(due),
+                states.c.user_id.not_in(booked),
+            )
             .distinct()
         )
     )
