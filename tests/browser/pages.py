@@ -443,6 +443,48 @@ def print_status(page: Page, site: Site) -> None:
     expect(download).to_be_visible(timeout=120_000)
 
 
+# Sessions -------------------------------------------------------------------------------
+
+
+def schedule_people(page: Page, site: Site) -> None:
+    """Choose Infantry Battalion 1 and a module at step 1 of scheduling a session."""
+    page.goto("/sessions/new")
+    page.get_by_label(site.t("Unit")).select_option(label="Infantry Battalion 1 (DEMO-INF-1)")
+    # The modules are listed by title: the last, zero tolerance, is everyone's.
+    page.get_by_role("checkbox").last.check()
+    page.get_by_role("button", name=site.t("Continue: date, place and people")).click()
+    expect(page.get_by_role("button", name=site.t("Schedule the session"))).to_be_visible()
+
+
+def schedule_with_errors(page: Page, site: Site) -> None:
+    schedule_people(page, site)
+    page.get_by_role("button", name=site.t("Schedule the session")).click()
+    expect(page.get_by_text(site.t("Give the session's date."))).to_be_visible()
+
+
+def session_scheduled(page: Page, site: Site) -> None:
+    """Schedule a session for a new person through the form; end on the session's page."""
+    person = site.make_person()
+    schedule_people(page, site)
+    page.get_by_label(site.t("Date")).fill("2030-06-01")
+    page.get_by_label(site.t("Place")).fill("Birendra Peace Operations Training Centre")
+    page.get_by_label(site.t("Name or service number")).fill(person.service_number)
+    page.get_by_role("button", name=site.t("Show"), exact=True).click()
+    page.get_by_role("checkbox", name=re.compile(re.escape(person.full_name))).check()
+    page.get_by_role("button", name=site.t("Schedule the session")).click()
+    expect(page.get_by_role("cell", name=person.service_number)).to_be_visible()
+
+
+def session_cancel(page: Page, site: Site) -> None:
+    session_scheduled(page, site)
+    page.get_by_role("link", name=site.t("Cancel the session")).click()
+
+
+def session_add_people(page: Page, site: Site) -> None:
+    session_scheduled(page, site)
+    page.get_by_role("link", name=site.t("Add participants")).click()
+
+
 VISITS = [
     Visit("sign-in", None, goto("/login"), "Sign in"),
     Visit("sign-in with errors", None, sign_in_with_errors, "Sign in"),
@@ -543,6 +585,21 @@ VISITS = [
         goto("/headquarters/?by=unit&category=military_contingent"),
         "Training across missions",
     ),
+    Visit("sessions", "coordinator", goto("/sessions/"), "Sessions"),
+    Visit("past sessions", "facilitator", goto("/sessions/?when=past"), "Sessions"),
+    Visit("schedule a session", "coordinator", goto("/sessions/new"), "Schedule a session"),
+    Visit("schedule: people", "coordinator", schedule_people, "Schedule a session"),
+    Visit("schedule with errors", "coordinator", schedule_with_errors, "Schedule a session"),
+    Visit(
+        "session",
+        "coordinator",
+        session_scheduled,
+        re.compile(r"^Session of .+ at Birendra Peace Operations Training Centre$"),
+    ),
+    Visit(
+        "session cancel", "coordinator", session_cancel, re.compile(r"^Cancel the session of .+\?$")
+    ),
+    Visit("session add people", "coordinator", session_add_people, "Add participants"),
     Visit("admin", "admin", goto("/admin/"), "Administration"),
     Visit("admin accounts", "admin", goto("/admin/users"), "Accounts"),
     Visit("admin account", "admin", admin_account, "Kiran Gurung"),

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.helpers import PASSWORD, LiveServer, Person, answers, attempt_id, sign_in
-from tests.browser.pages import ROSTER_HEADER, VISITS, Site, Visit, upload
+from tests.browser.pages import ROSTER_HEADER, VISITS, Site, Visit, schedule_people, upload
 
 pytestmark = pytest.mark.browser
 
@@ -159,3 +159,35 @@ def test_account_recovery_without_javascript(
     expect(other.get_by_role("status")).to_contain_text("Your password is set.")
     sign_in(other, person.service_number, "a new password for the field")
     expect(other.get_by_role("heading", level=1)).to_have_text("My training")
+
+
+def test_schedule_a_session_without_javascript(
+    open_page: Callable[..., Page], site: Site, make_person: Callable[..., Person]
+) -> None:
+    """Step 1, then filters, "everyone not yet complete" and a search, all kept in the form."""
+    newcomers = [make_person(full_name=f"Zorba Quintero {n}") for n in (1, 2)]
+    page = open_page("coordinator", java_script_enabled=False)
+    schedule_people(page, site)
+    page.get_by_label("Name or service number").fill("Zorba Quintero")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.get_by_role("checkbox", name=re.compile("Zorba Quintero"))).to_have_count(2)
+    page.get_by_role("button", name="Tick everyone not yet complete on these modules").click()
+    for person in newcomers:
+        expect(page.get_by_role("checkbox", name=re.compile(person.full_name))).to_be_checked()
+    # The whole battalion is ticked, the searched-for and the others alike.
+    ticked = page.locator("#ticked-count")
+    expect(ticked).not_to_have_text("0 people ticked.")
+    page.get_by_role("checkbox", name=re.compile(newcomers[1].full_name)).uncheck()
+    page.get_by_label("Date").fill("2030-07-01")
+    page.get_by_label("Place").fill("Nepal Army Peace Operations Training Centre")
+    page.get_by_role("button", name="Schedule the session").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Nepal Army Peace Operations Training Centre"
+    )
+    expect(page.get_by_role("status").first).to_contain_text("scheduled for")
+    expect(page.get_by_role("cell", name=newcomers[0].service_number)).to_be_visible()
+    expect(page.get_by_role("cell", name=newcomers[1].service_number)).to_have_count(0)
+    # Cancelling asks first, then says so.
+    page.get_by_role("link", name="Cancel the session").click()
+    page.get_by_role("button", name="Cancel the session").click()
+    expect(page.get_by_role("status").first).to_contain_text("is cancelled")

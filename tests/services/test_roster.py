@@ -850,6 +850,7 @@ def test_reimport_gives_new_links_only_to_peacekeepers_without_password(
         (Role.COMMANDER, "commander"),
         (Role.COORDINATOR, "coordinator"),
         (Role.ADMIN, "administrator"),
+        (Role.FACILITATOR, "facilitator"),
     ],
 )
 def test_import_cannot_rewrite_commanders_coordinators_or_admins(

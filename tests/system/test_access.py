@@ -43,6 +43,9 @@ MATRIX = {
     "/headquarters/export.xlsx?by=category": (302, 403, 403, 403, 200, 200, 403),
     # Facilitated sessions: for coordinators, facilitators and administrators.
     "/sessions/": (302, 403, 200, 403, 403, 200, 200),
+    "/sessions/?when=past": (302, 403, 200, 403, 403, 200, 200),
+    # Facilitators run the sessions coordinators schedule.
+    "/sessions/new": (302, 403, 200, 403, 403, 200, 403),
     # Public.
     "/verify/{code}": (200, 200, 200, 200, 200, 200, 200),
     "/verify": (200, 200, 200, 200, 200, 200, 200),

@@ -8,13 +8,15 @@ every parameter of every page, in the path and in the query string.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 
 from app.models import Role
-from app.services import quiz, training
+from app.models.types import utcnow
+from app.services import classroom, quiz, training
 from tests.fixtures import pass_module
 
 HOSTILE = ["²", "³", "٣", "-1", "0", str(2**63), str(2**64), "9" * 40, "1.5", "x", "\x00"]
@@ -37,6 +39,9 @@ QUERY = {
     "public.verify_form": ["code"],
     "public.verify_set": ["codes", "s"],
     "public.verify": ["s"],
+    "classroom.index": ["when", "page"],
+    "classroom.schedule": ["unit", "module", "within", "category", "q", "person"],
+    "classroom.add_participants": ["within", "category", "q", "person"],
 }
 EVERY_NAME = sorted({name for names in QUERY.values() for name in names})
 # Files that read no query string; rendering each takes a while.
@@ -106,8 +111,18 @@ def site(db, unit, modules, make_user):
             Role.FACILITATOR,
         )
     }
+    session = classroom.schedule(
+        staff[Role.COORDINATOR],
+        unit,
+        utcnow().date() + timedelta(days=7),
+        "Training centre",
+        [training.current_version("basics")],
+        [staff[Role.FACILITATOR]],
+        [make_user(full_name="Kwame Boateng")],
+    )
+    db.session.commit()
     return {"unit": unit, "person": person, "certificate": certificate, "attempt": attempt,
-            "staff": staff}  # fmt: skip
+            "staff": staff, "session": session}  # fmt: skip
 
 
 FILTER_PAGES = {
@@ -166,11 +181,10 @@ def valid_path_values(site) -> dict[str, object]:
         "code": site["certificate"].code,
         "slug": "basics",
         "number": 1,
-        # No session is scheduled: its pages answer 404, a page all the same.
-        "session_id": 1,
         "token": "unknown",
         "report": "people",
         "fmt": "csv",
+        "session_id": site["session"].id,
     }
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import (
@@ -17,13 +20,16 @@ from app.models import (
     ClassroomParticipant,
     ClassroomSession,
     ClassroomSessionModule,
+    CurriculumRequirement,
+    ModuleVersion,
     Role,
     Unit,
     User,
 )
 from app.models.classroom import classroom_facilitator
 from app.models.types import utcnow
-from app.services import audit, organisation, quiz
+from app.services import audit, organisation, quiz, reporting
+from app.services.content import published
 from app.services.content.published import ModuleContent
 
 # Who may facilitate a session: facilitators, and coordinators acting as one.
@@ -137,6 +143,8 @@ def schedule(
         raise SessionRefused(_("Choose at least one facilitator."))
     if not participants:
         raise SessionRefused(_("Choose at least one participant."))
+    if len({person.id for person in participants}) != len(participants):
+        raise SessionRefused(_("A participant is listed twice."))
     if held_on < utcnow().date() - timedelta(days=int(current_app.config["CLASSROOM_GRACE_DAYS"])):
         raise SessionRefused(_("A session cannot be scheduled that far in the past."))
     allowed = {person.id for person in facilitator_choices(unit)}
@@ -145,10 +153,7 @@ def schedule(
             raise SessionRefused(
                 _("%(name)s cannot facilitate sessions of this unit.", name=person.full_name)
             )
-    unit_ids = set(organisation.subtree_ids(organisation.all_units(), unit.id))
-    for person in participants:
-        if person.unit_id not in unit_ids or not person.is_active:
-            raise SessionRefused(_("%(name)s does not serve in this unit.", name=person.full_name))
+    _check_serving(unit, participants)
     session = ClassroomSession(
         unit=unit,
         held_on=held_on,
@@ -214,3 +219,164 @@ def cancel(session: ClassroomSession, by: User) -> None:
     session.cancelled_at = utcnow()
     session.cancelled_by_id = by.id
     audit.record(AuditAction.CLASSROOM_CANCELLED, f"session {session.code}", {}, by)
+
+
+def _check_serving(unit: Unit, people: Sequence[User]) -> None:
+    """Refuse, naming them, anyone who is not an active member of the unit or below it."""
+    unit_ids = set(organisation.subtree_ids(organisation.all_units(), unit.id))
+    for person in people:
+        if person.unit_id not in unit_ids or not person.is_active:
+            raise SessionRefused(_("%(name)s does not serve in this unit.", name=person.full_name))
+
+
+class SessionState(StrEnum):
+    """Where a session stands, as lists show it."""
+
+    SCHEDULED = "scheduled"
+    RECORDED = "recorded"
+    CANCELLED = "cancelled"
+
+
+def state_of(session: ClassroomSession) -> SessionState:
+    """Return whether a session is scheduled, has its results recorded, or was cancelled."""
+    if session.cancelled_at is not None:
+        return SessionState.CANCELLED
+    if session.recorded_at is not None:
+        return SessionState.RECORDED
+    return SessionState.SCHEDULED
+
+
+def may_manage(user: User, session: ClassroomSession) -> bool:
+    """Return whether a person may change a session: its unit's coordinators and admins."""
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.COORDINATOR and any(
+        unit.id == session.unit_id for unit in organisation.units_in_scope(user)
+    )
+
+
+def is_open_for_changes(session: ClassroomSession) -> bool:
+    """Return whether participants may still be added or removed: neither recorded nor cancelled."""
+    return state_of(session) == SessionState.SCHEDULED
+
+
+def schedulable_modules() -> list[ModuleContent]:
+    """Return the current version of every module some category must take, by title."""
+    required = set(db.session.scalars(sa.select(CurriculumRequirement.module_id)))
+    current = published.snapshot().current.values()
+    return sorted(
+        (version for version in current if version.module_id in required),
+        key=lambda version: version.title,
+    )
+
+
+@dataclass(frozen=True)
+class RosterFilter:
+    """Which people of a unit's roster the picker lists: a sub-unit, a category, a search."""
+
+    unit_ids: Sequence[int]
+    category: str | None = None
+    search: str = ""
+
+
+def _roster_query(filters: RosterFilter) -> sa.Select[User]:
+    query = sa.select(User).where(User.is_active, User.unit_id.in_(filters.unit_ids))
+    if filters.category:
+        query = query.where(User.category == filters.category)
+    return query
+
+
+def roster(filters: RosterFilter) -> list[User]:
+    """Return the active people the filters select, by unit then name, with their units."""
+    query = _roster_query(filters).join(Unit, Unit.id == User.unit_id)
+    text = filters.search.lower()
+    if text:
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.full_name).contains(text, autoescape=True),
+                sa.func.lower(User.service_number).contains(text, autoescape=True),
+            )
+        )
+    query = query.options(contains_eager(User.unit))
+    return list(db.session.scalars(query.order_by(Unit.name, User.full_name, User.id)))
+
+
+def people_in_roster(unit: Unit, ids: Collection[int]) -> list[User]:
+    """Return the people with these ids who are active members of the unit or below it."""
+    if not ids:
+        return []
+    unit_ids = organisation.subtree_ids(organisation.all_units(), unit.id)
+    query = _roster_query(RosterFilter(unit_ids)).where(User.id.in_(ids))
+    return list(db.session.scalars(query.order_by(User.full_name, User.id)))
+
+
+def not_yet_complete(filters: RosterFilter, module_ids: Collection[int]) -> set[int]:
+    """Return who, among the people filtered, must take one of the modules and holds no valid
+    completion of it (in progress or overdue, as the coordinator's reports count them),
+    unless already booked for it in a session not yet recorded."""
+    if not module_ids:
+        return set()
+    states = reporting.person_module_states(
+        reporting.Filters(filters.unit_ids, filters.category), reporting.Cutoffs.at()
+    )
+    due = (reporting.State.IN_PROGRESS.value, reporting.State.OVERDUE.value)
+    # Those already holding a sheet of the module in a session still to record are
+    # booked: they could not hold a second one.
+    booked = (
+        sa.select(AnswerSheet.user_id)
+        .join(ClassroomSession, ClassroomSession.id == AnswerSheet.session_id)
+        .join(ModuleVersion, ModuleVersion.id == AnswerSheet.module_version_id)
+        .where(
+            ModuleVersion.module_id.in_(module_ids),
+            ClassroomSession.cancelled_at.is_(None),
+            ClassroomSession.recorded_at.is_(None),
+        )
+    )
+    return set(
+        db.session.scalars(
+            sa.select(states.c.user_id)
+            .where(
+                states.c.module_id.in_(module_ids),
+                states.c.state.in_(due),
+                states.c.user_id.not_in(booked),
+            )
+            .distinct()
+        )
+    )
+
+
+def add_participants(
+    session: ClassroomSession,
+    people: Sequence[User],
+    rng: random.Random | None = None,
+) -> list[User]:
+    """Add people to a session not yet recorded, each with a sheet per module; return them.
+
+    Those already taking part are left as they are. Raise SessionRefused, changing
+    nothing, when the session is closed or someone does not serve in its unit.
+    """
+    if not is_open_for_changes(session):
+        raise SessionRefused(_("This session is closed: participants can no longer change."))
+    taking_part = {participant.user_id for participant in session.participants}
+    added = [person for person in people if person.id not in taking_part]
+    if not added:
+        raise SessionRefused(_("Choose at least one participant."))
+    _check_serving(session.unit, added)
+    session.participants.extend(ClassroomParticipant(user_id=person.id) for person in added)
+    db.session.flush()
+    for person in added:
+        for module in session.modules:
+            draw_sheet(session, person, published.version(module.module_version_id), rng)
+    return added
+
+
+def remove_participant(session: ClassroomSession, user_id: int) -> None:
+    """Take a person off a session not yet recorded, with their answer sheets.
+
+    The attempts drawn for the sheets stay the person's open attempts, to use online.
+    """
+    if not is_open_for_changes(session):
+        raise SessionRefused(_("This session is closed: participants can no longer change."))
+    session.participants = [p for p in session.participants if p.user_id != user_id]
+    session.sheets = [sheet for sheet in session.sheets if sheet.user_id != user_id]
+    db.session.flush()
