@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
-from app.models import AuditAction, Completion, ModuleVersion, QuizAttempt, User
+from app.models import AuditAction, Completion, DeliveryMode, ModuleVersion, QuizAttempt, User
 from app.models.types import utcnow
 from app.services import audit, certificates, records, training, translations
 from app.services.content import published
@@ -283,12 +283,19 @@ def score(attempt: QuizAttempt, answers: dict[str, list[str]]) -> int:
 
 
 def submit_attempt(
-    attempt: QuizAttempt, answers: dict[str, list[str]], now: datetime | None = None
+    attempt: QuizAttempt,
+    answers: dict[str, list[str]],
+    now: datetime | None = None,
+    *,
+    session_id: int | None = None,
+    facilitator_id: int | None = None,
 ) -> bool:
     """Grade and record an attempt; return False if it had already been submitted.
 
     The conditional UPDATE is the guard: of several concurrent submissions of one
-    attempt, the database lets exactly one change the row.
+    attempt, the database lets exactly one change the row. An answer sheet of a
+    facilitated session names the session and its facilitator: the completion says it
+    was earned in the classroom.
     """
     now = now or utcnow()
     version = published.version(attempt.module_version_id)
@@ -315,6 +322,9 @@ def submit_attempt(
             completed_at=now,
             expires_at=training.add_months(now, version.validity_months),
             language=attempt.language,
+            delivery_mode=DeliveryMode.ONLINE if session_id is None else DeliveryMode.CLASSROOM,
+            session_id=session_id,
+            facilitator_id=facilitator_id,
         )
         db.session.add(completion)
         db.session.flush()
