@@ -28,10 +28,8 @@ from app.models import (
 from app.models.types import utcnow
 from app.services import classroom, quiz, training
 from app.services.classroom import results
-from app.services.content import published
+from tests.classroom.sheets import LETTERS, key_letters
 from tests.fixtures.web import post
-
-LETTERS = "ABCDEFGH"
 
 
 def sheets_of(session: ClassroomSession) -> list[AnswerSheet]:
@@ -40,20 +38,6 @@ def sheets_of(session: ClassroomSession) -> list[AnswerSheet]:
     return sorted(
         session.sheets, key=lambda s: (order[s.module_version_id], s.user.full_name, s.user_id)
     )
-
-
-def key_letters(sheet: AnswerSheet, right: int | None = None) -> list[str]:
-    """Return the letters of the right options per question; wrong from question `right` on."""
-    pool = {q["id"]: q for q in published.version(sheet.module_version_id).quiz}
-    typed = []
-    for number, drawn in enumerate(sheet.attempt.questions, start=1):
-        correct = {o["id"] for o in pool[drawn["id"]]["options"] if o["correct"]}
-        wrong = right is not None and number > right
-        letters = [
-            LETTERS[i] for i, option in enumerate(drawn["options"]) if (option in correct) != wrong
-        ]
-        typed.append("".join(letters[:1] if wrong else letters))
-    return typed
 
 
 def grid_form(
