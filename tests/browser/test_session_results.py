@@ -1,4 +1,4 @@
-"""A facilitator enters a session's results from the paper sheets, with and without JavaScript."""
+"""A facilitator enters a session's results from the paper sheets, with JavaScript."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from app.extensions import db
-from app.models import ClassroomSession, Completion, DeliveryMode, Unit, User
+from app.models import Completion, DeliveryMode, Unit, User
 from app.models.types import utcnow
 from app.services import classroom, training
 from app.services.classroom import results
@@ -130,40 +130,3 @@ def test_the_grid_with_javascript_jumps_and_moves_on_as_letters_are_typed(
     page.get_by_role("button", name="Confirm and record the results").click()
     expect(page.get_by_text("The results are recorded: 2 present, 0 absent")).to_be_visible()
     assert classroom_completions(live_server, session.id) == len(session.sheets)
-
-
-def test_the_grid_without_javascript_previews_errors_and_records(
-    open_page: Callable[..., Page], schedule: Callable[..., Scheduled], live_server: LiveServer
-) -> None:
-    session = schedule(3, ("reporting",))
-    page = open_page("facilitator", java_script_enabled=False)
-    page.goto(f"/sessions/{session.id}/results")
-    # The "Go to sheet" form opens the grid at the sheet's row.
-    second = session.sheets[1]
-    page.get_by_label("Sheet code").fill(second.code)
-    page.get_by_role("button", name="Go to sheet").click()
-    expect(page).to_have_url(re.compile(rf"/results#sheet-{second.code}$"))
-    first, _, absent = session.sheets
-    page.get_by_label(f"Present, {absent.name}").uncheck()
-    for sheet in (first, second):
-        for number, letters in enumerate(sheet.letters, start=1):
-            page.locator(f"#answer-{sheet.code}-{number}").fill(letters.lower())
-    # A letter the sheet does not print.
-    page.locator(f"#answer-{second.code}-4").fill("Z")
-    page.get_by_role("button", name="Preview the scores").click()
-    message = f"Row 2 ({second.name}), question 4: “Z” is not an option of this question."
-    expect(page.get_by_role("alert")).to_contain_text(message)
-    expect(page.locator(f"#answer-{second.code}-4")).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_role("button", name="Confirm and record the results")).to_have_count(0)
-    assert_accessible(page)
-    # What was typed is carried over: only the wrong field needs typing again.
-    expect(page.locator(f"#answer-{first.code}-1")).to_have_value(first.letters[0].lower())
-    page.locator(f"#answer-{second.code}-4").fill(second.letters[3])
-    page.get_by_role("button", name="Preview the scores").click()
-    expect(page.locator("td.score")).to_have_text(["100%: passed", "100%: passed", "absent"])
-    page.get_by_role("button", name="Confirm and record the results").click()
-    expect(page.get_by_text("The results are recorded: 2 present, 1 absent")).to_be_visible()
-    assert classroom_completions(live_server, session.id) == 2
-    with live_server.data():
-        recorded = db.session.get(ClassroomSession, session.id)
-        assert recorded is not None and recorded.recorded_at is not None
