@@ -25,12 +25,19 @@ def find(user: User, version: ModuleContent) -> Attestation | None:
 
 
 def attest(
-    user: User, version: ModuleContent, statement: str | None = None, language: str = "en"
+    user: User,
+    version: ModuleContent,
+    statement: str | None = None,
+    language: str = "en",
+    *,
+    session_id: int | None = None,
+    attested_by_id: int | None = None,
 ) -> Attestation:
     """Record the person's undertaking for this version; confirming twice keeps the first.
 
     `statement` is the undertaking in the words the person read, in `language`; by
-    default the version's own.
+    default the version's own. One signed on paper names the session and the
+    facilitator who attests the signature.
     """
     existing = find(user, version)
     if existing is not None:
@@ -43,6 +50,8 @@ def attest(
         statement=statement or version.attestation,
         language=language,
         attested_at=utcnow(),
+        session_id=session_id,
+        attested_by_id=attested_by_id,
     )
     try:
         with db.session.begin_nested():
