@@ -130,3 +130,26 @@ def test_the_grid_with_javascript_jumps_and_moves_on_as_letters_are_typed(
     page.get_by_role("button", name="Confirm and record the results").click()
     expect(page.get_by_text("The results are recorded: 2 present, 0 absent")).to_be_visible()
     assert classroom_completions(live_server, session.id) == len(session.sheets)
+
+
+def test_the_grid_without_javascript_previews_and_records_the_results(
+    open_page: Callable[..., Page], schedule: Callable[..., Scheduled], live_server: LiveServer
+) -> None:
+    session = schedule(2, ("reporting",))
+    page = open_page("facilitator", java_script_enabled=False)
+    page.goto(f"/sessions/{session.id}/results")
+    first, second = session.sheets
+    # The second participant was absent: their sheet stays blank and unused.
+    page.get_by_label(f"Present, {second.name}").uncheck()
+    if first.signed:
+        page.locator(f"[name=signed-{first.code}]").check()
+    for number, letters in enumerate(first.letters, start=1):
+        # Typed as a facilitator might: lower case, letters apart.
+        page.locator(f"#answer-{first.code}-{number}").fill(" ".join(letters.lower()))
+    page.get_by_role("button", name="Preview the scores").click()
+    expect(page.get_by_text("Every row is valid.")).to_be_visible()
+    expect(page.locator("td.score").first).to_have_text("100%: passed")
+    assert classroom_completions(live_server, session.id) == 0
+    page.get_by_role("button", name="Confirm and record the results").click()
+    expect(page.get_by_text("The results are recorded: 1 present, 1 absent")).to_be_visible()
+    assert classroom_completions(live_server, session.id) == 1
