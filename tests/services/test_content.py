@@ -74,6 +74,13 @@ def test_unknown_category_is_reported(tmp_path):
     assert f':{line}: unknown personnel category "soldier"' in problem
 
 
+def test_an_audience_that_is_neither_all_nor_a_list_is_reported(tmp_path):
+    text = VALID.replace("mandatory_for: [formed_police, individual_police]", "mandatory_for: true")
+    [problem] = problems_of(tmp_path, text)
+    line = line_of(text, "mandatory_for")
+    assert problem.endswith(f":{line}: mandatory_for must be `all` or a list of categories")
+
+
 def test_unknown_category_is_reported_at_its_list_item(tmp_path):
     text = VALID.replace(
         "mandatory_for: [formed_police, individual_police]",

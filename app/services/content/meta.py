@@ -164,8 +164,14 @@ def _check_draw(module: ModuleSource, lines: list[str], report: _Report) -> None
 
 
 def mandatory_categories(meta: dict[str, Any]) -> list[str]:
-    """Return the personnel categories a module is mandatory for."""
+    """Return the personnel categories a module is mandatory for (none for a wrong value).
+
+    A value that is neither `all`, a category nor a list is reported by the front
+    matter check; the other checks read it as no category at all.
+    """
     value = meta["mandatory_for"]
     if value == "all":
         return list(CATEGORIES)
-    return [value] if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        return [value]
+    return list(value) if isinstance(value, list) else []
