@@ -75,7 +75,8 @@ from load.run import (  # noqa: E402
 from load.seed import answer_key, seed_people  # noqa: E402
 
 POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/blue_beret_bench_pages"
-REDIS = "redis://127.0.0.1:6379/15"
+# Neither the tests' (15, tests/fixtures/servers.py) nor `make load`'s (14).
+REDIS = "redis://127.0.0.1:6379/13"
 BASE_URL = "https://training.example.org"
 WORKERS = "2"
 SCRIPT = ROOT / "bench" / "pages.lua"
@@ -134,6 +135,8 @@ class Run:
 
 TARGETS = [
     Target("hello", "hello (bare Flask)", "page", server="hello"),
+    # No goal: the least any signed-in request costs here (bench/floor.py).
+    Target("floor", "signed in, empty answer (the floor)", "page"),
     Target("training", "My training (GET /training/)", "page", 0.3),
     Target("module", "module page (GET /training/<module>)", "page", 0.3),
     Target("submit", "quiz submit (POST, fresh attempt)", "submitted", 0.15),
@@ -313,9 +316,12 @@ def seed_readers(bench: Bench) -> dict[int, str]:
 
 def reader_files(bench: Bench, codes: dict[int, str]) -> dict[str, Path]:
     """Sign the readers in afresh (sessions end when idle); return each GET's request file."""
-    lines: dict[str, list[str]] = {"training": [], "module": [], "certificate": [], "record": []}
+    lines: dict[str, list[str]] = {
+        "floor": [], "training": [], "module": [], "certificate": [], "record": []
+    }  # fmt: skip
     for person_id, code in codes.items():
         cookie, _token = sign_in(bench.app, person_id)
+        lines["floor"].append(f"GET\t/bench/floor\t{cookie}\t")
         lines["training"].append(f"GET\t/training/\t{cookie}\t")
         lines["module"].append(f"GET\t/training/{bench.module}\t{cookie}\t")
         lines["certificate"].append(f"GET\t/training/certificates/{code}.pdf\t{cookie}\t")
@@ -458,8 +464,11 @@ def measure(bench: Bench) -> bool:
     files = reader_files(bench, readers)
     targets = []
     for t in TARGETS:
+        if args.only and t.key not in args.only and t.server != "hello":
+            continue
         # Side by side: the application as it was just before as it is, for each request.
-        if args.compare and t.server == "app":
+        # The floor is this checkout's own (bench/floor.py): it has no former self.
+        if args.compare and t.server == "app" and t.goal is not None:
             targets.append(t.before())
         targets.append(Target(t.key, t.label, t.expect, t.goal, server=t.server))
     # The warm-up downloads every PDF once (so stored or cached) and gives the quiz's rate.
@@ -477,7 +486,8 @@ def measure(bench: Bench) -> bool:
         for target in targets
         if target.kind == "submit"
     }
-    say(f"each round's quiz submit: pools of {', '.join(map(str, sizes.values()))} fresh attempts")
+    if sizes:
+        say(f"each round's quiz submit: pools of {', '.join(map(str, sizes.values()))} attempts")
     for number in range(1, args.rounds + 1):
         files = reader_files(bench, readers)
         pools = {key: seed_pool(bench, size) for key, size in sizes.items()}
@@ -516,6 +526,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (-t)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (-c)")
     parser.add_argument("--readers", type=int, default=8, help="people reading and downloading")
+    parser.add_argument(
+        "--only", type=lambda value: set(value.split(",")), metavar="KEYS",
+        help="measure only these requests, with hello (of: "
+        + ", ".join(t.key for t in TARGETS if t.server != "hello") + ")",
+    )  # fmt: skip
     parser.add_argument("--sqlite", action="store_true", help="measure on SQLite")
     parser.add_argument(
         "--database", default=POSTGRESQL,
@@ -535,6 +550,9 @@ def main() -> int:
         help="where the request files, server logs and results are kept",
     )  # fmt: skip
     args = parser.parse_args()
+    unknown = (args.only or set()) - {t.key for t in TARGETS}
+    if unknown:
+        parser.error(f"no such request to measure: {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it with `scripts/system-packages wrk`.")
     args.output.mkdir(parents=True, exist_ok=True)
@@ -549,7 +567,10 @@ def main() -> int:
     files.mkdir()
     bench = Bench(create_app(bench_config(database, secret, args.redis)), args, {}, files)
     servers = start_render_workers(env, 1, args.output)
-    started = [("hello", "bench.hello:app", "/", ROOT), ("app", "app:create_app()", "/login", ROOT)]
+    started = [
+        ("hello", "bench.hello:app", "/", ROOT),
+        ("app", "bench.floor:create()", "/login", ROOT),
+    ]
     if args.compare:
         started.append(("before", "app:create_app()", "/login", args.compare.resolve()))
     try:
