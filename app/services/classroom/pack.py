@@ -15,6 +15,7 @@ draws an attempt. It never prints which options are right or their feedback.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,8 @@ SHEET = "sheet"
 ATTENDANCE = "attendance"
 # The page of results entry that opens a sheet: where the sheet's QR code links to.
 SHEET_ENDPOINT = "classroom.sheet"
+# How often a pack's progress is saved, at most (seconds): its page reloads every two.
+PROGRESS_EVERY = 1.0
 # Letters of the options on paper, as the results grid takes them.
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -276,17 +279,23 @@ def pieces(
 ) -> Iterator[bytes]:
     """Yield the pack a part at a time: stored handouts, each participant's sheets, attendance.
 
-    `progress` is called with the number of participants whose sheets are done.
+    `progress` is called with the number of participants whose sheets are done, at most
+    every PROGRESS_EVERY seconds and when all are: saving it is a commit, which waits for
+    the disk.
     """
     store = documents.document_store()
     for version in versions_of(session):
         for language in handout_readers(session, version):
             yield documents.read(store, handout_document(version, language).digest)
     held = sheets_by_person(session)
-    for done, person in enumerate(participants_of(session), 1):
+    people = participants_of(session)
+    saved = time.monotonic()
+    for done, person in enumerate(people, 1):
         if held.get(person.id):
             yield render([sheet_data(sheet, base_url) for sheet in held[person.id]])
-        progress(done)
+        if done == len(people) or time.monotonic() - saved >= PROGRESS_EVERY:
+            progress(done)
+            saved = time.monotonic()
     yield render([attendance_data(session)])
 
 
