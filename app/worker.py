@@ -1,7 +1,8 @@
 """The background worker: builds the application, runs its jobs and owns their commits.
 
-Two kinds of job: print jobs, and the documents a committed change makes due (a
-certificate issued, a record changed: see app.services.pending). Each is queued on Redis
+Two kinds of job: print jobs (people's training records, or a session's pack), and the
+documents a committed change makes due (a certificate issued, a record changed: see
+app.services.pending). Each is queued on Redis
 (REDIS_URL, served by `flask worker`) or, without Redis, on threads of the web process.
 Either way the work happens here, outside any request: the services it calls only
 flush, and this module commits after each step a person sees (the job taken, each chunk
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
 from app.models import Certificate, PrintJob, Unit, User
-from app.services import documents, pending, printing
+from app.services import classroom, documents, pending, printing
 from app.services.documents import StoredRecord
 from app.services.pending import DueDocuments
 from app.services.printing import MIMETYPES, BatchFile, PrintError, PrintOutput
@@ -249,9 +250,7 @@ def run_job(job_id: int, base_url: str) -> PrintJob | None:
     try:
         # Written to disk as it is made, then handed to the document store piece by piece.
         with tempfile.TemporaryFile() as file:
-            batch = render_batch(
-                job.user_ids, job.output, base_url, file, printing.job_unit(job), save_progress
-            )
+            batch = render_job(job, base_url, file, save_progress)
             printing.finish(job, batch, file)
     except Exception as error:
         db.session.rollback()
@@ -262,6 +261,17 @@ def run_job(job_id: int, base_url: str) -> PrintJob | None:
 
 
 # Rendering -----------------------------------------------------------------------------
+
+
+def render_job(
+    job: PrintJob, base_url: str, target: BinaryIO, progress: Callable[[int], None]
+) -> BatchFile:
+    """Write a job's file on `target`: a session's pack, or people's training records."""
+    if job.session_id is not None:
+        return classroom.write_pack(job, target, base_url, progress)
+    return render_batch(
+        job.user_ids, job.output, base_url, target, printing.job_unit(job), progress
+    )
 
 
 def render_batch(

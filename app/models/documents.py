@@ -16,6 +16,8 @@ class DocumentKind(StrEnum):
     CERTIFICATE = "certificate"
     RECORD = "record"
     BATCH = "batch"
+    # A module version's lesson handout in one language, as a session's pack prints it.
+    HANDOUT = "handout"
 
 
 class Document(Model):

@@ -374,7 +374,7 @@ class PrintJobStatus(StrEnum):
 
 
 class PrintJob(Model):
-    """Certificates for many people rendered in the background.
+    """Certificates for many people, or a session's pack, rendered in the background.
 
     State and output live in the database so that any instance can report progress
     and hand over the file, whichever instance or worker did the rendering.
@@ -384,6 +384,12 @@ class PrintJob(Model):
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    # Set for a session's pack: its participants are `user_ids`, in print order.
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("classroom_session.id"), index=True
+    )
+    # The language of whoever asked, which a pack's attendance sheet is written in.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     user_ids: Mapped[list[int]] = mapped_column(sa.JSON)
     # "pdf": one document for everyone; "zip": one PDF per person.
     output: Mapped[str] = mapped_column(sa.String(8))

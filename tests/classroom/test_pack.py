@@ -1,39 +1,72 @@
-"""The session pack: handouts, an answer sheet per participant, the attendance sheet."""
+"""The session pack: handouts, an answer sheet per participant, the attendance sheet.
+
+The pack is a print job: the tests press the button, follow the job's page and download
+its file (`inline_jobs` runs each job in the request that queues it).
+"""
 
 from __future__ import annotations
 
 import io
 import re
+import secrets
 import subprocess
+import time
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from app import worker
 from app.extensions import db
 from app.models import (
     AnswerSheet,
     AuditAction,
     AuditEntry,
     ClassroomSession,
+    Document,
+    DocumentKind,
+    PrintJob,
+    PrintJobStatus,
     QuizAttempt,
     Role,
     Unit,
     User,
 )
 from app.services import classroom, quiz
+from tests.fixtures import count, post
 
 BASE_URL = "https://training.example.org"
+REFRESH = '<meta http-equiv="refresh" content="2">'
+
+# As the application queues a job, before a test's fixtures run it at once instead.
+ENQUEUE = worker.enqueue
+
+pytestmark = pytest.mark.usefixtures("inline_jobs")
+
+
+def ask_for_pack(client: FlaskClient, session: ClassroomSession) -> str:
+    """Press "Print the session pack"; return the address of the job's page."""
+    response = post(client, f"/sessions/{session.id}/pack")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return str(response.headers["Location"])
 
 
 def pack_of(client: FlaskClient, session: ClassroomSession) -> bytes:
-    """Download a session's pack, as the facilitator's browser does."""
-    response = client.get(f"/sessions/{session.id}/pack.pdf")
+    """Print a session's pack as the facilitator's browser does: the button, then the file."""
+    status = ask_for_pack(client, session)
+    page = client.get(status)
+    assert page.status_code == 200
+    assert "Ready to download" in page.get_data(as_text=True)
+    assert f"{status}/file" in page.get_data(as_text=True)
+    response = client.get(f"{status}/file")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "application/pdf"
+    assert f"session-{session.code}-pack.pdf" in response.headers["Content-Disposition"]
     return response.get_data()
 
 
@@ -111,6 +144,15 @@ def qr_codes(pdf: bytes, page: int, tmp_path: Path) -> list[str]:
     return read.stdout.split()
 
 
+def stored_handouts() -> int:
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(Document.id)).where(Document.kind == DocumentKind.HANDOUT)
+        )
+        or 0
+    )
+
+
 def people(make_user: Callable[..., User]) -> list[User]:
     return [
         make_user(full_name="Ama Owusu", service_number="GH-1001"),
@@ -138,8 +180,12 @@ def test_the_pack_has_the_handout_a_sheet_per_participant_then_the_attendance_sh
     for person in ("Ama Owusu", "Yaw Boateng", "Efua Mensah"):
         assert person in texts[4]
     assert "Present" in texts[4] and "Absent" in texts[4] and "Signature" in texts[4]
-    # Every page says the session it belongs to.
-    assert all(classroom.grouped(session.code) in text for text in texts)
+    # Every sheet and the attendance sheet say the session they belong to; the handout,
+    # printed alike for every session, its module and version.
+    assert all(classroom.grouped(session.code) in text for text in texts[1:])
+    assert classroom.grouped(session.code) not in texts[0] and "Version" in texts[0]
+    # The attendance sheet says how many copies of each handout to make.
+    assert "Handouts to copy" in texts[4] and "English \u00d7 3" in texts[4]
 
 
 def test_one_more_participant_adds_one_sheet_to_the_pack(
@@ -273,11 +319,30 @@ def test_a_session_out_of_scope_answers_404(
     [sheet] = session.sheets
     elsewhere = make_user(Role.COORDINATOR, assigned_units=[other_unit])
     client = login(elsewhere)
-    assert client.get(f"/sessions/{session.id}/pack.pdf").status_code == 404
+    assert post(client, f"/sessions/{session.id}/pack").status_code == 404
     assert client.get(f"/sessions/{session.id}/sheets/{sheet.code}.pdf").status_code == 404
-    assert client.get(f"/sessions/{session.id + 1000}/pack.pdf").status_code == 404
+    assert post(client, f"/sessions/{session.id + 1000}/pack").status_code == 404
     db.session.expire_all()
     assert sheet.printed_at is None
+    assert count(PrintJob) == 0
+
+
+def test_another_units_coordinator_cannot_see_the_job_or_its_file(
+    client, login, coordinator, make_session, make_user, other_unit: Unit
+):
+    session = make_session([make_user()])
+    status = ask_for_pack(login(coordinator), session)
+    # Its requester finds it under its session only.
+    other = make_session([make_user()])
+    token = status.rsplit("/", 1)[1]
+    assert client.get(status).status_code == 200
+    assert client.get(f"/sessions/{other.id}/pack/{token}").status_code == 404
+    assert client.get(f"/sessions/{other.id}/pack/{token}/file").status_code == 404
+
+    post(client, "/logout")
+    client = login(make_user(Role.COORDINATOR, assigned_units=[other_unit]))
+    assert client.get(status).status_code == 404
+    assert client.get(f"{status}/file").status_code == 404
 
 
 def test_a_sheet_of_another_session_is_not_printed_under_this_one(
@@ -297,14 +362,181 @@ def test_the_sessions_facilitator_prints_its_pack(
     client, login, facilitator, make_session, make_user
 ):
     session = make_session([make_user()])
-    assert login(facilitator).get(f"/sessions/{session.id}/pack.pdf").status_code == 200
+    assert page_count(pack_of(login(facilitator), session)) == 3
 
 
 def test_a_participant_cannot_print_the_pack(client, login, make_session, make_user):
     participant = make_user()
     session = make_session([participant])
-    response = login(participant).get(f"/sessions/{session.id}/pack.pdf")
+    response = post(login(participant), f"/sessions/{session.id}/pack")
     assert response.status_code == 403
+    assert count(PrintJob) == 0
+
+
+def test_the_sessions_page_prints_the_pack_with_a_form(
+    client, login, coordinator, make_session, make_user
+):
+    session = make_session([make_user()])
+    page = login(coordinator).get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert f'<form method="post" action="/sessions/{session.id}/pack">' in page
+    assert 'name="csrf_token"' in page and "Print the session pack" in page
+
+
+def test_opening_the_print_address_prints_nothing(
+    client, login, coordinator, make_session, make_user
+):
+    session = make_session([make_user()])
+    response = login(coordinator).get(f"/sessions/{session.id}/pack")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/sessions/{session.id}")
+    db.session.expire_all()
+    assert count(PrintJob) == 0 and session.sheets[0].printed_at is None
+    assert not db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.CLASSROOM_PACK_PRINTED)
+    )
+
+
+def test_the_job_page_shows_progress_and_reloads_itself_until_the_pack_is_ready(
+    client, login, coordinator, make_session, make_user, held_jobs, tmp_path
+):
+    session = make_session(people(make_user))
+    client = login(coordinator)
+    status = ask_for_pack(client, session)
+    # Asked for: recorded in the audit trail; the sheets count as printed once it is.
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.CLASSROOM_PACK_PRINTED)
+    )
+    assert entry is not None and entry.details["sheets"] == 3
+    page = client.get(status).get_data(as_text=True)
+    assert REFRESH in page and "Waiting to start" in page and "0 of 3" in page
+    assert client.get(f"{status}/file").status_code == 404
+    assert all(sheet.printed_at is None for sheet in session.sheets)
+
+    [job_id] = held_jobs
+    job = worker.run_job(job_id, BASE_URL)
+    assert job is not None and job.status == PrintJobStatus.DONE
+    page = client.get(status).get_data(as_text=True)
+    assert REFRESH not in page and "3 of 3" in page and "Ready to download" in page
+    assert f"session-{session.code}-pack.pdf" in page
+    assert page_count(client.get(f"{status}/file").get_data()) == 5
+    db.session.expire_all()
+    assert all(sheet.printed_at for sheet in session.sheets)
+
+
+# The print worker runs in threads, with connections of their own.
+@pytest.mark.committing
+def test_without_redis_the_pack_prints_in_a_thread_while_the_page_shows_progress(
+    app: Flask, client, login, coordinator, make_session, make_user, monkeypatch
+):
+    monkeypatch.setattr(worker, "enqueue", ENQUEUE)
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    session = make_session(people(make_user))
+    client = login(coordinator)
+    status = ask_for_pack(client, session)
+    deadline = time.monotonic() + 120
+    while "Ready to download" not in (page := client.get(status).get_data(as_text=True)):
+        assert "Printing failed" not in page and REFRESH in page
+        assert time.monotonic() < deadline, "the pack was not printed in time"
+        time.sleep(0.2)
+    assert "3 of 3" in page
+    assert page_count(client.get(f"{status}/file").get_data()) == 5
+
+
+def test_with_redis_the_pack_waits_in_the_queue_for_a_worker(
+    app: Flask, client, login, coordinator, make_session, make_user, monkeypatch, redis_server
+):
+    from rq import SimpleWorker
+
+    monkeypatch.setattr(worker, "enqueue", ENQUEUE)
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_server)
+    # A queue of this test's own, which no other worker on the server serves.
+    name = f"{worker.QUEUE_NAME}-{secrets.token_hex(4)}"
+    queue = worker.queue(redis_server, name)
+    monkeypatch.setattr(worker, "queue", lambda url, *args: queue)
+    session = make_session([make_user()])
+    client = login(coordinator)
+    status = ask_for_pack(client, session)
+    assert queue.count == 1 and "Waiting to start" in client.get(status).get_data(as_text=True)
+    assert SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    assert "Ready to download" in client.get(status).get_data(as_text=True)
+    assert page_count(client.get(f"{status}/file").get_data()) == 3
+    queue.delete(delete_jobs=True)
+
+
+def test_the_handout_is_rendered_once_and_reused_by_the_next_pack(
+    client, login, coordinator, make_session, make_user, renders
+):
+    client = login(coordinator)
+    first = make_session([make_user(), make_user()])
+    pack_of(client, first)
+    # The handout, each participant's sheet, the attendance sheet.
+    assert len(renders) == 4
+    assert stored_handouts() == 1
+
+    renders.clear()
+    second = make_session([make_user()])
+    pdf = pack_of(client, second)
+    # The stored handout is copied: only the sheet and the attendance sheet are rendered.
+    assert len(renders) == 2
+    assert stored_handouts() == 1
+    assert page_count(pdf) == 3
+
+
+def test_a_handout_is_rendered_again_when_what_it_prints_changes(
+    app, client, login, coordinator, make_session, make_user, renders, monkeypatch
+):
+    client = login(coordinator)
+    pack_of(client, make_session([make_user()]))
+    from app.services.classroom import pack as pack_service
+
+    data = pack_service.handout_data
+    monkeypatch.setattr(
+        pack_service,
+        "handout_data",
+        lambda version, language: {**data(version, language), "summary": "Corrected."},
+    )
+    pack_of(client, make_session([make_user()]))
+    assert stored_handouts() == 2
+
+
+def test_one_person_may_have_as_many_packs_printing_as_the_job_limit(
+    app, client, login, coordinator, make_session, make_user, held_jobs, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PRINT_JOBS_PER_PERSON", 1)
+    session = make_session([make_user()])
+    client = login(coordinator)
+    ask_for_pack(client, session)
+    response = post(client, f"/sessions/{session.id}/pack")
+    assert response.status_code == 409
+    assert "You already have 1 print job waiting or running" in response.get_data(as_text=True)
+    assert count(PrintJob) == 1
+
+
+def test_a_pack_whose_session_is_cancelled_meanwhile_is_not_printed(
+    client, login, coordinator, make_session, make_user, held_jobs
+):
+    session = make_session([make_user()])
+    client = login(coordinator)
+    status = ask_for_pack(client, session)
+    classroom.cancel(session, coordinator)
+    db.session.commit()
+    [job_id] = held_jobs
+    job = worker.run_job(job_id, BASE_URL)
+    assert job is not None and job.status == PrintJobStatus.FAILED
+    page = client.get(status).get_data(as_text=True)
+    assert "The session was cancelled after its pack was asked for" in page
+    db.session.expire_all()
+    assert session.sheets[0].printed_at is None
+
+
+def test_the_qr_code_links_where_results_entry_opens_a_sheet_outside_a_request(
+    app: Flask, make_session, make_user
+):
+    session = make_session([make_user()])
+    [sheet] = session.sheets
+    with app.app_context():
+        link = classroom.sheet_url(sheet.code, "https://centre.example.org/")
+    assert link == f"https://centre.example.org/sessions/sheets/{sheet.code}"
 
 
 def test_a_cancelled_session_is_not_printed(client, login, coordinator, make_session, make_user):
@@ -312,7 +544,7 @@ def test_a_cancelled_session_is_not_printed(client, login, coordinator, make_ses
     classroom.cancel(session, coordinator)
     db.session.commit()
     client = login(coordinator)
-    response = client.get(f"/sessions/{session.id}/pack.pdf")
+    response = post(client, f"/sessions/{session.id}/pack")
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert f"Session {classroom.grouped(session.code)} was cancelled" in page
@@ -320,6 +552,7 @@ def test_a_cancelled_session_is_not_printed(client, login, coordinator, make_ses
     assert response.status_code == 409
     db.session.expire_all()
     assert session.sheets[0].printed_at is None
+    assert count(PrintJob) == 0
     assert not db.session.scalar(
         sa.select(AuditEntry).where(AuditEntry.action == AuditAction.CLASSROOM_PACK_PRINTED)
     )

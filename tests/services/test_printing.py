@@ -49,27 +49,6 @@ def troops(modules, make_user):
 
 
 @pytest.fixture
-def inline_jobs(monkeypatch):
-    """Run each job as soon as it is queued, in the request that queues it."""
-    queued = []
-
-    def run_now(job, base_url):
-        queued.append(job.id)
-        worker.run_job(job.id, base_url)
-
-    monkeypatch.setattr(worker, "enqueue", run_now)
-    return queued
-
-
-@pytest.fixture
-def held_jobs(monkeypatch):
-    """Keep queued jobs waiting, as a busy queue would."""
-    queued = []
-    monkeypatch.setattr(worker, "enqueue", lambda job, base_url: queued.append(job.id))
-    return queued
-
-
-@pytest.fixture
 def no_redis(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", "")
 

@@ -3,10 +3,13 @@
 from app.services.classroom.pack import (
     Pack,
     grouped,
-    print_pack,
+    handout_document,
+    pack_filename,
     print_sheet,
+    request_pack,
     sheet_data,
     sheet_url,
+    write_pack,
 )
 from app.services.classroom.sessions import (
     RosterFilter,
@@ -43,14 +46,16 @@ __all__ = [
     "find_session",
     "find_sheet",
     "grouped",
+    "handout_document",
     "is_open_for_changes",
     "is_open_for_entry",
     "may_manage",
     "not_yet_complete",
+    "pack_filename",
     "people_in_roster",
-    "print_pack",
     "print_sheet",
     "remove_participant",
+    "request_pack",
     "roster",
     "schedulable_modules",
     "schedule",
@@ -58,4 +63,5 @@ __all__ = [
     "sheet_data",
     "sheet_url",
     "state_of",
+    "write_pack",
 ]

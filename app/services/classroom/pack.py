@@ -2,8 +2,11 @@
 
 Handouts of each module's lesson, one answer sheet per participant and module, and the
 attendance sheet, rendered with the certificate designs' locked-down setup (their URL
-fetcher, cached stylesheet and fonts; `certificates/pack.css`). Each part is rendered
-on its own and the parts are merged, so memory holds one participant's sheets at a time.
+fetcher, cached stylesheet and fonts; `certificates/pack.css`). A pack is a print job
+(`app.worker` runs it): each part is rendered on its own and the parts are merged
+straight to a file, so memory holds one participant's sheets at a time. A handout names
+no session, so it is rendered once per module version, language and design, stored, and
+every later pack copies it as stored.
 
 An answer sheet prints the questions of its attempt, drawn when the session was
 scheduled: printing it again prints the same questions in the same order, and never
@@ -12,32 +15,44 @@ draws an attempt. It never prints which options are right or their feedback.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app.models import AnswerSheet, AuditAction, ClassroomSession, User
+from app.extensions import db
+from app.models import (
+    AnswerSheet,
+    AuditAction,
+    ClassroomSession,
+    Document,
+    DocumentKind,
+    PrintJob,
+    User,
+)
 from app.models.types import utcnow
-from app.services import audit, certificates, quiz, translations
+from app.services import audit, certificates, documents, printing, quiz, translations
 from app.services.certificates import wording
 from app.services.classroom.sessions import SessionRefused
 from app.services.content import published
 from app.services.content.published import ModuleContent
-from app.services.printing import merging
+from app.services.documents import fingerprints
+from app.services.printing import MIMETYPES, BatchFile, PrintError, PrintOutput, merging
 
 # The design (certificates/pack.html) and its parts.
 PACK = "pack"
 HANDOUT = "handout"
 SHEET = "sheet"
 ATTENDANCE = "attendance"
-# Where results entry opens a sheet, as the sheet's QR code links to it (classroom.sheet).
-SHEET_PATH = "/sessions/sheets/{code}"
+# The page of results entry that opens a sheet: where the sheet's QR code links to.
+SHEET_ENDPOINT = "classroom.sheet"
+# How often a pack's progress is saved, at most (seconds): its page reloads every two.
+PROGRESS_EVERY = 1.0
 # Letters of the options on paper, as the results grid takes them.
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -54,7 +69,7 @@ def grouped(code: str) -> str:
 
 def sheet_url(code: str, base_url: str | None = None) -> str:
     """Return the address the QR code of an answer sheet holds: its results entry."""
-    return certificates.public_url(SHEET_PATH.format(code=code), base_url)
+    return certificates.public_url(certificates.site_path(SHEET_ENDPOINT, code=code), base_url)
 
 
 def page_counter(message: str) -> Markup:
@@ -89,7 +104,7 @@ def css_string(text: str) -> str:
 
 @dataclass(frozen=True)
 class Pack:
-    """A printed pack: the PDF, its pages and the sheets it holds."""
+    """A printed sheet: the PDF, its pages and the sheets it holds."""
 
     pdf: bytes
     pages: int
@@ -141,34 +156,50 @@ def page_values(language: str, running: str) -> dict[str, Any]:
     }
 
 
-def handout_data(session: ClassroomSession, version: ModuleContent) -> list[dict[str, Any]]:
-    """Return a module's handouts: in English, and in each other language of its sheets.
+def handout_readers(session: ClassroomSession, version: ModuleContent) -> dict[str, int]:
+    """Return how many participants read a module's handout in each language, English first.
 
     A sheet's language is the one its attempt is shown in: the participant's where the
-    module is translated in full, English otherwise. The handout says how many
-    participants read it, so that the facilitator knows how many copies to make.
+    module is translated in full, English otherwise. English is always printed, for the
+    facilitator.
     """
     readers: dict[str, int] = {wording.ENGLISH: 0}
     for sheet in session.sheets:
         if sheet.module_version_id == version.id:
             readers[sheet.attempt.language] = readers.get(sheet.attempt.language, 0) + 1
-    handouts = []
-    for language in sorted(readers, key=lambda code: (code != wording.ENGLISH, code)):
-        text = translations.module_text(version, language)
-        handouts.append(
-            {
-                **session_values(session),
-                **page_values(text.language, f"{grouped(session.code)} · {text.title}"),
-                "part": HANDOUT,
-                "title": text.title,
-                "summary": text.summary,
-                "version_label": version.label,
-                "body_html": Markup(text.body_html),  # noqa: S704 (sanitised when synced)
-                "sources": [dict(source) for source in version.sources],
-                "readers": readers[language],
-            }
-        )
-    return handouts
+    return {
+        language: readers[language]
+        for language in sorted(readers, key=lambda code: (code != wording.ENGLISH, code))
+    }
+
+
+def handout_data(version: ModuleContent, language: str) -> dict[str, Any]:
+    """Return a module's handout in one language: the lesson alone, naming no session."""
+    text = translations.module_text(version, language)
+    return {
+        **page_values(text.language, f"{text.title} · {version.label}"),
+        "part": HANDOUT,
+        "title": text.title,
+        "summary": text.summary,
+        "version_label": version.label,
+        "body_html": Markup(text.body_html),  # noqa: S704 (sanitised when synced)
+        "sources": [dict(source) for source in version.sources],
+    }
+
+
+def handout_document(version: ModuleContent, language: str) -> Document:
+    """Return a module's handout in a language as stored, rendering and storing it once.
+
+    Stored under a fingerprint of what it prints and of the design, so a new translation
+    or design makes a new one, and a handout rendered by two jobs at once is kept once.
+    """
+    data = handout_data(version, language)
+    fingerprint = fingerprints.handout(version.id, data, design_root())
+    found = documents.unsigned(fingerprint)
+    if found is not None:
+        return found
+    pdf, pages = certificates.render_counted(design_root(), data, PACK)
+    return documents.keep(DocumentKind.HANDOUT, pdf, pages, fingerprint, documents.UNSIGNED)
 
 
 def sheet_data(sheet: AnswerSheet, base_url: str | None = None) -> dict[str, Any]:
@@ -214,14 +245,21 @@ def attendance_data(session: ClassroomSession) -> dict[str, Any]:
     """Return the attendance sheet: every participant, in the printing person's language."""
     language = wording.document_language(wording.language())
     with wording.written_in(language):
-        titles = [
-            translations.module_text(version, language).title for version in versions_of(session)
+        modules = [
+            {
+                "title": translations.module_text(version, language).title,
+                "handouts": [
+                    {"language": translations.language_name(code), "copies": copies}
+                    for code, copies in handout_readers(session, version).items()
+                ],
+            }
+            for version in versions_of(session)
         ]
     return {
         **session_values(session),
         **page_values(language, grouped(session.code)),
         "part": ATTENDANCE,
-        "module_titles": titles,
+        "modules": modules,
         "people": [
             {"name": person.full_name, "service_number": person.service_number}
             for person in participants_of(session)
@@ -229,19 +267,35 @@ def attendance_data(session: ClassroomSession) -> dict[str, Any]:
     }
 
 
-def render(documents: Sequence[dict[str, Any]]) -> bytes:
+def render(parts: Sequence[dict[str, Any]]) -> bytes:
     """Render parts of the pack, each on pages of its own, into one PDF."""
-    return certificates.render_documents(design_root(), documents, PACK)
+    return certificates.render_documents(design_root(), parts, PACK)
 
 
-def pieces(session: ClassroomSession, base_url: str | None = None) -> Iterator[bytes]:
-    """Render the pack a part at a time: handouts, each participant's sheets, attendance."""
+def pieces(
+    session: ClassroomSession,
+    base_url: str | None = None,
+    progress: Callable[[int], None] = lambda done: None,
+) -> Iterator[bytes]:
+    """Yield the pack a part at a time: stored handouts, each participant's sheets, attendance.
+
+    `progress` is called with the number of participants whose sheets are done, at most
+    every PROGRESS_EVERY seconds and when all are: saving it is a commit, which waits for
+    the disk.
+    """
+    store = documents.document_store()
     for version in versions_of(session):
-        yield render(handout_data(session, version))
+        for language in handout_readers(session, version):
+            yield documents.read(store, handout_document(version, language).digest)
     held = sheets_by_person(session)
-    for person in participants_of(session):
+    people = participants_of(session)
+    saved = time.monotonic()
+    for done, person in enumerate(people, 1):
         if held.get(person.id):
             yield render([sheet_data(sheet, base_url) for sheet in held[person.id]])
+        if done == len(people) or time.monotonic() - saved >= PROGRESS_EVERY:
+            progress(done)
+            saved = time.monotonic()
     yield render([attendance_data(session)])
 
 
@@ -256,23 +310,46 @@ def refuse_cancelled(session: ClassroomSession) -> None:
         )
 
 
-def print_pack(session: ClassroomSession, by: User, base_url: str | None = None) -> Pack:
-    """Render a session's whole pack; record the sheets printed and the printing.
+def request_pack(session: ClassroomSession, by: User) -> PrintJob:
+    """Queue a print job for a session's pack; record the printing.
 
-    Raise SessionRefused for a cancelled session.
+    Raise SessionRefused for a cancelled session, PrintError when the person already has
+    as many print jobs waiting or running as allowed. The attendance sheet is written in
+    the language being written in now, the requester's.
     """
     refuse_cancelled(session)
-    out = io.BytesIO()
-    title = _("Session pack %(code)s", code=grouped(session.code))
-    pages = merging.merge_to(out, pieces(session, base_url), title)
-    mark_printed(session.sheets)
+    people = [person.id for person in participants_of(session)]
+    job = printing.create_pack_job(by, session.id, people, wording.language())
     audit.record(
         AuditAction.CLASSROOM_PACK_PRINTED,
         f"session {session.code}",
-        {"sheets": len(session.sheets), "pages": pages},
+        {"sheets": len(session.sheets), "print_job": job.id},
         by,
     )
-    return Pack(out.getvalue(), pages, len(session.sheets))
+    return job
+
+
+def pack_filename(session: ClassroomSession) -> str:
+    """Return the download name of a session's pack."""
+    return f"session-{session.code}-pack.pdf"
+
+
+def write_pack(
+    job: PrintJob, target: BinaryIO, base_url: str, progress: Callable[[int], None]
+) -> BatchFile:
+    """Write a pack job's PDF on `target`, part by part; mark its sheets printed.
+
+    Handouts come from the document store (rendered and stored the first time); the
+    sheets and the attendance sheet are rendered for this pack, their links at `base_url`.
+    """
+    session = db.session.get(ClassroomSession, job.session_id)
+    if session is None or session.cancelled_at is not None:
+        raise PrintError.of("session-cancelled")
+    with wording.written_in(job.language or wording.ENGLISH):
+        title = _("Session pack %(code)s", code=grouped(session.code))
+        pages = merging.merge_to(target, pieces(session, base_url, progress), title)
+    mark_printed(session.sheets)
+    return BatchFile(pack_filename(session), MIMETYPES[PrintOutput.PDF], len(job.user_ids), pages)
 
 
 def print_sheet(sheet: AnswerSheet, by: User, base_url: str | None = None) -> Pack:

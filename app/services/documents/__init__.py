@@ -18,6 +18,7 @@ from app.services.documents.issued import (
     stored_records,
 )
 from app.services.documents.keeping import (
+    UNSIGNED,
     StoredFile,
     discard,
     keep,
@@ -25,6 +26,7 @@ from app.services.documents.keeping import (
     published_keys,
     servable,
     servable_file,
+    unsigned,
 )
 from app.services.documents.store import (
     CHUNK_SIZE,
@@ -43,6 +45,7 @@ from app.services.documents.store import (
 __all__ = [
     "CHUNK_SIZE",
     "SLICE",
+    "UNSIGNED",
     "DatabaseStore",
     "DirectoryStore",
     "DocumentStore",
@@ -70,4 +73,5 @@ __all__ = [
     "servable_file",
     "store_for",
     "stored_records",
+    "unsigned",
 ]

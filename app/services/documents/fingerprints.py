@@ -83,6 +83,24 @@ def listed(certificate: Certificate, now: datetime) -> list[Any]:
     ]  # fmt: skip
 
 
+def handout(version_id: int, data: dict[str, Any], design: Path) -> str:
+    """Return a lesson handout's fingerprint: its module version, what it prints, the design.
+
+    What it prints (title, lesson, sources, language) is part of it, so a translation
+    corrected since makes a new handout of the same version.
+    """
+    return digest_of(
+        {
+            "format": FORMAT,
+            "kind": "handout",
+            "version": version_id,
+            "language": data["language"],
+            "printed": {key: str(value) for key, value in data.items()},
+            "design": design_version(design),
+        }
+    )
+
+
 def record(content: certificates.RecordContent, now: datetime, base_url: str) -> str:
     """Return a training record's fingerprint: everything it prints and embeds.
 

@@ -22,6 +22,9 @@ from app.services.documents.store import (
     is_external,
 )
 
+# The key id of a document that carries no signature (a handout, a print batch).
+UNSIGNED = ""
+
 
 def published_keys() -> list[str]:
     """Return the ids of the keys whose signatures verify, the current key first."""
@@ -44,6 +47,17 @@ def servable(fingerprint: str) -> Document | None:
         )
     ).all()
     return min(found, key=lambda document: keys.index(document.key_id), default=None)
+
+
+def unsigned(fingerprint: str) -> Document | None:
+    """Return the stored document with this fingerprint that carries no signature, if any."""
+    return db.session.scalar(
+        sa.select(Document).where(
+            Document.fingerprint == fingerprint,
+            Document.key_id == UNSIGNED,
+            Document.withdrawn_at.is_(None),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,7 @@ def keep_file(kind: DocumentKind, file: BinaryIO, pages: int) -> Document:
     document_store().put(digest, file)
     # Named by its bytes alone: it signs nothing and is never looked up by what it shows.
     document = Document(
-        kind=kind, fingerprint=digest, key_id="", digest=digest, size=size, pages=pages
+        kind=kind, fingerprint=digest, key_id=UNSIGNED, digest=digest, size=size, pages=pages
     )
     db.session.add(document)
     db.session.flush()

@@ -57,6 +57,9 @@ MIMETYPES = {PrintOutput.PDF: "application/pdf", PrintOutput.ZIP: "application/z
 FAILURES = {
     "people-gone": _l("Some of the people selected no longer exist. Select them again and print."),
     "nobody": _l("Select at least one person to print."),
+    "session-cancelled": _l(
+        "The session was cancelled after its pack was asked for: the pack was not printed."
+    ),
     "worker-stopped": _l(
         "Printing did not finish: the print worker stopped (perhaps restarted). Try again."
     ),
@@ -136,26 +139,55 @@ def create_job(
                 outside,
             )
         )
-    refuse_too_many_jobs(requested_by)
-    discard_old_jobs()
-    job = PrintJob(
-        token=secrets.token_urlsafe(32),
-        requested_by_id=requested_by.id,
-        unit_id=unit_id,
-        user_ids=print_order(wanted),
-        output=output,
-        status=PrintJobStatus.QUEUED,
-        done=0,
-        total=len(wanted),
-    )
-    db.session.add(job)
-    db.session.flush()
+    job = new_job(requested_by, print_order(wanted), output, unit_id=unit_id)
     audit.record(
         AuditAction.PRINT_JOB_CREATED,
         f"print job {job.id}",
         {"people": job.total, "output": output, "unit_id": unit_id},
         actor=requested_by,
     )
+    return job
+
+
+def create_pack_job(
+    requested_by: User, session_id: int, user_ids: Sequence[int], language: str
+) -> PrintJob:
+    """Record a print job for a session's pack; raise PrintError if the person has too many.
+
+    The caller checks that the person may see the session; `user_ids` are its
+    participants in print order, and `language` the one its attendance sheet is written in.
+    """
+    return new_job(
+        requested_by, list(user_ids), PrintOutput.PDF, session_id=session_id, language=language
+    )
+
+
+def new_job(
+    requested_by: User,
+    user_ids: list[int],
+    output: str,
+    *,
+    unit_id: int | None = None,
+    session_id: int | None = None,
+    language: str | None = None,
+) -> PrintJob:
+    """Queue a job unless its requester has as many waiting or running as allowed."""
+    refuse_too_many_jobs(requested_by)
+    discard_old_jobs()
+    job = PrintJob(
+        token=secrets.token_urlsafe(32),
+        requested_by_id=requested_by.id,
+        unit_id=unit_id,
+        session_id=session_id,
+        language=language,
+        user_ids=user_ids,
+        output=output,
+        status=PrintJobStatus.QUEUED,
+        done=0,
+        total=len(user_ids),
+    )
+    db.session.add(job)
+    db.session.flush()
     return job
 
 
