@@ -11,8 +11,8 @@ from app import downloads, worker
 from app.classroom import bp
 from app.classroom.forms import ChangeForm
 from app.extensions import db
-from app.models import AnswerSheet, ClassroomSession, PrintJob, PrintJobStatus
-from app.services import certificates, classroom, printing
+from app.models import AnswerSheet, AuditAction, ClassroomSession, PrintJob, PrintJobStatus
+from app.services import audit, certificates, classroom, printing
 
 
 def session_or_404(session_id: int) -> ClassroomSession:
@@ -75,8 +75,11 @@ def pack_status(session_id: int, token: str) -> str:
 @bp.route("/<int:session_id>/pack/<token>/file")
 @downloads.pdf_limit
 def pack_file(session_id: int, token: str) -> Response:
-    """Hand over a printed pack."""
-    output = printing.job_file(job_or_404(session_or_404(session_id), token)) or abort(404)
+    """Hand over a printed pack, and record the export: it names every participant."""
+    job = job_or_404(session_or_404(session_id), token)
+    output = printing.job_file(job) or abort(404)
+    audit.record(AuditAction.EXPORT, request.path, {"people": job.total, "output": job.output})
+    db.session.commit()
     return downloads.stored(output.document, output.filename, output.mimetype)
 
 
