@@ -127,7 +127,7 @@ def schedule(
 ) -> ClassroomSession:
     """Schedule a session and draw every participant's answer sheet for every module.
 
-    Each sheet is a real quiz attempt drawn as online (quiz.start_attempt), in the
+    Each sheet is a real quiz attempt drawn as online (quiz.start_attempts), in the
     participant's language where the module is translated: the person's open attempt at
     the version, if they have one, so that one person never holds two. Raise
     SessionRefused, changing nothing, when the session cannot be held as asked.
@@ -168,9 +168,7 @@ def schedule(
     )
     db.session.add(session)
     db.session.flush()
-    for person in participants:
-        for version in versions:
-            draw_sheet(session, person, version, rng)
+    draw_sheets(session, participants, versions, rng)
     audit.record(
         AuditAction.CLASSROOM_SCHEDULED,
         f"session {session.code}",
@@ -185,29 +183,51 @@ def schedule(
     return session
 
 
-def draw_sheet(
+def draw_sheets(
     session: ClassroomSession,
-    person: User,
-    version: ModuleContent,
+    people: Sequence[User],
+    versions: Sequence[ModuleContent],
     rng: random.Random | None = None,
-) -> AnswerSheet:
-    """Give a participant an answer sheet for a module: a quiz attempt held for paper."""
-    attempt = quiz.start_attempt(person, version, rng, language=person.language or "en")
-    db.session.flush()
-    held = db.session.scalar(sa.select(AnswerSheet).where(AnswerSheet.attempt_id == attempt.id))
-    if held is not None and held.session_id != session.id:
+) -> None:
+    """Give each person an answer sheet per module: a quiz attempt held for paper.
+
+    The attempts are drawn as online (quiz.start_attempts), in each person's language,
+    and the sheets inserted at once: a few statements for a whole battalion.
+    """
+    attempts = quiz.start_attempts(
+        people, versions, rng, language_of=lambda person: person.language or "en"
+    )
+    held = db.session.execute(
+        sa.select(AnswerSheet.user_id, ClassroomSession.code)
+        .join(ClassroomSession, ClassroomSession.id == AnswerSheet.session_id)
+        .where(AnswerSheet.attempt_id.in_(list(attempts.values())))
+        .order_by(AnswerSheet.id)
+        .limit(1)
+    ).first()
+    if held is not None:
+        name = next(person.full_name for person in people if person.id == held.user_id)
         raise SessionRefused(
             _(
                 "%(name)s already has an answer sheet for this module in session"
                 " %(code)s: record or cancel that session first.",
-                name=person.full_name,
-                code=held.session.code,
+                name=name,
+                code=held.code,
             )
         )
-    sheet = AnswerSheet(session=session, user=person, module_version_id=version.id, attempt=attempt)
-    db.session.add(sheet)
-    db.session.flush()
-    return sheet
+    db.session.execute(
+        sa.insert(AnswerSheet),
+        [
+            {
+                "session_id": session.id,
+                "user_id": person.id,
+                "module_version_id": version.id,
+                "attempt_id": attempts[person.id, version.id],
+            }
+            for person in people
+            for version in versions
+        ],
+    )
+    db.session.expire(session, ["sheets"])
 
 
 def cancel(session: ClassroomSession, by: User) -> None:
@@ -364,9 +384,8 @@ def add_participants(
     _check_serving(session.unit, added)
     session.participants.extend(ClassroomParticipant(user_id=person.id) for person in added)
     db.session.flush()
-    for person in added:
-        for module in session.modules:
-            draw_sheet(session, person, published.version(module.module_version_id), rng)
+    versions = [published.version(module.module_version_id) for module in session.modules]
+    draw_sheets(session, added, versions, rng)
     return added
 
 
