@@ -400,7 +400,9 @@ def add_participants(session_id: int) -> ResponseReturnValue:
     errors: list[str] = []
     if values.get("action") == "add" and form.validate():
         try:
-            added = classroom.add_participants(session, picked_people(session.unit, picker))
+            added = classroom.add_participants(
+                session, picked_people(session.unit, picker), current_user
+            )
         except SessionRefused as refused:
             db.session.rollback()
             errors.append(refused.message)
@@ -438,15 +440,18 @@ def remove_participant(session_id: int) -> Response:
     if person_id not in taking_part:
         # Removed already (a second click): nothing left to do.
         return redirect(url_for("classroom.detail", session_id=session.id))
-    name = taking_part[person_id].user.full_name
+    person = taking_part[person_id].user
     try:
-        classroom.remove_participant(session, person_id)
+        classroom.remove_participant(session, person, current_user)
     except SessionRefused as refused:
         flash(refused.message, "error")
     else:
         return saved(
             session,
-            _("%(name)s no longer takes part; their answer sheets are withdrawn.", name=name),
+            _(
+                "%(name)s no longer takes part; their answer sheets are withdrawn.",
+                name=person.full_name,
+            ),
         )
     return redirect(url_for("classroom.detail", session_id=session.id))
 

@@ -158,6 +158,7 @@ def test_someone_holding_a_sheet_in_another_session_is_refused_by_name(
 def test_the_statements_to_schedule_do_not_grow_with_the_participants(
     make_session: Callable[..., ClassroomSession],
     make_user: Callable[..., User],
+    coordinator: User,
     count_queries,
     operation: str,
 ) -> None:
@@ -172,7 +173,7 @@ def test_the_statements_to_schedule_do_not_grow_with_the_participants(
             if operation == "schedule":
                 session = make_session(participants, slugs=("basics", "pledge"))
             else:
-                classroom.add_participants(session, participants)
+                classroom.add_participants(session, participants, coordinator)
                 db.session.commit()
         sheets = sa.select(sa.func.count()).where(AnswerSheet.session_id == session.id)
         assert db.session.scalar(sheets) == 2 * len(session.participants)

@@ -350,6 +350,63 @@ def test_participants_are_added_and_removed_before_results(
     assert "participants can no longer change" in page.get_data(as_text=True)
 
 
+def test_adding_and_removing_participants_is_audited_and_shown_on_the_trail(
+    client: FlaskClient,
+    login: Callable[[User], FlaskClient],
+    make_session: Callable[..., ClassroomSession],
+    coordinator: User,
+    make_user: Callable[..., User],
+    other_unit: Unit,
+) -> None:
+    first = make_user(full_name="First Person", service_number="GH-1001")
+    late = [make_user(service_number=f"GH-200{n}") for n in (1, 2)]
+    session = make_session([first])
+    login(coordinator)
+    data = {"person": [str(person.id) for person in late], "action": "add"}
+    assert post(client, f"/sessions/{session.id}/participants", data).status_code == 302
+    # Refused: nothing recorded.
+    data = {"person": [str(make_user(unit=other_unit).id)], "action": "add"}
+    assert post(client, f"/sessions/{session.id}/participants", data).status_code == 422
+    remove = {"person": first.id}
+    assert post(client, f"/sessions/{session.id}/participants/remove", remove).status_code == 302
+    # A second click removes nobody: nothing more recorded.
+    assert post(client, f"/sessions/{session.id}/participants/remove", remove).status_code == 302
+    entries = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(
+            AuditEntry.action.in_(
+                [
+                    AuditAction.CLASSROOM_PARTICIPANTS_ADDED,
+                    AuditAction.CLASSROOM_PARTICIPANT_REMOVED,
+                ]
+            )
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(e.action, e.actor_id, e.target, e.details) for e in entries] == [
+        (
+            AuditAction.CLASSROOM_PARTICIPANTS_ADDED,
+            coordinator.id,
+            f"session {session.code}",
+            {"participants": 2, "people": ["GH-2001", "GH-2002"]},
+        ),
+        (
+            AuditAction.CLASSROOM_PARTICIPANT_REMOVED,
+            coordinator.id,
+            f"session {session.code}",
+            {"service_number": "GH-1001"},
+        ),
+    ]
+    post(client, "/logout")
+    login(make_user(Role.ADMIN, unit=None))
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Participants added to a classroom session" in page
+    assert "<dt>Participants</dt><dd>2</dd>" in page
+    assert "<dt>People</dt><dd>GH-2001, GH-2002</dd>" in page
+    assert "Participant removed from a classroom session" in page
+    assert "<dt>Service number</dt><dd>GH-1001</dd>" in page
+
+
 def test_the_page_shows_attendance_and_results_once_recorded(
     client: FlaskClient,
     login: Callable[[User], FlaskClient],

@@ -368,12 +368,14 @@ def not_yet_complete(filters: RosterFilter, module_ids: Collection[int]) -> set[
 def add_participants(
     session: ClassroomSession,
     people: Sequence[User],
+    by: User,
     rng: random.Random | None = None,
 ) -> list[User]:
     """Add people to a session not yet recorded, each with a sheet per module; return them.
 
-    Those already taking part are left as they are. Raise SessionRefused, changing
-    nothing, when the session is closed or someone does not serve in its unit.
+    Those already taking part are left as they are. The audit trail records who added
+    whom. Raise SessionRefused, changing nothing, when the session is closed or someone
+    does not serve in its unit.
     """
     if not is_open_for_changes(session):
         raise SessionRefused(_("This session is closed: participants can no longer change."))
@@ -386,16 +388,29 @@ def add_participants(
     db.session.flush()
     versions = [published.version(module.module_version_id) for module in session.modules]
     draw_sheets(session, added, versions, rng)
+    audit.record(
+        AuditAction.CLASSROOM_PARTICIPANTS_ADDED,
+        f"session {session.code}",
+        {"participants": len(added), "people": [person.service_number for person in added]},
+        by,
+    )
     return added
 
 
-def remove_participant(session: ClassroomSession, user_id: int) -> None:
+def remove_participant(session: ClassroomSession, person: User, by: User) -> None:
     """Take a person off a session not yet recorded, with their answer sheets.
 
     The attempts drawn for the sheets stay the person's open attempts, to use online.
+    The audit trail records who removed whom.
     """
     if not is_open_for_changes(session):
         raise SessionRefused(_("This session is closed: participants can no longer change."))
-    session.participants = [p for p in session.participants if p.user_id != user_id]
-    session.sheets = [sheet for sheet in session.sheets if sheet.user_id != user_id]
+    session.participants = [p for p in session.participants if p.user_id != person.id]
+    session.sheets = [sheet for sheet in session.sheets if sheet.user_id != person.id]
     db.session.flush()
+    audit.record(
+        AuditAction.CLASSROOM_PARTICIPANT_REMOVED,
+        f"session {session.code}",
+        {"service_number": person.service_number},
+        by,
+    )
