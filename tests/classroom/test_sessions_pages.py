@@ -345,7 +345,9 @@ def test_participants_are_added_and_removed_before_results(
     session.recorded_at = utcnow()
     db.session.commit()
     response = post(client, f"/sessions/{session.id}/participants/remove", {"person": latecomer.id})
-    assert count(AnswerSheet) == 2
+    assert response.status_code == 302 and count(AnswerSheet) == 2
+    page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert "participants can no longer change" in page
     page = client.get(f"/sessions/{session.id}/participants", follow_redirects=True)
     assert "participants can no longer change" in page.get_data(as_text=True)
 
