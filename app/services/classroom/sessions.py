@@ -22,6 +22,7 @@ from app.models import (
     ClassroomSessionModule,
     CurriculumRequirement,
     ModuleVersion,
+    QuizAttempt,
     Role,
     Unit,
     User,
@@ -194,13 +195,17 @@ def draw_sheets(
     The attempts are drawn as online (quiz.start_attempts), in each person's language,
     and the sheets inserted at once: a few statements for a whole battalion.
     """
-    attempts = quiz.start_attempts(
-        people, versions, rng, language_of=lambda person: person.language or "en"
-    )
+    # A sheet of one of these modules whose attempt is still open holds the person's one
+    # open attempt at it: that attempt cannot go on a second sheet.
     held = db.session.execute(
         sa.select(AnswerSheet.user_id, ClassroomSession.code)
         .join(ClassroomSession, ClassroomSession.id == AnswerSheet.session_id)
-        .where(AnswerSheet.attempt_id.in_(list(attempts.values())))
+        .join(QuizAttempt, QuizAttempt.id == AnswerSheet.attempt_id)
+        .where(
+            AnswerSheet.user_id.in_([person.id for person in people]),
+            AnswerSheet.module_version_id.in_([version.id for version in versions]),
+            QuizAttempt.submitted_at.is_(None),
+        )
         .order_by(AnswerSheet.id)
         .limit(1)
     ).first()
@@ -214,6 +219,9 @@ def draw_sheets(
                 code=held.code,
             )
         )
+    attempts = quiz.start_attempts(
+        people, versions, rng, language_of=lambda person: person.language or "en"
+    )
     db.session.execute(
         sa.insert(AnswerSheet),
         [
