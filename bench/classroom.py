@@ -34,19 +34,17 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from battalion import UNIT_CODE, add_battalion  # noqa: E402
 from flask import Flask, current_app  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import AnswerSheet, ClassroomSession, Mission, Role, Unit, User  # noqa: E402
+from app.models import AnswerSheet, ClassroomSession, Role, Unit, User  # noqa: E402
 from app.models.types import utcnow  # noqa: E402
 from app.services import classroom, content, quiz  # noqa: E402
 from app.services.classroom import sessions  # noqa: E402
 from app.services.content.published import ModuleContent  # noqa: E402
-from app.services.demo import FIRST_NAMES, LAST_NAMES  # noqa: E402
 from config import Config  # noqa: E402
-
-UNIT_CODE = "BENCH-BN"
 
 
 def bench_app(database: str) -> Flask:
@@ -64,37 +62,8 @@ def build(people: int) -> None:
     db.drop_all()
     db.create_all()
     content.sync_modules(current_app.config["MODULES_DIR"])
-    unit = Unit(
-        mission=Mission(code="BENCH", name="Bench Mission"),
-        code=UNIT_CODE,
-        name="Infantry Battalion 9",
-        country="Nepal",
-    )
-    db.session.add(unit)
-    db.session.flush()
     rng = random.Random(850)  # noqa: S311  (repeatable data, not secrets)
-    now = utcnow()
-    languages = ["en", "fr", "ar", "es"]
-    db.session.execute(
-        sa.insert(User),
-        [
-            {
-                "username": f"bench-{number:04d}",
-                "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                "role": "peacekeeper",
-                "category": "military_contingent",
-                "position": "member",
-                "service_number": f"BN-{number:05d}",
-                "unit_id": unit.id,
-                "language": languages[number % len(languages)],
-                "deployment_date": (now + timedelta(days=rng.randint(20, 200))).date(),
-                "is_active": True,
-                "session_token": secrets.token_urlsafe(16),
-                "created_at": now,
-            }
-            for number in range(1, people + 1)
-        ],
-    )
+    unit = add_battalion(people, rng, utcnow(), languages=("en", "fr", "ar", "es"))
     for role in (Role.COORDINATOR, Role.FACILITATOR):
         person = User(
             username=f"bench-{role.value}",

@@ -102,41 +102,25 @@ def test_small_counts_are_hidden_and_the_rest_rounded(client, login, hq):
     assert far[:2] == ["5", "fewer than 5"] and far[-2:] == ["fewer than 5", "fewer than 5"]
 
 
-def consistent_values(shown, total):
-    """Return every true count of each cell that agrees with a row as published.
-
-    `shown` are the published counts of the parts (None: hidden), `total` the published
-    total they add up to: what someone subtracting counts could learn of each part.
-    """
-
-    def possible(value):
-        return range(5) if value is None else range(max(5, value - 2), value + 3)
-
-    totals = set(possible(total))
-    found = [set() for _ in shown]
-    for values in itertools.product(*(possible(value) for value in shown)):
-        if sum(values) in totals:
-            for index, value in enumerate(values):
-                found[index].add(value)
-    return found
-
-
 def published_number(text):
     return None if text == "fewer than 5" else int(text)
 
 
-def consistent_splits(parts, whole):
-    """Return every true count of each part that agrees with the published counts, when
-    the parts add up to the same people as the counts of `whole` (all of them published).
+def consistent_values(shown, *totals):
+    """Return every true count of each cell that agrees with the counts as published.
+
+    `shown` are the published counts of the parts (None: hidden), `totals` published
+    counts whose people the parts add up to: what someone subtracting counts could learn
+    of each part.
     """
 
     def possible(value):
         return range(5) if value is None else range(max(5, value - 2), value + 3)
 
-    totals = {sum(values) for values in itertools.product(*(possible(v) for v in whole))}
-    found = [set() for _ in parts]
-    for values in itertools.product(*(possible(value) for value in parts)):
-        if sum(values) in totals:
+    sums = {sum(values) for values in itertools.product(*(possible(v) for v in totals))}
+    found = [set() for _ in shown]
+    for values in itertools.product(*(possible(value) for value in shown)):
+        if sum(values) in sums:
             for index, value in enumerate(values):
                 found[index].add(value)
     return found
@@ -164,10 +148,10 @@ def test_no_hidden_count_can_be_worked_out_by_subtraction(client, login, hq, mak
                     assert len(values) > 1, (breakdown, row)
             # And those complete or expiring earned it one way or the other.
             valid, earned = figures[1:3], figures[5:]
-            for index, values in enumerate(consistent_splits(earned, valid)):
+            for index, values in enumerate(consistent_values(earned, *valid)):
                 if earned[index] is None:
                     assert len(values) > 1, (breakdown, row)
-            for index, values in enumerate(consistent_splits(valid, earned)):
+            for index, values in enumerate(consistent_values(valid, *earned)):
                 if valid[index] is None:
                     assert len(values) > 1, (breakdown, row)
             groups.setdefault((row[0] == "All shown", row[width - 9]), []).append(figures)
