@@ -25,7 +25,6 @@ import os
 import random
 import re
 import resource
-import secrets
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import weasyprint  # noqa: E402
+from battalion import UNIT_CODE, add_battalion  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from app import create_app, worker  # noqa: E402
@@ -52,7 +52,6 @@ from app.models import (  # noqa: E402
     Completion,
     Document,
     DocumentKind,
-    Mission,
     QuizAttempt,
     TrainingRecord,
     Unit,
@@ -60,11 +59,9 @@ from app.models import (  # noqa: E402
 )
 from app.models.types import utcnow  # noqa: E402
 from app.services import certificates, content, curriculum, printing  # noqa: E402
-from app.services.demo import FIRST_NAMES, LAST_NAMES  # noqa: E402
 from config import Config  # noqa: E402
 
 BASE_URL = "https://training.example.org"
-UNIT_CODE = "BENCH-BN"
 # Against the naive one-document render of the battalion.
 GOAL_UNCHANGED = 0.05
 GOAL_CHANGED = 0.5
@@ -90,35 +87,9 @@ def build(database: Path, people: int) -> None:
     with app.app_context():
         db.create_all()
         content.sync_modules(app.config["MODULES_DIR"])
-        unit = Unit(
-            mission=Mission(code="BENCH", name="Bench Mission"),
-            code=UNIT_CODE,
-            name="Infantry Battalion 9",
-            country="Nepal",
-        )
-        db.session.add(unit)
-        db.session.flush()
         rng = random.Random(850)  # noqa: S311  (repeatable data, not secrets)
         now = utcnow()
-        db.session.execute(
-            sa.insert(User),
-            [
-                {
-                    "username": f"bench-{number:04d}",
-                    "full_name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                    "role": "peacekeeper",
-                    "category": "military_contingent",
-                    "position": "member",
-                    "service_number": f"BN-{number:05d}",
-                    "unit_id": unit.id,
-                    "deployment_date": (now + timedelta(days=rng.randint(20, 200))).date(),
-                    "is_active": True,
-                    "session_token": secrets.token_urlsafe(16),
-                    "created_at": now,
-                }
-                for number in range(1, people + 1)
-            ],
-        )
+        unit = add_battalion(people, rng, now)
         users = db.session.execute(sa.select(User.id, User.full_name, User.service_number)).all()
         versions = curriculum.required_versions(db.session.scalars(sa.select(User)).first())
         attempts, completions, certificate_rows, record_rows = [], [], [], []

@@ -8,15 +8,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.classroom import bp
+from app.classroom.views import session_or_404
 from app.extensions import db
-from app.models import ClassroomSession
 from app.services import classroom
 from app.services.classroom import results as entering
-
-
-def session_in_scope(session_id: int) -> ClassroomSession:
-    """Return the session if the person may see it; 404 otherwise."""
-    return classroom.find_session(current_user, session_id) or abort(404)
 
 
 def grid(
@@ -42,7 +37,7 @@ def grid(
 @bp.route("/<int:session_id>/results")
 def results(session_id: int) -> Response | tuple[str, int]:
     """Show the grid to enter a session's results, or the results recorded."""
-    session = session_in_scope(session_id)
+    session = session_or_404(session_id)
     typed = request.args.get("sheet")
     if typed is not None:
         # The "Go to sheet" form: a code typed, or the address a scanner reads off the QR code.
@@ -60,7 +55,7 @@ def results(session_id: int) -> Response | tuple[str, int]:
 @bp.route("/<int:session_id>/results/preview", methods=["POST"])
 def preview(session_id: int) -> tuple[str, int]:
     """Grade the grid as posted and show each row's score, recording nothing."""
-    session = session_in_scope(session_id)
+    session = session_or_404(session_id)
     reason = entering.refusal(session)
     if reason is not None:
         return grid(entering.blank(session), message=reason, status=409)
@@ -71,7 +66,7 @@ def preview(session_id: int) -> tuple[str, int]:
 @bp.route("/<int:session_id>/results", methods=["POST"])
 def confirm(session_id: int) -> Response | tuple[str, int]:
     """Record the session's results, all of them or, at the first error, none."""
-    session = session_in_scope(session_id)
+    session = session_or_404(session_id)
     reason = entering.refusal(session)
     if reason is not None:
         return grid(entering.blank(session), message=reason, status=409)
@@ -82,7 +77,7 @@ def confirm(session_id: int) -> Response | tuple[str, int]:
         recorded = entering.record(entry, current_user)
     except classroom.SessionRefused as refused:
         db.session.rollback()
-        session = session_in_scope(session_id)
+        session = session_or_404(session_id)
         return grid(entering.read(session, request.form), True, refused.message, 409)
     db.session.commit()
     flash(

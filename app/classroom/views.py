@@ -7,7 +7,8 @@ JavaScript and two tabs never mix their choices.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,11 +59,34 @@ def session_helpers() -> dict[str, object]:
     return {"SessionState": SessionState, "state_of": classroom.state_of}
 
 
+def to_detail(session: ClassroomSession) -> Response:
+    """Show the session's page."""
+    return redirect(url_for("classroom.detail", session_id=session.id))
+
+
 def saved(session: ClassroomSession, message: str) -> Response:
     """Commit the change, say what it did, and show the session's page."""
     db.session.commit()
     flash(message, "info")
-    return redirect(url_for("classroom.detail", session_id=session.id))
+    return to_detail(session)
+
+
+@contextmanager
+def refusals(say: Callable[[str], object]) -> Iterator[None]:
+    """Undo whatever a change the service refuses did, and say why it was refused.
+
+    The block goes on past the change (to save it) only if the service accepted it.
+    """
+    try:
+        yield
+    except SessionRefused as refused:
+        db.session.rollback()
+        say(refused.message)
+
+
+def flash_error(message: str) -> None:
+    """Say, on the next page shown, what went wrong."""
+    flash(message, "error")
 
 
 def session_or_404(session_id: int) -> ClassroomSession:
@@ -280,7 +304,7 @@ def schedule() -> ResponseReturnValue:
         chosen_facilitators = form_ids(values, "facilitator")
     errors: list[str] = []
     if values.get("action") == "schedule" and form.validate():
-        try:
+        with refusals(errors.append):
             session = classroom.schedule(
                 current_user,
                 unit,
@@ -290,10 +314,6 @@ def schedule() -> ResponseReturnValue:
                 picked_facilitators(facilitators, chosen_facilitators),
                 picked_people(unit, picker),
             )
-        except SessionRefused as refused:
-            db.session.rollback()
-            errors.append(refused.message)
-        else:
             return saved(
                 session,
                 ngettext(
@@ -390,8 +410,8 @@ def add_participants(session_id: int) -> ResponseReturnValue:
     """Add people of the unit's roster to a session not yet recorded."""
     session = managed_or_403(session_id)
     if not classroom.is_open_for_changes(session):
-        flash(_("This session is closed: participants can no longer change."), "error")
-        return redirect(url_for("classroom.detail", session_id=session.id))
+        flash_error(_("This session is closed: participants can no longer change."))
+        return to_detail(session)
     values = request.form if request.method == "POST" else request.args
     versions = [published.version(m.module_version_id) for m in session.modules]
     taking_part = {participant.user_id for participant in session.participants}
@@ -399,12 +419,10 @@ def add_participants(session_id: int) -> ResponseReturnValue:
     form = ChangeForm()
     errors: list[str] = []
     if values.get("action") == "add" and form.validate():
-        try:
-            added = classroom.add_participants(session, picked_people(session.unit, picker))
-        except SessionRefused as refused:
-            db.session.rollback()
-            errors.append(refused.message)
-        else:
+        with refusals(errors.append):
+            added = classroom.add_participants(
+                session, picked_people(session.unit, picker), current_user
+            )
             return saved(
                 session,
                 ngettext(
@@ -437,18 +455,18 @@ def remove_participant(session_id: int) -> Response:
         abort(400)
     if person_id not in taking_part:
         # Removed already (a second click): nothing left to do.
-        return redirect(url_for("classroom.detail", session_id=session.id))
-    name = taking_part[person_id].user.full_name
-    try:
-        classroom.remove_participant(session, person_id)
-    except SessionRefused as refused:
-        flash(refused.message, "error")
-    else:
+        return to_detail(session)
+    person = taking_part[person_id].user
+    with refusals(flash_error):
+        classroom.remove_participant(session, person, current_user)
         return saved(
             session,
-            _("%(name)s no longer takes part; their answer sheets are withdrawn.", name=name),
+            _(
+                "%(name)s no longer takes part; their answer sheets are withdrawn.",
+                name=person.full_name,
+            ),
         )
-    return redirect(url_for("classroom.detail", session_id=session.id))
+    return to_detail(session)
 
 
 @bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
@@ -457,8 +475,8 @@ def cancel(session_id: int) -> ResponseReturnValue:
     session = managed_or_403(session_id)
     if classroom.state_of(session) != SessionState.SCHEDULED:
         if session.recorded_at is not None:
-            flash(_("This session's results are recorded: it cannot be cancelled."), "error")
-        return redirect(url_for("classroom.detail", session_id=session.id))
+            flash_error(_("This session's results are recorded: it cannot be cancelled."))
+        return to_detail(session)
     form = ChangeForm()
     if form.validate_on_submit():
         classroom.cancel(session, current_user)

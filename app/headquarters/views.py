@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from app import downloads, params
 from app.headquarters import bp
-from app.models import PersonnelCategory
+from app.models import DeliveryMode, PersonnelCategory
 from app.services import organisation, reporting, translations
 from app.services.reporting import State
 from app.services.reporting.headquarters import Breakdown, Scope, Table, figures_row, table
@@ -76,7 +76,8 @@ def export_table(found: Table) -> tuple[list[str], list[list[object]]]:
         Breakdown.UNIT: ["mission", "unit"],
         Breakdown.CATEGORY: ["category"],
     }[found.breakdown]
-    headers = [*first, "module", "people", *(state.value for state in State), "percent_valid"]
+    headers = [*first, "module", "people", *(state.value for state in State), "percent_valid",
+               *(f"valid_{mode.value}" for mode in DeliveryMode)]  # fmt: skip
     everyone = _("All")
 
     def names(group: str, mission: str) -> list[object]:

@@ -37,8 +37,11 @@ class AuditAction(StrEnum):
     SET_PASSWORD_LINKS_REISSUED = "set_password_links_reissued"  # noqa: S105 (an event name)
     # A coordinator or admin gave one person a new link, for a forgotten password.
     SET_PASSWORD_LINK_ISSUED = "set_password_link_issued"  # noqa: S105 (an event name)
-    # Facilitated sessions: scheduled, cancelled, their pack printed, results confirmed.
+    # Facilitated sessions: scheduled, participants added or removed, cancelled, their
+    # pack printed, results confirmed.
     CLASSROOM_SCHEDULED = "classroom_scheduled"
+    CLASSROOM_PARTICIPANTS_ADDED = "classroom_participants_added"
+    CLASSROOM_PARTICIPANT_REMOVED = "classroom_participant_removed"
     CLASSROOM_CANCELLED = "classroom_cancelled"
     CLASSROOM_PACK_PRINTED = "classroom_pack_printed"
     CLASSROOM_RESULTS_ENTERED = "classroom_results_entered"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -60,6 +60,19 @@ def draw_questions(
     return drawn
 
 
+def drawn_questions(
+    version: ModuleContent, category: str, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Draw a new attempt's questions for a person: in random order, options shuffled."""
+    drawn = draw_questions(version.quiz, version.questions_per_attempt, category, rng)
+    questions = []
+    for question in drawn:
+        order = [option["id"] for option in question["options"]]
+        rng.shuffle(order)
+        questions.append({"id": question["id"], "options": order})
+    return questions
+
+
 def start_attempt(
     user: User,
     version: ModuleContent,
@@ -76,17 +89,10 @@ def start_attempt(
     attempt = open_attempt(user, version)
     if attempt is not None:
         return attempt
-    rng = rng or _random
-    drawn = draw_questions(version.quiz, version.questions_per_attempt, user.category, rng)
-    questions = []
-    for question in drawn:
-        order = [option["id"] for option in question["options"]]
-        rng.shuffle(order)
-        questions.append({"id": question["id"], "options": order})
     attempt = QuizAttempt(
         user=user,
         module_version_id=version.id,
-        questions=questions,
+        questions=drawn_questions(version, user.category, rng or _random),
         language=translations.served_language(version, language),
     )
     try:
@@ -98,6 +104,73 @@ def start_attempt(
             raise
         return drawn_meanwhile
     return attempt
+
+
+def start_attempts(
+    people: Sequence[User],
+    versions: Sequence[ModuleContent],
+    rng: random.Random | None = None,
+    language_of: Callable[[User], str] = lambda person: translations.SOURCE_LANGUAGE,
+) -> dict[tuple[int, int], int]:
+    """Continue or draw each person's attempt at each version; return their ids.
+
+    As start_attempt for every person and version in turn (the same draw, the same
+    language rule: `language_of(person)` if the version is translated into it in full),
+    but in a few statements whatever the number of people: the open attempts read at
+    once, the new ones inserted at once. The ids are keyed by (person id, version id).
+    Should someone start an attempt meanwhile, each is started one by one instead.
+    """
+    if not people or not versions:
+        return {}
+    ids = open_attempt_ids([person.id for person in people], [version.id for version in versions])
+    rng = rng or _random
+    served: dict[tuple[int, str], str] = {}
+    rows = []
+    for person in people:
+        language = language_of(person)
+        for version in versions:
+            if (person.id, version.id) in ids:
+                continue
+            if (version.id, language) not in served:
+                served[version.id, language] = translations.served_language(version, language)
+            rows.append(
+                {
+                    "user_id": person.id,
+                    "module_version_id": version.id,
+                    "questions": drawn_questions(version, person.category, rng),
+                    "language": served[version.id, language],
+                }
+            )
+    if not rows:
+        return ids
+    insert = sa.insert(QuizAttempt).returning(
+        QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.module_version_id
+    )
+    try:
+        with db.session.begin_nested():
+            drawn = db.session.execute(insert, rows).all()
+    except sa.exc.IntegrityError:
+        return {
+            (person.id, version.id): start_attempt(person, version, rng, language_of(person)).id
+            for person in people
+            for version in versions
+        }
+    ids.update({(user_id, version_id): attempt_id for attempt_id, user_id, version_id in drawn})
+    return ids
+
+
+def open_attempt_ids(
+    user_ids: Collection[int], version_ids: Collection[int]
+) -> dict[tuple[int, int], int]:
+    """Return the ids of the open attempts of these people at these versions, in one query."""
+    rows = db.session.execute(
+        sa.select(QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.module_version_id).where(
+            QuizAttempt.user_id.in_(list(user_ids)),
+            QuizAttempt.module_version_id.in_(list(version_ids)),
+            QuizAttempt.submitted_at.is_(None),
+        )
+    )
+    return {(user_id, version_id): attempt_id for attempt_id, user_id, version_id in rows}
 
 
 def find_attempt(user: User, attempt_id: int) -> QuizAttempt | None:

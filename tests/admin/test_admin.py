@@ -31,6 +31,34 @@ def test_audit_trail_names_events_and_details_in_words(client, db, modules, make
     assert 'name="action"' in page and ">Account changed</option>" in page
 
 
+def trail_page(client, db, login, admin, *entries) -> str:
+    """Record the entries (action, target, details) as the admin; return the trail's page."""
+    for action, target, details in entries:
+        audit.record(action, target, details, admin)
+    db.session.commit()
+    login(admin)
+    return client.get("/admin/audit").get_data(as_text=True)
+
+
+def test_audit_trail_names_participants_added_and_removed_in_words(client, db, make_user, login):
+    added = {"participants": 2, "people": ["GH-2001", "GH-2002"]}
+    removed = {"service_number": "GH-1001"}
+    page = trail_page(
+        client,
+        db,
+        login,
+        make_user(Role.ADMIN, unit=None),
+        (AuditAction.CLASSROOM_PARTICIPANTS_ADDED, "session 4QK7XW9A", added),
+        (AuditAction.CLASSROOM_PARTICIPANT_REMOVED, "session 4QK7XW9A", removed),
+    )
+    assert "Participants added to a classroom session" in page
+    assert "<dt>Participants</dt><dd>2</dd>" in page
+    assert "<dt>People</dt><dd>GH-2001, GH-2002</dd>" in page
+    assert "Participant removed from a classroom session" in page
+    assert "<dt>Service number</dt><dd>GH-1001</dd>" in page
+    assert "classroom_participant" not in page.split("</select>")[1]
+
+
 def test_audit_date_fields_say_what_they_hold_and_bound_the_days_included(
     client, db, make_user, login
 ):
@@ -101,16 +129,13 @@ def test_every_kind_of_audit_event_is_named_in_words():
 def test_audit_trail_shows_a_roster_imports_changes_as_before_and_after(
     client, db, make_user, login
 ):
-    admin = make_user(Role.ADMIN, unit=None)
     details = {
         "created": ["SN-1", "SN-2"],
         "updated": {"SN-3": {"full_name": ["Ana Diaz", "Ana Díaz"]}},
         "unchanged": 4,
     }
-    audit.record(AuditAction.ROSTER_IMPORTED, "7 rows", details, admin)
-    db.session.commit()
-    login(admin)
-    page = client.get("/admin/audit").get_data(as_text=True)
+    admin = make_user(Role.ADMIN, unit=None)
+    page = trail_page(client, db, login, admin, (AuditAction.ROSTER_IMPORTED, "7 rows", details))
     assert "Roster imported" in page
     assert "SN-1, SN-2" in page
     assert "SN-3: Full name: Ana Diaz → Ana Díaz" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -106,3 +107,92 @@ def test_entry_stays_open_for_the_grace_period_after_the_session(
     assert classroom.entry_closes_on(session) == held_on + timedelta(days=30)
     assert classroom.is_open_for_entry(session, today=held_on + timedelta(days=30))
     assert not classroom.is_open_for_entry(session, today=held_on + timedelta(days=31))
+
+
+def test_a_sheet_holds_the_questions_online_draws_from_the_same_randomness(
+    make_user: Callable[..., User], coordinator: User, facilitator: User, unit: Unit, modules
+) -> None:
+    in_class, online = make_user(full_name="Ama Owusu"), make_user(full_name="Yaw Boateng")
+    version = training.current_version("basics")
+    assert version is not None
+    session = classroom.schedule(
+        coordinator,
+        unit,
+        utcnow().date() + timedelta(days=7),
+        "Peacekeeping Training Centre, Accra",
+        [version],
+        [facilitator],
+        [in_class],
+        random.Random(7),
+    )
+    [sheet] = session.sheets
+    drawn_online = quiz.start_attempt(online, version, random.Random(7))
+    assert sheet.attempt.questions == drawn_online.questions
+
+
+def test_an_open_attempt_is_put_on_the_sheet_rather_than_drawing_another(
+    make_session: Callable[..., ClassroomSession], make_user: Callable[..., User]
+) -> None:
+    person = make_user()
+    version = training.current_version("basics")
+    assert version is not None
+    begun = quiz.start_attempt(person, version)
+    db.session.commit()
+    session = make_session([person, make_user()])
+    assert begun.id in {sheet.attempt_id for sheet in session.sheets}
+    assert db.session.scalar(sa.select(sa.func.count(QuizAttempt.id))) == 2
+
+
+def test_someone_holding_a_sheet_in_another_session_is_refused_by_name(
+    make_session: Callable[..., ClassroomSession], make_user: Callable[..., User]
+) -> None:
+    held = make_user(full_name="Rosa Quispe")
+    first = make_session([held])
+    with pytest.raises(classroom.SessionRefused, match=f"Rosa Quispe already .* {first.code}"):
+        make_session([make_user(), held])
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(ClassroomSession.id))) == 1
+
+
+@pytest.mark.parametrize("operation", ["schedule", "add"])
+def test_the_statements_to_schedule_do_not_grow_with_the_participants(
+    make_session: Callable[..., ClassroomSession],
+    make_user: Callable[..., User],
+    coordinator: User,
+    count_queries,
+    operation: str,
+) -> None:
+    statements = []
+    for people in (2, 9):
+        ids = [make_user().id for _ in range(people)]
+        # Uncounted: the session to add people to, and a first read of the modules' content.
+        session = make_session([make_user()], slugs=("basics", "pledge"))
+        # Read afresh, as the form's people are read before scheduling or adding them.
+        participants = db.session.scalars(sa.select(User).where(User.id.in_(ids))).all()
+        with count_queries() as made:
+            if operation == "schedule":
+                session = make_session(participants, slugs=("basics", "pledge"))
+            else:
+                classroom.add_participants(session, participants, coordinator)
+                db.session.commit()
+        sheets = sa.select(sa.func.count()).where(AnswerSheet.session_id == session.id)
+        assert db.session.scalar(sheets) == 2 * len(session.participants)
+        statements.append(made)
+    assert len(statements[0]) == len(statements[1]), "\n".join(statements[1])
+
+
+def test_an_attempt_started_while_scheduling_is_continued_on_the_sheet(
+    make_session: Callable[..., ClassroomSession],
+    make_user: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person, other = make_user(), make_user()
+    version = training.current_version("basics")
+    assert version is not None
+    begun = quiz.start_attempt(person, version)
+    db.session.commit()
+    # As if it were started online just after the open attempts were read.
+    monkeypatch.setattr(quiz, "open_attempt_ids", lambda user_ids, version_ids: {})
+    session = make_session([person, other])
+    assert {sheet.user_id: sheet.attempt_id for sheet in session.sheets}[person.id] == begun.id
+    assert db.session.scalar(sa.select(sa.func.count(QuizAttempt.id))) == 2

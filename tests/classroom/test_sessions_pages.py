@@ -313,7 +313,16 @@ def test_cancelling_asks_first_then_cancels_and_is_audited(
     assert "Cancelled" in page and "Add participants" not in page and "Remove" not in page
 
 
-def test_participants_are_added_and_removed_before_results(
+def participant_changes() -> list[tuple[str, int | None, str, dict]]:
+    """Return the audit trail's entries of participants added and removed, oldest first."""
+    actions = [AuditAction.CLASSROOM_PARTICIPANTS_ADDED, AuditAction.CLASSROOM_PARTICIPANT_REMOVED]
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action.in_(actions)).order_by(AuditEntry.id)
+    )
+    return [(entry.action, entry.actor_id, entry.target, entry.details) for entry in entries]
+
+
+def test_participants_are_added_and_removed_before_results_and_audited(
     client: FlaskClient,
     login: Callable[[User], FlaskClient],
     make_session: Callable[..., ClassroomSession],
@@ -321,7 +330,8 @@ def test_participants_are_added_and_removed_before_results(
     make_user: Callable[..., User],
     other_unit: Unit,
 ) -> None:
-    first, latecomer = make_user(full_name="First Person"), make_user(full_name="Late Comer")
+    first = make_user(full_name="First Person", service_number="GH-1001")
+    latecomer = make_user(full_name="Late Comer", service_number="GH-2001")
     session = make_session([first], slugs=("basics", "pledge"))
     login(coordinator)
     page = client.get(f"/sessions/{session.id}/participants").get_data(as_text=True)
@@ -342,12 +352,25 @@ def test_participants_are_added_and_removed_before_results(
     assert count(QuizAttempt) == attempts
     page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
     assert "First Person no longer takes part" in page and "Late Comer" in page
+    # A second click removes nobody.
+    post(client, f"/sessions/{session.id}/participants/remove", {"person": first.id})
+    # Who added whom and who removed whom; the refused addition is not recorded.
+    target = f"session {session.code}"
+    assert participant_changes() == [
+        (AuditAction.CLASSROOM_PARTICIPANTS_ADDED, coordinator.id, target,
+         {"participants": 1, "people": ["GH-2001"]}),
+        (AuditAction.CLASSROOM_PARTICIPANT_REMOVED, coordinator.id, target,
+         {"service_number": "GH-1001"}),
+    ]  # fmt: skip
     session.recorded_at = utcnow()
     db.session.commit()
     response = post(client, f"/sessions/{session.id}/participants/remove", {"person": latecomer.id})
-    assert count(AnswerSheet) == 2
+    assert response.status_code == 302 and count(AnswerSheet) == 2
+    page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert "participants can no longer change" in page
     page = client.get(f"/sessions/{session.id}/participants", follow_redirects=True)
     assert "participants can no longer change" in page.get_data(as_text=True)
+    assert len(participant_changes()) == 2
 
 
 def test_the_page_shows_attendance_and_results_once_recorded(

@@ -16,8 +16,10 @@ from app.models import Mission, PersonnelCategory, Role, Unit
 from app.models.types import utcnow
 from app.services import records, training
 from app.services.reporting.headquarters import published
+from tests.fixtures.classroom import pass_on_paper
 
 STATES = ["complete", "expiring", "in_progress", "overdue"]
+EARNED = ["valid_online", "valid_classroom"]
 
 
 def basics():
@@ -25,8 +27,9 @@ def basics():
 
 
 @pytest.fixture
-def hq(db, modules, unit, make_user):
-    """Unit A: 18 people on basics, 14 complete and 4 overdue; a second mission's unit."""
+def hq(db, modules, unit, make_user, make_session, facilitator):
+    """Unit A: 18 people on basics, 14 complete (6 of them in a facilitated session, 8
+    online) and 4 overdue; a second mission's unit."""
     far, past = date.today() + timedelta(days=200), date.today() - timedelta(days=3)
     valid = utcnow() + timedelta(days=300)
     people = []
@@ -37,7 +40,7 @@ def hq(db, modules, unit, make_user):
             deployment_date=far if number < 14 else past,
         )
         people.append(person)
-        if number < 14:
+        if 6 <= number < 14:
             records.extend([(person.id, basics(), valid)])
     other_mission = Mission(code="OTHER", name="Other Mission")
     far_unit = Unit(mission=other_mission, code="UNIT-Z", name="Unit Z", country="Fiji")
@@ -46,6 +49,9 @@ def hq(db, modules, unit, make_user):
     for number in range(7):
         make_user(full_name=f"Tevita Far-{number}", service_number=f"FJ-{number:04d}",
                   unit=far_unit, category=PersonnelCategory.FORMED_POLICE)  # fmt: skip
+    session = make_session(people[:6], held_on=date.today() - timedelta(days=2))
+    for person in people[:6]:
+        pass_on_paper(session, person, facilitator)
     officer = make_user(Role.HEADQUARTERS, full_name="Headquarters Officer", unit=None)
     return {"unit": unit, "far_unit": far_unit, "people": people, "officer": officer,
             "mission": unit.mission_id, "other_mission": other_mission}  # fmt: skip
@@ -83,36 +89,41 @@ def test_small_counts_are_hidden_and_the_rest_rounded(client, login, hq):
     rows = table_rows(page)
     assert rows[0][:3] == ["Unit", "Mission", "Module"]
     # 18 people (20), 14 complete (15), 4 overdue: hidden, as are the empty states.
-    required, complete, expiring, in_progress, overdue, percent = row_for(
+    required, complete, expiring, in_progress, overdue, percent, online, classroom = row_for(
         rows, "Unit A", "Test Mission"
     )[3:]
     assert (required, complete) == ("20", "15")
     assert expiring == in_progress == overdue == "fewer than 5"
     assert percent == "75%"  # 15 of 20, the counts shown
-    assert row_for(rows, "Unit Z", "Other Mission")[3:5] == ["5", "fewer than 5"]
+    # Of the 14 complete, 8 online (10) and 6 in a session (5).
+    assert (online, classroom) == ("10", "5")
+    assert rows[0][-2:] == ["Completed online", "Completed in a facilitated session"]
+    far = row_for(rows, "Unit Z", "Other Mission")[3:]
+    assert far[:2] == ["5", "fewer than 5"] and far[-2:] == ["fewer than 5", "fewer than 5"]
 
 
-def consistent_values(shown, total):
-    """Return every true count of each cell that agrees with a row as published.
+def published_number(text):
+    return None if text == "fewer than 5" else int(text)
 
-    `shown` are the published counts of the parts (None: hidden), `total` the published
-    total they add up to: what someone subtracting counts could learn of each part.
+
+def consistent_values(shown, *totals):
+    """Return every true count of each cell that agrees with the counts as published.
+
+    `shown` are the published counts of the parts (None: hidden), `totals` published
+    counts whose people the parts add up to: what someone subtracting counts could learn
+    of each part.
     """
 
     def possible(value):
         return range(5) if value is None else range(max(5, value - 2), value + 3)
 
-    totals = set(possible(total))
+    sums = {sum(values) for values in itertools.product(*(possible(v) for v in totals))}
     found = [set() for _ in shown]
     for values in itertools.product(*(possible(value) for value in shown)):
-        if sum(values) in totals:
+        if sum(values) in sums:
             for index, value in enumerate(values):
                 found[index].add(value)
     return found
-
-
-def published_number(text):
-    return None if text == "fewer than 5" else int(text)
 
 
 def test_no_hidden_count_can_be_worked_out_by_subtraction(client, login, hq, make_user):
@@ -127,18 +138,29 @@ def test_no_hidden_count_can_be_worked_out_by_subtraction(client, login, hq, mak
         width = len(rows[0])
         groups = {}
         for row in rows:
-            figures = [published_number(text) for text in row[width - 6 : width - 1]]
+            # Those who must take it, the four states, then (past the percentage) those
+            # holding a valid completion online and in a session.
+            shown = row[width - 8 : width - 3] + row[width - 2 :]
+            figures = [published_number(text) for text in shown]
             # Along the row: the people who must take it are the states added up.
-            for index, values in enumerate(consistent_values(figures[1:], figures[0])):
+            for index, values in enumerate(consistent_values(figures[1:5], figures[0])):
                 if figures[1 + index] is None:
                     assert len(values) > 1, (breakdown, row)
-            groups.setdefault((row[0] == "All shown", row[width - 7]), []).append(figures)
+            # And those complete or expiring earned it one way or the other.
+            valid, earned = figures[1:3], figures[5:]
+            for index, values in enumerate(consistent_values(earned, *valid)):
+                if earned[index] is None:
+                    assert len(values) > 1, (breakdown, row)
+            for index, values in enumerate(consistent_values(valid, *earned)):
+                if valid[index] is None:
+                    assert len(values) > 1, (breakdown, row)
+            groups.setdefault((row[0] == "All shown", row[width - 9]), []).append(figures)
         # Down each module: the groups add up to the module's total.
         for (is_total, module), totals in groups.items():
             if not is_total:
                 continue
             parts = groups[(False, module)]
-            for column in range(5):
+            for column in range(7):
                 shown = [figures[column] for figures in parts]
                 for index, values in enumerate(consistent_values(shown, totals[0][column])):
                     if shown[index] is None:
@@ -147,6 +169,8 @@ def test_no_hidden_count_can_be_worked_out_by_subtraction(client, login, hq, mak
     page = client.get(f"/headquarters/?by=unit&module={basics()}").get_data(as_text=True)
     row = row_for(table_rows(page), "Unit A", "Test Mission")
     assert row[3:5] == ["30", "25"] and row[7] == "fewer than 5"  # 4 overdue, not 5
+    # 20 online and 6 in a session: 20 + 5 shown, 25 as complete, never 26.
+    assert row[9:] == ["20", "5"]
 
 
 def test_no_person_is_named_in_the_page_or_the_exports(client, login, hq):
@@ -177,9 +201,15 @@ def test_exports_hold_the_published_counts_safe_for_spreadsheets(client, login, 
     login(hq["officer"])
     response = client.get(f"/headquarters/export.csv?by=unit&module={basics()}")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["mission", "unit", "module", "people", *STATES, "percent_valid"]
+    assert rows[0] == ["mission", "unit", "module", "people", *STATES, "percent_valid", *EARNED]
     unit_a = next(row for row in rows if row[1] == "Unit A")
     assert unit_a[3:9] == ["20", "15", "fewer than 5", "fewer than 5", "fewer than 5", "75"]
+    assert unit_a[9:] == ["10", "5"]
+    xlsx = client.get(f"/headquarters/export.xlsx?by=category&module={basics()}")
+    sheet = list(openpyxl.load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
+    assert list(sheet[0][-2:]) == EARNED
+    military = next(row for row in sheet if row[0] == "Military contingent member")
+    assert list(military[-2:]) == [10, 5]
     assert any(row[1] == '\'=HYPERLINK("http://x")' for row in rows)
     assert rows[-1][:2] == ["All", "All"]
 

@@ -22,6 +22,7 @@ from app.models import (
     ClassroomSessionModule,
     CurriculumRequirement,
     ModuleVersion,
+    QuizAttempt,
     Role,
     Unit,
     User,
@@ -127,7 +128,7 @@ def schedule(
 ) -> ClassroomSession:
     """Schedule a session and draw every participant's answer sheet for every module.
 
-    Each sheet is a real quiz attempt drawn as online (quiz.start_attempt), in the
+    Each sheet is a real quiz attempt drawn as online (quiz.start_attempts), in the
     participant's language where the module is translated: the person's open attempt at
     the version, if they have one, so that one person never holds two. Raise
     SessionRefused, changing nothing, when the session cannot be held as asked.
@@ -168,9 +169,7 @@ def schedule(
     )
     db.session.add(session)
     db.session.flush()
-    for person in participants:
-        for version in versions:
-            draw_sheet(session, person, version, rng)
+    draw_sheets(session, participants, versions, rng)
     audit.record(
         AuditAction.CLASSROOM_SCHEDULED,
         f"session {session.code}",
@@ -185,29 +184,58 @@ def schedule(
     return session
 
 
-def draw_sheet(
+def draw_sheets(
     session: ClassroomSession,
-    person: User,
-    version: ModuleContent,
+    people: Sequence[User],
+    versions: Sequence[ModuleContent],
     rng: random.Random | None = None,
-) -> AnswerSheet:
-    """Give a participant an answer sheet for a module: a quiz attempt held for paper."""
-    attempt = quiz.start_attempt(person, version, rng, language=person.language or "en")
-    db.session.flush()
-    held = db.session.scalar(sa.select(AnswerSheet).where(AnswerSheet.attempt_id == attempt.id))
-    if held is not None and held.session_id != session.id:
+) -> None:
+    """Give each person an answer sheet per module: a quiz attempt held for paper.
+
+    The attempts are drawn as online (quiz.start_attempts), in each person's language,
+    and the sheets inserted at once: a few statements for a whole battalion.
+    """
+    # A sheet of one of these modules whose attempt is still open holds the person's one
+    # open attempt at it: that attempt cannot go on a second sheet.
+    held = db.session.execute(
+        sa.select(AnswerSheet.user_id, ClassroomSession.code)
+        .join(ClassroomSession, ClassroomSession.id == AnswerSheet.session_id)
+        .join(QuizAttempt, QuizAttempt.id == AnswerSheet.attempt_id)
+        .where(
+            AnswerSheet.user_id.in_([person.id for person in people]),
+            AnswerSheet.module_version_id.in_([version.id for version in versions]),
+            QuizAttempt.submitted_at.is_(None),
+        )
+        .order_by(AnswerSheet.id)
+        .limit(1)
+    ).first()
+    if held is not None:
+        name = next(person.full_name for person in people if person.id == held.user_id)
         raise SessionRefused(
             _(
                 "%(name)s already has an answer sheet for this module in session"
                 " %(code)s: record or cancel that session first.",
-                name=person.full_name,
-                code=held.session.code,
+                name=name,
+                code=held.code,
             )
         )
-    sheet = AnswerSheet(session=session, user=person, module_version_id=version.id, attempt=attempt)
-    db.session.add(sheet)
-    db.session.flush()
-    return sheet
+    attempts = quiz.start_attempts(
+        people, versions, rng, language_of=lambda person: person.language or "en"
+    )
+    db.session.execute(
+        sa.insert(AnswerSheet),
+        [
+            {
+                "session_id": session.id,
+                "user_id": person.id,
+                "module_version_id": version.id,
+                "attempt_id": attempts[person.id, version.id],
+            }
+            for person in people
+            for version in versions
+        ],
+    )
+    db.session.expire(session, ["sheets"])
 
 
 def cancel(session: ClassroomSession, by: User) -> None:
@@ -348,12 +376,14 @@ def not_yet_complete(filters: RosterFilter, module_ids: Collection[int]) -> set[
 def add_participants(
     session: ClassroomSession,
     people: Sequence[User],
+    by: User,
     rng: random.Random | None = None,
 ) -> list[User]:
     """Add people to a session not yet recorded, each with a sheet per module; return them.
 
-    Those already taking part are left as they are. Raise SessionRefused, changing
-    nothing, when the session is closed or someone does not serve in its unit.
+    Those already taking part are left as they are. The audit trail records who added
+    whom. Raise SessionRefused, changing nothing, when the session is closed or someone
+    does not serve in its unit.
     """
     if not is_open_for_changes(session):
         raise SessionRefused(_("This session is closed: participants can no longer change."))
@@ -364,19 +394,31 @@ def add_participants(
     _check_serving(session.unit, added)
     session.participants.extend(ClassroomParticipant(user_id=person.id) for person in added)
     db.session.flush()
-    for person in added:
-        for module in session.modules:
-            draw_sheet(session, person, published.version(module.module_version_id), rng)
+    versions = [published.version(module.module_version_id) for module in session.modules]
+    draw_sheets(session, added, versions, rng)
+    audit.record(
+        AuditAction.CLASSROOM_PARTICIPANTS_ADDED,
+        f"session {session.code}",
+        {"participants": len(added), "people": [person.service_number for person in added]},
+        by,
+    )
     return added
 
 
-def remove_participant(session: ClassroomSession, user_id: int) -> None:
+def remove_participant(session: ClassroomSession, person: User, by: User) -> None:
     """Take a person off a session not yet recorded, with their answer sheets.
 
     The attempts drawn for the sheets stay the person's open attempts, to use online.
+    The audit trail records who removed whom.
     """
     if not is_open_for_changes(session):
         raise SessionRefused(_("This session is closed: participants can no longer change."))
-    session.participants = [p for p in session.participants if p.user_id != user_id]
-    session.sheets = [sheet for sheet in session.sheets if sheet.user_id != user_id]
+    session.participants = [p for p in session.participants if p.user_id != person.id]
+    session.sheets = [sheet for sheet in session.sheets if sheet.user_id != person.id]
     db.session.flush()
+    audit.record(
+        AuditAction.CLASSROOM_PARTICIPANT_REMOVED,
+        f"session {session.code}",
+        {"service_number": person.service_number},
+        by,
+    )

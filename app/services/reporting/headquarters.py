@@ -11,6 +11,10 @@ Rows are a mission, unit or personnel category and a module; each count is of pe
   breakdown, which hidden counts chosen table by table would not.
 
 Percentages are worked out from the rounded counts, so they reveal nothing more.
+
+The people holding a valid completion are also split by how it was earned, online or in
+a facilitated session, each count published by the same rules: the two add up to the
+complete and expiring counts, and rounding keeps any hidden one from being worked out.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from enum import StrEnum
 
 from flask_babel import gettext as _
 
-from app.models import CATEGORY_LABELS, Mission, PersonnelCategory, Unit
-from app.services.reporting import summary
+from app.models import CATEGORY_LABELS, DeliveryMode, Mission, PersonnelCategory, Unit
+from app.services.reporting import source, summary
 from app.services.reporting.cells import current_modules
 from app.services.reporting.states import Cutoffs, Filters, State
 
@@ -50,10 +54,13 @@ class Counted:
     """The true people per state of one row; only what `published` makes of them is shown."""
 
     people: dict[str, int] = field(default_factory=dict)
+    # Of those holding a valid completion, the people who earned it in a session.
+    classroom: int = 0
 
-    def add(self, states: dict[str, int]) -> None:
+    def add(self, states: dict[str, int], classroom: int = 0) -> None:
         for state, people in states.items():
             self.people[state] = self.people.get(state, 0) + people
+        self.classroom += classroom
 
     def shown(self) -> Figures:
         done = self.people.get(State.COMPLETE.value, 0) + self.people.get(State.EXPIRING.value, 0)
@@ -63,6 +70,10 @@ class Counted:
             required=required,
             states={state.value: published(self.people.get(state.value, 0)) for state in State},
             percent=math.floor(100 * valid / required) if valid and required else None,
+            earned={
+                DeliveryMode.ONLINE.value: published(done - self.classroom),
+                DeliveryMode.CLASSROOM.value: published(self.classroom),
+            },
         )
 
 
@@ -74,9 +85,14 @@ class Figures:
     states: dict[str, int | None]
     # The share holding a valid completion, from the rounded counts; None if either is hidden.
     percent: int | None
+    # Those holding a valid completion by how they earned it, online or in a session.
+    earned: dict[str, int | None] = field(default_factory=dict)
 
     def count(self, state: State) -> int | None:
         return self.states[state.value]
+
+    def earned_by(self, mode: DeliveryMode) -> int | None:
+        return self.earned[mode.value]
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,7 @@ def table(breakdown: Breakdown, scope: Scope, cutoffs: Cutoffs) -> Table:
     groups: dict[tuple[str, str, int], Counted] = {}
     totals: dict[int, Counted] = {}
     by = ("category", "module_id") if breakdown == Breakdown.CATEGORY else ("unit_id", "module_id")
+    classroom = source.earned_in_classroom(filters, cutoffs, by)
     for (group_id, module_id), states in summary.counts(filters, cutoffs, by).items():
         if breakdown == Breakdown.CATEGORY:
             key = (_category_label(group_id), "")
@@ -131,8 +148,9 @@ def table(breakdown: Breakdown, scope: Scope, cutoffs: Cutoffs) -> Table:
             key = (mission, mission) if breakdown == Breakdown.MISSION else (unit.name, mission)
         else:
             continue
-        groups.setdefault((*key, module_id), Counted()).add(states)
-        totals.setdefault(module_id, Counted()).add(states)
+        earned = classroom.get((group_id, module_id), {}).get(DeliveryMode.CLASSROOM.value, 0)
+        groups.setdefault((*key, module_id), Counted()).add(states, earned)
+        totals.setdefault(module_id, Counted()).add(states, earned)
     titles = {version.module_id: version.title for version in current_modules()}
     rows = [
         Row(group, mission, titles[module_id], counted.shown(), module_id)
@@ -160,4 +178,6 @@ def figures_row(figures: Figures) -> list[object]:
     """Return the counts of a row for an export, as published; hidden ones as a phrase."""
     hidden = _("fewer than 5")
     counts = [figures.required, *(figures.count(state) for state in State)]
-    return [hidden if value is None else value for value in counts] + [figures.percent]
+    earned = [figures.earned_by(mode) for mode in DeliveryMode]
+    shown = [hidden if value is None else value for value in counts]
+    return [*shown, figures.percent, *(hidden if value is None else value for value in earned)]

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CurriculumRequirement, TrainingRecord, User
+from app.models import Completion, CurriculumRequirement, DeliveryMode, TrainingRecord, User
 from app.services import curriculum
 from app.services.reporting.states import (
     Cutoffs,
@@ -118,3 +118,41 @@ def _valid(filters: Filters, cutoffs: Cutoffs) -> sa.Select[*tuple[Any, ...]]:
         .group_by(User.unit_id, User.category, CurriculumRequirement.module_id, due, lasting)
     )
     return _in_filters(query, filters)
+
+
+def earned_in_classroom(filters: Filters, cutoffs: Cutoffs, by: Grouping = EVERY_GROUP) -> Counts:
+    """Count the valid training records earned in a facilitated session, by unit, category
+    and module (or some), as {"classroom": people}; the other valid records were earned
+    online. A record is earned the way its completion (the one with its expiry) was.
+
+    From the completions of sessions only, along their index, not from every record.
+    """
+    query = (
+        required_records(
+            sa.select(
+                User.unit_id,
+                User.category,
+                CurriculumRequirement.module_id,
+                sa.func.count(sa.distinct(TrainingRecord.user_id)),
+            )
+        )
+        .join(
+            Completion,
+            sa.and_(
+                Completion.user_id == TrainingRecord.user_id,
+                Completion.module_id == TrainingRecord.module_id,
+                Completion.expires_at == TrainingRecord.valid_until,
+            ),
+        )
+        .where(
+            Completion.session_id.is_not(None),
+            Completion.delivery_mode == DeliveryMode.CLASSROOM,
+            TrainingRecord.valid_until > cutoffs.now,
+        )
+        .group_by(User.unit_id, User.category, CurriculumRequirement.module_id)
+    )
+    found: Counts = {
+        (unit_id, str(category), module_id): {DeliveryMode.CLASSROOM.value: int(people)}
+        for unit_id, category, module_id, people in db.session.execute(_in_filters(query, filters))
+    }
+    return regroup(found, by)
