@@ -422,9 +422,7 @@ def test_the_job_page_shows_progress_and_reloads_itself_until_the_pack_is_ready(
     db.session.expire_all()
     assert all(sheet.printed_at for sheet in session.sheets)
     # The file names every participant: its download is an export in the audit trail.
-    export = db.session.scalar(
-        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.EXPORT)
-    )
+    export = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == AuditAction.EXPORT))
     assert export is not None and export.target == f"{status}/file"
     assert export.details == {"people": 3, "output": "pdf"}
 

@@ -411,3 +411,25 @@ def test_results_of_a_session_out_of_scope_answer_404(
     assert post(client, f"/sessions/{session.id}/results/preview", form).status_code == 404
     assert post(client, f"/sessions/{session.id}/results", form).status_code == 404
     nothing_recorded(session)
+
+
+def test_someone_absent_can_be_scheduled_again_on_the_same_questions(
+    today_session: ClassroomSession,
+    as_facilitator: FlaskClient,
+    make_session: Callable[..., ClassroomSession],
+) -> None:
+    session = today_session
+    form = grid_form(session, absent=("Yaw Boateng",))
+    assert post(as_facilitator, f"/sessions/{session.id}/results", form).status_code == 302
+    db.session.expire_all()
+    absent = next(p.user for p in session.participants if p.user.full_name == "Yaw Boateng")
+    unused = {s.module_version_id: s.attempt_id for s in session.sheets if s.user == absent}
+    # The next session takes the unused sheets' attempts over: the same questions.
+    again = make_session([absent], slugs=("basics", "pledge"))
+    assert {s.module_version_id: s.attempt_id for s in again.sheets} == unused
+    db.session.expire_all()
+    assert [s.user.full_name for s in session.sheets] == ["Ama Owusu"] * 2
+    assert {p.user.full_name: p.attended for p in session.participants} == {
+        "Ama Owusu": True,
+        "Yaw Boateng": False,
+    }

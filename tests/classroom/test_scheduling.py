@@ -154,6 +154,22 @@ def test_someone_holding_a_sheet_in_another_session_is_refused_by_name(
     assert db.session.scalar(sa.select(sa.func.count(ClassroomSession.id))) == 1
 
 
+def test_someone_on_a_cancelled_session_can_be_scheduled_again_on_the_same_questions(
+    make_session: Callable[..., ClassroomSession],
+    make_user: Callable[..., User],
+    coordinator: User,
+) -> None:
+    person = make_user(full_name="Rosa Quispe")
+    first = make_session([person])
+    [drawn] = [sheet.attempt_id for sheet in first.sheets]
+    classroom.cancel(first, coordinator)
+    db.session.commit()
+    second = make_session([person])
+    assert [sheet.attempt_id for sheet in second.sheets] == [drawn]
+    db.session.expire_all()
+    assert first.sheets == [] and [p.user_id for p in first.participants] == [person.id]
+
+
 @pytest.mark.parametrize("operation", ["schedule", "add"])
 def test_the_statements_to_schedule_do_not_grow_with_the_participants(
     make_session: Callable[..., ClassroomSession],

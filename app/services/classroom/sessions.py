@@ -195,17 +195,20 @@ def draw_sheets(
     The attempts are drawn as online (quiz.start_attempts), in each person's language,
     and the sheets inserted at once: a few statements for a whole battalion.
     """
-    # A sheet of one of these modules whose attempt is still open holds the person's one
-    # open attempt at it: that attempt cannot go on a second sheet.
+    theirs = (
+        AnswerSheet.user_id.in_([person.id for person in people]),
+        AnswerSheet.module_version_id.in_([version.id for version in versions]),
+    )
+    closed = sa.or_(
+        ClassroomSession.cancelled_at.is_not(None), ClassroomSession.recorded_at.is_not(None)
+    )
+    # A sheet of one of these modules whose attempt is still open, in a session still to
+    # be recorded, holds the person's one open attempt at it: it cannot go on a second.
     held = db.session.execute(
         sa.select(AnswerSheet.user_id, ClassroomSession.code)
         .join(ClassroomSession, ClassroomSession.id == AnswerSheet.session_id)
         .join(QuizAttempt, QuizAttempt.id == AnswerSheet.attempt_id)
-        .where(
-            AnswerSheet.user_id.in_([person.id for person in people]),
-            AnswerSheet.module_version_id.in_([version.id for version in versions]),
-            QuizAttempt.submitted_at.is_(None),
-        )
+        .where(*theirs, QuizAttempt.submitted_at.is_(None), sa.not_(closed))
         .order_by(AnswerSheet.id)
         .limit(1)
     ).first()
@@ -219,6 +222,19 @@ def draw_sheets(
                 code=held.code,
             )
         )
+    # Someone absent from a recorded session, or on a cancelled one, kept its attempt open
+    # but unused: the new sheet takes it over, with its questions, from the unused one.
+    db.session.execute(
+        sa.delete(AnswerSheet)
+        .where(
+            *theirs,
+            AnswerSheet.session_id.in_(sa.select(ClassroomSession.id).where(closed)),
+            AnswerSheet.attempt_id.in_(
+                sa.select(QuizAttempt.id).where(QuizAttempt.submitted_at.is_(None))
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
     attempts = quiz.start_attempts(
         people, versions, rng, language_of=lambda person: person.language or "en"
     )
