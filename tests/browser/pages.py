@@ -485,6 +485,15 @@ def session_add_people(page: Page, site: Site) -> None:
     page.get_by_role("link", name=site.t("Add participants")).click()
 
 
+def session_pack_printed(page: Page, site: Site) -> None:
+    """Print a new session's pack; end on its job's page once the file is ready."""
+    session_scheduled(page, site)
+    page.get_by_role("button", name=site.t("Print the session pack")).click()
+    # The page reloads itself until the pack is printed, then offers it.
+    download = page.get_by_role("link", name=site.like("Download %(name)s"))
+    expect(download).to_be_visible(timeout=120_000)
+
+
 VISITS = [
     Visit("sign-in", None, goto("/login"), "Sign in"),
     Visit("sign-in with errors", None, sign_in_with_errors, "Sign in"),
@@ -600,6 +609,7 @@ VISITS = [
         "session cancel", "coordinator", session_cancel, re.compile(r"^Cancel the session of .+\?$")
     ),
     Visit("session add people", "coordinator", session_add_people, "Add participants"),
+    Visit("session pack", "coordinator", session_pack_printed, "Printing the session pack"),
     Visit("admin", "admin", goto("/admin/"), "Administration"),
     Visit("admin accounts", "admin", goto("/admin/users"), "Accounts"),
     Visit("admin account", "admin", admin_account, "Kiran Gurung"),
