@@ -50,13 +50,15 @@ test: lint typecheck pytest
 
 # Report pages against their raw SQL on SQLite and PostgreSQL (BENCH_USERS people),
 # certificate rendering, scheduling a session for a battalion in bulk against one person at
-# a time, then pages and downloads over HTTP as ratios to a bare Flask
-# hello (BENCH_HTTP_ARGS passes options on, e.g. BENCH_HTTP_ARGS="--rounds 5").
+# a time, a session's pack in the request against its print job, then pages and downloads
+# over HTTP as ratios to a bare Flask hello and to the floor of a signed-in request
+# (BENCH_HTTP_ARGS passes options on, e.g. BENCH_HTTP_ARGS="--rounds 5").
 BENCH_USERS ?= 100000
 bench: setup bench-deps
 	$(BIN)/python bench/bench.py --users $(BENCH_USERS)
 	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/classroom.py
+	$(BIN)/python bench/pack.py
 	$(BIN)/python bench/pages.py $(BENCH_HTTP_ARGS)
 
 # wrk (a Debian package), which only the HTTP benchmark needs.
