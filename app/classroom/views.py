@@ -401,7 +401,6 @@ def detail(session_id: int) -> str:
         rows=participant_rows(session),
         may_manage=classroom.may_manage(current_user, session),
         open_for_changes=classroom.is_open_for_changes(session),
-        form=ChangeForm(),
     )
 
 

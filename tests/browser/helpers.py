@@ -194,7 +194,25 @@ def sticking_out(page: Page) -> list[str]:
     )
 
 
+# The ids the page gives to more than one element: invalid HTML (a label or a skip link
+# may then lead to the wrong element), which axe-core no longer reports.
+DUPLICATE_IDS = """() => {
+    const seen = new Set(), twice = new Set();
+    for (const element of document.querySelectorAll('[id]')) {
+        (seen.has(element.id) ? twice : seen).add(element.id);
+    }
+    return [...twice].sort();
+}"""
+
+
+def duplicate_ids(page: Page) -> list[str]:
+    """Return the ids more than one element of the page holds."""
+    found: list[str] = page.evaluate(DUPLICATE_IDS)
+    return found
+
+
 def assert_accessible(page: Page) -> None:
-    """Fail with every WCAG 2.2 AA violation axe-core finds on the page."""
+    """Fail with every WCAG 2.2 AA violation axe-core finds on the page, and repeated ids."""
     violations = axe_violations(page)
     assert not violations, f"axe-core on {page.url}:\n{describe(violations)}"
+    assert duplicate_ids(page) == [], f"ids given twice on {page.url}"

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import assert_accessible, axe_violations, sticking_out
+from tests.browser.helpers import assert_accessible, axe_violations, duplicate_ids, sticking_out
 from tests.browser.pages import VISITS, Site, Visit
 
 pytestmark = pytest.mark.browser
@@ -59,6 +59,15 @@ def test_axe_reports_what_it_finds(page: Page) -> None:
     assert sorted(violations) == ["color-contrast", "label"]
     assert violations["label"]["nodes"][0]["target"] == ["#username"]
     assert violations["color-contrast"]["nodes"][0]["target"] == ["h1"]
+
+
+def test_an_id_given_twice_is_reported(page: Page) -> None:
+    page.goto("/login")
+    assert duplicate_ids(page) == []
+    page.evaluate("() => document.querySelector('h1').id = 'username'")
+    assert duplicate_ids(page) == ["username"]
+    with pytest.raises(AssertionError, match="ids given twice"):
+        assert_accessible(page)
 
 
 def test_skip_link_is_first_and_leads_to_the_content(page: Page) -> None:
