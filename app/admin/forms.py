@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
 
 from app.models import CATEGORY_LABELS, PersonnelCategory, Position, Role
 
@@ -26,20 +25,19 @@ POSITION_LABELS = {
 
 
 class AccountForm(FlaskForm):
+    # A list always holds one of its choices, and refuses any other value sent: it needs
+    # no `required` (which HTML allows on a list only with an empty first choice).
     role = SelectField(
         _l("Role on the platform"),
         choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
-        validators=[InputRequired()],
     )
     category = SelectField(
         _l("Personnel category"),
         choices=[SelectChoice(c.value, CATEGORY_LABELS[c]) for c in PersonnelCategory],
-        validators=[InputRequired()],
     )
     position = SelectField(
         _l("Position"),
         choices=[SelectChoice(p.value, label) for p, label in POSITION_LABELS.items()],
-        validators=[InputRequired()],
     )
     unit = SelectField(_l("Unit"), coerce=int)
     assigned_units = SelectMultipleField(

@@ -139,3 +139,23 @@ def test_audit_trail_shows_a_roster_imports_changes_as_before_and_after(
     assert "Roster imported" in page
     assert "SN-1, SN-2" in page
     assert "SN-3: Full name: Ana Diaz → Ana Díaz" in page
+
+
+def test_an_account_form_without_a_role_among_the_choices_changes_nothing(
+    client, db, make_user, login
+):
+    admin = make_user(Role.ADMIN)
+    person = make_user(Role.PEACEKEEPER)
+    login(admin)
+    form = {
+        "category": person.category.value,
+        "position": person.position.value,
+        "unit": str(person.unit_id or 0),
+        "is_active": "y",
+    }
+    for role in ({}, {"role": "superuser"}):
+        response = post(client, f"/admin/users/{person.id}", {**form, **role})
+        assert response.status_code == 422
+        assert "Not a valid choice" in response.get_data(as_text=True)
+        db.session.refresh(person)
+        assert person.role == Role.PEACEKEEPER

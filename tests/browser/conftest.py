@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import shutil
+import socket
+import subprocess
 import threading
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +33,8 @@ from tests.browser.helpers import (
     EXPECT_TIMEOUT_MS,
     PASSWORD,
     TIMEOUT_MS,
+    VNU,
+    HtmlChecker,
     LiveServer,
     Person,
     sign_in,
@@ -79,6 +86,40 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread.join(timeout=10)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def html_checker() -> Iterator[HtmlChecker]:
+    """Run the Nu Html Checker (vnu.jar, from `make browser-deps`) as a local service."""
+    java = shutil.which("java")
+    assert java, "The HTML checker needs Java: scripts/system-packages installs it."
+    assert VNU.exists(), f"{VNU} is missing: run make browser-deps."
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        java,
+        "-Xss8m",  # its schemas are read recursively, deeper than the default stack
+        "-Dnu.validator.servlet.bind-address=127.0.0.1",
+        "-cp",
+        str(VNU),
+        "nu.validator.servlet.Main",
+        str(port),
+    ]
+    checker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                break
+        except OSError:
+            assert checker.poll() is None, "The HTML checker stopped as it started."
+            assert time.monotonic() < deadline, "The HTML checker did not start in 60 s."
+            time.sleep(0.5)
+    yield HtmlChecker(url)
+    checker.terminate()
+    checker.wait(timeout=10)
 
 
 _numbers = itertools.count(1)

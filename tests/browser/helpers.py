@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,3 +218,35 @@ def assert_accessible(page: Page) -> None:
     violations = axe_violations(page)
     assert not violations, f"axe-core on {page.url}:\n{describe(violations)}"
     assert duplicate_ids(page) == [], f"ids given twice on {page.url}"
+
+
+VNU = Path(__file__).parent / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+@dataclass(frozen=True)
+class HtmlChecker:
+    """The Nu Html Checker (the W3C's validator, vnu.jar) answering on `url`."""
+
+    url: str
+
+    def errors(self, html: str) -> list[str]:
+        """Return the checker's errors on a document, each with its line."""
+        request = urllib.request.Request(  # noqa: S310 (our own local checker)
+            f"{self.url}/?out=json",
+            data=html.encode(),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            messages = json.load(response)["messages"]
+        return [
+            f"line {message.get('lastLine', '?')}: {message['message']}"
+            for message in messages
+            if message["type"] == "error"
+            or (message["type"] == "info" and message.get("subType") == "warning")
+        ]
+
+
+def assert_valid_html(checker: HtmlChecker, page: Page) -> None:
+    """Fail with every error and warning the HTML checker finds in the page's document."""
+    problems = checker.errors(page.content())
+    assert not problems, f"HTML checker on {page.url}:\n" + "\n".join(problems)

@@ -1,4 +1,4 @@
-"""With JavaScript turned off, every page renders and every form does its job."""
+"""With JavaScript turned off, every page renders, is valid HTML, and every form does its job."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.helpers import PASSWORD, LiveServer, Person, answers, attempt_id, sign_in
+from tests.browser.helpers import (
+    PASSWORD,
+    HtmlChecker,
+    LiveServer,
+    Person,
+    answers,
+    assert_valid_html,
+    attempt_id,
+    sign_in,
+)
 from tests.browser.pages import ROSTER_HEADER, VISITS, Site, Visit, schedule_people, upload
 
 pytestmark = pytest.mark.browser
@@ -29,12 +38,22 @@ def test_the_browser_runs_no_script(no_script: Page) -> None:
 
 @pytest.mark.parametrize("visit", VISITS, ids=str)
 def test_page_works_without_javascript(
-    visit: Visit, open_page: Callable[..., Page], site: Site
+    visit: Visit, open_page: Callable[..., Page], site: Site, html_checker: HtmlChecker
 ) -> None:
     page = open_page(visit.who, java_script_enabled=False)
     visit.go(page, site)
     expect(page.get_by_role("heading", level=1).first).to_have_text(visit.heading)
     expect(page.get_by_role("contentinfo")).to_contain_text("Blue Beret")
+    # Without scripts, the document is the page as served: the W3C's checker finds no
+    # error and no warning in it.
+    assert_valid_html(html_checker, page)
+
+
+def test_the_html_checker_reports_what_it_finds(html_checker: HtmlChecker) -> None:
+    page = '<!doctype html><html lang="en"><title>t</title><p id="a">x<p id="a">y</p>'
+    assert html_checker.errors(page.replace('<p id="a">y', "<p>y")) == []
+    problems = html_checker.errors(page)
+    assert problems and "Duplicate ID “a”" in problems[0]
 
 
 def test_sign_in_and_out_without_javascript(
