@@ -108,6 +108,11 @@ class Config:
     # Results of a facilitated session may be entered up to this many days after it was
     # held: its answer sheets stay open that long, whoever travels back with them.
     CLASSROOM_GRACE_DAYS = int(os.environ.get("CLASSROOM_GRACE_DAYS", "30"))
+    # The headquarters' split of valid completions by how they were earned is counted
+    # from the completions of sessions, at most once in this many seconds per instance
+    # (0: on every page): where most are earned in sessions, that count reads most
+    # records, while the rest of the page reads the report counts.
+    HEADQUARTERS_DELIVERY_SECONDS = int(os.environ.get("HEADQUARTERS_DELIVERY_SECONDS", "600"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -208,6 +213,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-" + "x" * 32
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL"))
     PUBLIC_BASE_URL = "https://training.example.org"
+    # Every headquarters page counts afresh: tests write and read at once.
+    HEADQUARTERS_DELIVERY_SECONDS = 0
     # Tests run in one transaction that a background thread could not see: each document
     # is rendered on its first download, or by the test itself.
     PRERENDER_DOCUMENTS = False

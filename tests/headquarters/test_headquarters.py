@@ -15,6 +15,7 @@ import pytest
 from app.models import Mission, PersonnelCategory, Role, Unit
 from app.models.types import utcnow
 from app.services import records, training
+from app.services.reporting import headquarters
 from app.services.reporting.headquarters import published
 from tests.fixtures.classroom import pass_on_paper
 
@@ -250,3 +251,31 @@ def test_headquarters_reading_french_see_the_modules_french_titles(
     # The export stays in the source language.
     export = client.get("/headquarters/export.csv?by=mission").get_data(as_text=True)
     assert "Conduct basics" in export and "Les bases" not in export
+
+
+def test_the_split_by_delivery_is_counted_at_most_once_in_its_time(
+    client, login, hq, app, monkeypatch, make_user, make_session, facilitator
+):
+    """Counted for every scope at once, kept for HEADQUARTERS_DELIVERY_SECONDS, then again."""
+    monkeypatch.setitem(app.config, "HEADQUARTERS_DELIVERY_SECONDS", 600)
+    now = [1_000_000.0]
+    monkeypatch.setattr(headquarters.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(headquarters, "_earned", {})
+    login(hq["officer"])
+
+    def classroom_cell(query=""):
+        page = client.get(f"/headquarters/?by=unit&module={basics()}{query}")
+        return row_for(table_rows(page.get_data(as_text=True)), "Unit A", "Test Mission")[-1]
+
+    assert classroom_cell() == "5"  # 6 people, counted now
+    more = [make_user(deployment_date=date.today() + timedelta(days=200)) for _ in range(4)]
+    session = make_session(more, held_on=date.today() - timedelta(days=1))
+    for person in more:
+        pass_on_paper(session, person, facilitator)
+    # Kept: the same count, in this scope and narrowed to the unit's mission.
+    now[0] += 599
+    assert classroom_cell() == "5"
+    assert classroom_cell(f"&mission={hq['mission']}") == "5"
+    # Its time over, counted again: 10 people.
+    now[0] += 2
+    assert classroom_cell() == "10"

@@ -20,9 +20,12 @@ complete and expiring counts, and rounding keeps any hidden one from being worke
 from __future__ import annotations
 
 import math
+import threading
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.models import CATEGORY_LABELS, DeliveryMode, Mission, PersonnelCategory, Unit
@@ -126,6 +129,49 @@ class Scope:
     module_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Counting:
+    """Counts counted at a moment, kept by an instance for the pages that follow."""
+
+    at: float
+    counts: source.Counts
+
+
+_earned: dict[str, Counting] = {}
+_earned_lock = threading.Lock()
+
+
+def earned_in_classroom(cutoffs: Cutoffs) -> source.Counts:
+    """Return the valid records earned in a session per unit, category and module.
+
+    Counted at most once in HEADQUARTERS_DELIVERY_SECONDS by this instance (for its
+    database), for every scope at once: a page narrowed to a mission, a category or a
+    module keeps what is in it. Within that time a count may lag a session just recorded
+    or a record just expired; every count shown is rounded to 5 anyway.
+    """
+    config = current_app.config
+    seconds, database = config["HEADQUARTERS_DELIVERY_SECONDS"], config["SQLALCHEMY_DATABASE_URI"]
+    with _earned_lock:
+        kept = _earned.get(database)
+        if seconds and kept is not None and time.monotonic() - kept.at < seconds:
+            return kept.counts
+        counts = source.earned_in_classroom(Filters(), cutoffs)
+        _earned[database] = Counting(time.monotonic(), counts)
+        return counts
+
+
+def in_scope(counts: source.Counts, filters: Filters) -> source.Counts:
+    """Keep the counts (by unit, category and module) of the units, category and module."""
+    units = None if filters.unit_ids is None else set(filters.unit_ids)
+    return {
+        (unit_id, category, module_id): people
+        for (unit_id, category, module_id), people in counts.items()
+        if (units is None or unit_id in units)
+        and filters.category in (None, category)
+        and filters.module_id in (None, module_id)
+    }
+
+
 def table(breakdown: Breakdown, scope: Scope, cutoffs: Cutoffs) -> Table:
     """Return the published counts of every group and module in scope, and their totals."""
     units = [u for u in scope.units if scope.mission is None or u.mission_id == scope.mission.id]
@@ -139,7 +185,7 @@ def table(breakdown: Breakdown, scope: Scope, cutoffs: Cutoffs) -> Table:
     groups: dict[tuple[str, str, int], Counted] = {}
     totals: dict[int, Counted] = {}
     by = ("category", "module_id") if breakdown == Breakdown.CATEGORY else ("unit_id", "module_id")
-    classroom = source.earned_in_classroom(filters, cutoffs, by)
+    classroom = source.regroup(in_scope(earned_in_classroom(cutoffs), filters), by)
     for (group_id, module_id), states in summary.counts(filters, cutoffs, by).items():
         if breakdown == Breakdown.CATEGORY:
             key = (_category_label(group_id), "")
