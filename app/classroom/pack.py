@@ -10,17 +10,10 @@ from werkzeug.wrappers import Response
 from app import downloads, worker
 from app.classroom import bp
 from app.classroom.forms import ChangeForm
+from app.classroom.views import session_or_404
 from app.extensions import db
 from app.models import AnswerSheet, AuditAction, ClassroomSession, PrintJob, PrintJobStatus
 from app.services import audit, certificates, classroom, printing
-
-
-def session_or_404(session_id: int) -> ClassroomSession:
-    """Return a session the person may see, else answer 404."""
-    session = classroom.find_session(current_user, session_id)
-    if session is None:
-        abort(404)
-    return session
 
 
 def job_or_404(session: ClassroomSession, token: str) -> PrintJob:

@@ -1,7 +1,7 @@
 """Facilitated sessions: scheduling, the printed pack, and results entered from paper."""
 
 from app.services.classroom.pack import (
-    Pack,
+    PrintedSheet,
     grouped,
     handout_document,
     pack_filename,
@@ -35,7 +35,7 @@ from app.services.classroom.sessions import (
 )
 
 __all__ = [
-    "Pack",
+    "PrintedSheet",
     "RosterFilter",
     "SessionRefused",
     "SessionState",

@@ -103,8 +103,8 @@ def css_string(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Pack:
-    """A printed sheet: the PDF, its pages and the sheets it holds."""
+class PrintedSheet:
+    """An answer sheet printed again: the PDF, its pages and the sheets it holds."""
 
     pdf: bytes
     pages: int
@@ -352,7 +352,7 @@ def write_pack(
     return BatchFile(pack_filename(session), MIMETYPES[PrintOutput.PDF], len(job.user_ids), pages)
 
 
-def print_sheet(sheet: AnswerSheet, by: User, base_url: str | None = None) -> Pack:
+def print_sheet(sheet: AnswerSheet, by: User, base_url: str | None = None) -> PrintedSheet:
     """Render one answer sheet again, with the same questions; record the printing."""
     refuse_cancelled(sheet.session)
     pdf, pages = certificates.render_counted(design_root(), sheet_data(sheet, base_url), PACK)
@@ -363,7 +363,7 @@ def print_sheet(sheet: AnswerSheet, by: User, base_url: str | None = None) -> Pa
         {"sheet": sheet.code, "pages": pages},
         by,
     )
-    return Pack(pdf, pages, 1)
+    return PrintedSheet(pdf, pages, 1)
 
 
 def mark_printed(sheets: Sequence[AnswerSheet]) -> None:
